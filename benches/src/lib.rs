@@ -1,0 +1,1 @@
+//! Criterion benchmarks comparing filch with tokio and smol live in `benches/`.

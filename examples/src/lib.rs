@@ -1,0 +1,1 @@
+//! Runnable examples of filch live beside this file; see `Cargo.toml`.
