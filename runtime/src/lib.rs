@@ -1,1 +1,58 @@
-//! filch
+//! filch: a multi-threaded, work-stealing async runtime.
+//!
+//! What Python's asyncio gives a program (an event loop, `create_task`, `gather`, locks,
+//! semaphores), as a Rust runtime that runs on every core.
+//!
+//! ```
+//! use filch::task::JoinSet;
+//!
+//! let rt = filch::runtime::Runtime::new().unwrap();
+//! let total = rt.block_on(async {
+//!     let mut set = JoinSet::new();
+//!     for i in 1..=100u64 {
+//!         set.spawn(async move {
+//!             filch::task::yield_now().await;
+//!             i
+//!         });
+//!     }
+//!     let mut total = 0;
+//!     while let Some(n) = set.join_next().await {
+//!         total += n.unwrap();
+//!     }
+//!     total
+//! });
+//! assert_eq!(total, 5050);
+//! ```
+//!
+//! # Map of the crate
+//!
+//! * [`runtime`]: [`Runtime`](runtime::Runtime), [`Builder`](runtime::Builder),
+//!   [`Handle`](runtime::Handle).
+//! * [`task`]: [`spawn`], [`JoinHandle`](task::JoinHandle), [`JoinSet`](task::JoinSet),
+//!   [`yield_now`](task::yield_now).
+//! * [`sync`]: async `Mutex`, `Semaphore`, channels (the `filch-sync` crate).
+//!
+//! `docs/architecture.md` in the repository follows a task from spawn to completion.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    clippy::undocumented_unsafe_blocks
+)]
+
+mod loom;
+mod park;
+mod scheduler;
+
+pub mod runtime;
+pub mod task;
+
+pub use task::spawn;
+
+/// Internals exposed to this crate's own loom models; not part of the API.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod __loom {
+    pub use crate::park::{Parker, Unparker};
+    pub use crate::scheduler::multi_thread::Idle;
+}

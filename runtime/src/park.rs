@@ -1,0 +1,184 @@
+//! Putting an idle thread to sleep, and waking it: [`Parker`] and [`Unparker`].
+//!
+//! A worker with nothing to run calls [`Parker::park`]; anyone holding the matching
+//! [`Unparker`] ends that sleep. The pair keeps one *token*: an `unpark` that arrives before
+//! the `park` is remembered, so the next `park` returns at once. That is the whole
+//! no-lost-wakeup argument of the scheduler's sleep path: whoever publishes work and then
+//! calls `unpark` either finds the sleeper `PARKED` (and signals the condvar under the
+//! mutex the sleeper waits with) or leaves `NOTIFIED` for it to consume.
+//!
+//! # States of `Inner::state`
+//!
+//! | state | meaning | who moves it out |
+//! |---|---|---|
+//! | `EMPTY` | no token, nobody asleep | `park` → `PARKED`, `unpark` → `NOTIFIED` |
+//! | `PARKED` | the owner sleeps (or is about to) on the condvar | `unpark` → `NOTIFIED` + signal |
+//! | `NOTIFIED` | a token waits to be consumed | `park` → `EMPTY` (returns at once) |
+//!
+//! The `PARKED` transition happens with the mutex held and `unpark` takes the mutex before
+//! signalling, so a signal can never fall between the sleeper's check and its wait.
+//!
+//! This is the seam the I/O driver plugs into: a sleeper that holds the driver blocks in
+//! the poller instead of the condvar, and its unparker calls the poller's `notify`.
+use crate::loom::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
+use std::time::Duration;
+
+const EMPTY: usize = 0;
+const PARKED: usize = 1;
+const NOTIFIED: usize = 2;
+
+/// The sleeping half: owned by one thread, `!Clone`.
+#[derive(Debug)]
+pub(crate) struct Parker {
+    inner: Arc<Inner>,
+}
+
+/// The waking half: shared by everyone who may hand the sleeper work.
+#[derive(Debug, Clone)]
+pub(crate) struct Unparker {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    /// One of `EMPTY`, `PARKED`, `NOTIFIED`; see the module docs.
+    state: AtomicUsize,
+    /// Held while moving into `PARKED` and while signalling.
+    lock: Mutex<()>,
+    condvar: Condvar,
+}
+
+impl Parker {
+    pub(crate) fn new() -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                state: AtomicUsize::new(EMPTY),
+                lock: Mutex::new(()),
+                condvar: Condvar::new(),
+            }),
+        }
+    }
+
+    pub(crate) fn unparker(&self) -> Unparker {
+        Unparker {
+            inner: self.inner.clone(),
+        }
+    }
+
+    /// Sleeps until the token is set, then consumes it.
+    pub(crate) fn park(&self) {
+        self.inner.park(None);
+    }
+
+    /// Sleeps until the token is set or `timeout` passes (whichever comes first), consuming
+    /// the token if it was set. May return early (spuriously); callers re-check.
+    // The timer driver parks with a deadline; until then only the tests call this.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn park_timeout(&self, timeout: Duration) {
+        self.inner.park(Some(timeout));
+    }
+}
+
+impl Unparker {
+    /// Sets the token and wakes the sleeper if it is asleep.
+    pub(crate) fn unpark(&self) {
+        self.inner.unpark();
+    }
+}
+
+impl Inner {
+    fn park(&self, timeout: Option<Duration>) {
+        // Fast path: a token is already here.
+        if self
+            .state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Acquire)
+            .is_ok()
+        {
+            return;
+        }
+        if timeout == Some(Duration::ZERO) {
+            return;
+        }
+        let mut guard = self.lock.lock();
+        match self
+            .state
+            .compare_exchange(EMPTY, PARKED, Ordering::Acquire, Ordering::Acquire)
+        {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                // The token arrived between the fast path and taking the lock.
+                self.state.store(EMPTY, Ordering::Release);
+                return;
+            }
+            Err(other) => unreachable!("Parker::park: impossible state {other} (two parkers?)"),
+        }
+        loop {
+            guard = match timeout {
+                None => self.condvar.wait(guard),
+                Some(timeout) => {
+                    let guard = self.condvar.wait_timeout(guard, timeout);
+                    // Timed out or woken: either way leave, consuming a token if one came.
+                    self.state.swap(EMPTY, Ordering::Acquire);
+                    drop(guard);
+                    return;
+                }
+            };
+            if self
+                .state
+                .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Acquire)
+                .is_ok()
+            {
+                return;
+            }
+            // Spurious wakeup: still PARKED, sleep again.
+        }
+    }
+
+    fn unpark(&self) {
+        match self.state.swap(NOTIFIED, Ordering::Release) {
+            EMPTY | NOTIFIED => {}
+            PARKED => {
+                // Taking the lock orders this signal after the sleeper's wait began.
+                drop(self.lock.lock());
+                self.condvar.notify_one();
+            }
+            other => unreachable!("Unparker::unpark: impossible state {other}"),
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn token_before_park_returns_at_once() {
+        let parker = Parker::new();
+        parker.unparker().unpark();
+        parker.park();
+    }
+
+    #[test]
+    fn unpark_from_another_thread_wakes_the_sleeper() {
+        let parker = Parker::new();
+        let unparker = parker.unparker();
+        let t = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            unparker.unpark();
+        });
+        parker.park();
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn park_timeout_returns_without_a_token() {
+        let parker = Parker::new();
+        let start = Instant::now();
+        parker.park_timeout(Duration::from_millis(10));
+        assert!(start.elapsed() >= Duration::from_millis(10));
+        // And the state is back to EMPTY: a later token is still delivered.
+        parker.unparker().unpark();
+        parker.park();
+    }
+}

@@ -1,0 +1,192 @@
+//! [`Builder`]: configures and starts a [`Runtime`].
+use super::{Handle, Runtime};
+use crate::scheduler::{self, current_thread, multi_thread};
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+type Callback = Arc<dyn Fn() + Send + Sync>;
+
+/// Configures a runtime: its flavor, worker count and worker threads.
+///
+/// # Examples
+///
+/// ```
+/// use filch::runtime::Builder;
+///
+/// let rt = Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .thread_name("my-worker")
+///     .on_thread_start(|| println!("worker up"))
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { filch::spawn(async { 1 }).await.unwrap() }), 1);
+/// ```
+pub struct Builder {
+    flavor: Flavor,
+    worker_threads: Option<usize>,
+    thread: ThreadConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavor {
+    CurrentThread,
+    MultiThread,
+}
+
+/// How worker threads are made and what runs on them at start and stop.
+#[derive(Clone)]
+pub(crate) struct ThreadConfig {
+    name: Arc<dyn Fn() -> String + Send + Sync>,
+    stack_size: Option<usize>,
+    on_start: Option<Callback>,
+    on_stop: Option<Callback>,
+}
+
+impl ThreadConfig {
+    /// Spawns worker `index`'s thread running `body`.
+    pub(crate) fn spawn(
+        &self,
+        _index: usize,
+        body: impl FnOnce() + Send + 'static,
+    ) -> io::Result<std::thread::JoinHandle<()>> {
+        let mut builder = std::thread::Builder::new().name((self.name)());
+        if let Some(size) = self.stack_size {
+            builder = builder.stack_size(size);
+        }
+        builder.spawn(body)
+    }
+
+    pub(crate) fn run_start_hook(&self) {
+        if let Some(hook) = &self.on_start {
+            hook();
+        }
+    }
+
+    pub(crate) fn run_stop_hook(&self) {
+        if let Some(hook) = &self.on_stop {
+            hook();
+        }
+    }
+}
+
+impl Builder {
+    /// A builder for the multi-thread, work-stealing flavor (the default runtime).
+    pub fn new_multi_thread() -> Self {
+        Self::new(Flavor::MultiThread)
+    }
+
+    /// A builder for the current-thread flavor: no worker threads; tasks run on the thread
+    /// inside [`Runtime::block_on`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Builder::new_current_thread().build().unwrap();
+    /// let here = std::thread::current().id();
+    /// let there = rt.block_on(async {
+    ///     filch::spawn(async { std::thread::current().id() }).await.unwrap()
+    /// });
+    /// assert_eq!(here, there);
+    /// ```
+    pub fn new_current_thread() -> Self {
+        Self::new(Flavor::CurrentThread)
+    }
+
+    fn new(flavor: Flavor) -> Self {
+        Self {
+            flavor,
+            worker_threads: None,
+            thread: ThreadConfig {
+                name: Arc::new(|| "filch-worker".to_owned()),
+                stack_size: None,
+                on_start: None,
+                on_stop: None,
+            },
+        }
+    }
+
+    /// Sets the number of worker threads (multi-thread flavor; default: the number of CPUs,
+    /// from `num_cpus::get()`). Ignored by the current-thread flavor.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `n` is zero.
+    #[track_caller]
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        assert!(
+            n > 0,
+            "`Builder::worker_threads` must be at least 1; use `Builder::new_current_thread()` \
+             for a runtime without worker threads"
+        );
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Names the worker threads (default `"filch-worker"`).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        let name = name.into();
+        self.thread.name = Arc::new(move || name.clone());
+        self
+    }
+
+    /// Names each worker thread with the result of `f`.
+    pub fn thread_name_fn(&mut self, f: impl Fn() -> String + Send + Sync + 'static) -> &mut Self {
+        self.thread.name = Arc::new(f);
+        self
+    }
+
+    /// Sets the stack size, in bytes, of worker threads (default: the `std` default).
+    pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.thread.stack_size = Some(bytes);
+        self
+    }
+
+    /// Runs `f` on each worker thread when it starts, before it runs any task.
+    pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.thread.on_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each worker thread just before it exits.
+    pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.thread.on_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Builds the runtime, starting its worker threads.
+    ///
+    /// # Errors
+    ///
+    /// Returns the OS error if a worker thread cannot be spawned (the threads already
+    /// started are stopped first).
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        match self.flavor {
+            Flavor::CurrentThread => {
+                let shared = current_thread::new();
+                Ok(Runtime::from_parts(
+                    Handle::from_scheduler(scheduler::Handle::CurrentThread(shared)),
+                    Vec::new(),
+                ))
+            }
+            Flavor::MultiThread => {
+                let n = self.worker_threads.unwrap_or_else(num_cpus::get);
+                let (shared, threads) = multi_thread::start(n, &self.thread)?;
+                Ok(Runtime::from_parts(
+                    Handle::from_scheduler(scheduler::Handle::MultiThread(shared)),
+                    threads,
+                ))
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("flavor", &self.flavor)
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_stack_size", &self.thread.stack_size)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,78 @@
+//! Thread-local runtime context: which runtime this thread has entered, and whether it is
+//! driving tasks (so blocking on a future here would deadlock).
+use super::Handle;
+use std::cell::{Cell, RefCell};
+use std::marker::PhantomData;
+
+thread_local! {
+    /// The handle `filch::spawn` and `Handle::current` use on this thread.
+    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    /// Set while this thread drives tasks: a worker, or a thread inside `block_on`.
+    static DRIVING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Calls `f` with the handle of the runtime entered on this thread, if any.
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
+    CURRENT.with(|current| f(current.borrow().as_ref()))
+}
+
+/// Makes `handle` current until the guard drops; guards nest.
+pub(crate) fn set_current(handle: &Handle) -> SetCurrentGuard {
+    let previous = CURRENT.with(|current| current.replace(Some(handle.clone())));
+    SetCurrentGuard {
+        previous,
+        _not_send: PhantomData,
+    }
+}
+
+/// Restores the previously current handle on drop. `!Send`: it restores *this* thread.
+#[derive(Debug)]
+pub(crate) struct SetCurrentGuard {
+    previous: Option<Handle>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for SetCurrentGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        CURRENT.with(|current| *current.borrow_mut() = previous);
+    }
+}
+
+/// Marks this thread as driving `handle`'s tasks (and makes it current).
+///
+/// # Panics
+///
+/// Panics if this thread already drives tasks: blocking it would stop those tasks, so a
+/// nested `block_on` would deadlock.
+#[track_caller]
+pub(crate) fn enter_runtime(handle: &Handle) -> EnterRuntimeGuard {
+    if DRIVING.with(|driving| driving.replace(true)) {
+        panic!(
+            "cannot block on a future from inside a filch runtime: this thread is already \
+             running asynchronous tasks (it is a worker, or inside `block_on`), and blocking \
+             it would deadlock them. Use `.await` instead, or call `block_on` from a thread \
+             that the runtime does not own (e.g. `std::thread::spawn`)"
+        );
+    }
+    EnterRuntimeGuard {
+        _current: set_current(handle),
+    }
+}
+
+/// Whether this thread drives tasks (a worker, or inside `block_on`).
+pub(crate) fn is_driving() -> bool {
+    DRIVING.with(Cell::get)
+}
+
+/// Leaves the driving state (and the entered handle) on drop.
+#[derive(Debug)]
+pub(crate) struct EnterRuntimeGuard {
+    _current: SetCurrentGuard,
+}
+
+impl Drop for EnterRuntimeGuard {
+    fn drop(&mut self) {
+        DRIVING.with(|driving| driving.set(false));
+    }
+}

@@ -1,0 +1,176 @@
+//! [`Handle`]: a cloneable reference to a runtime, usable from any thread.
+use super::context;
+use crate::scheduler;
+use crate::task::JoinHandle;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+
+/// A reference to a runtime: spawn onto it or block on it from any thread, including
+/// threads the runtime does not own.
+///
+/// # Examples
+///
+/// ```
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// let answer = std::thread::spawn(move || {
+///     let task = handle.spawn(async { 40 + 2 });
+///     handle.block_on(task).unwrap()
+/// })
+/// .join()
+/// .unwrap();
+/// assert_eq!(answer, 42);
+/// ```
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) inner: scheduler::Handle,
+}
+
+impl Handle {
+    pub(crate) fn from_scheduler(inner: scheduler::Handle) -> Self {
+        Self { inner }
+    }
+
+    /// The handle of the runtime this thread is in (inside a task, `block_on` or after
+    /// [`enter`](Self::enter)).
+    ///
+    /// # Panics
+    ///
+    /// Panics if no runtime is entered on this thread; use
+    /// [`try_current`](Self::try_current) to get an error instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let handle = filch::runtime::Handle::current();
+    ///     handle.spawn(async {}).await.unwrap();
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn current() -> Handle {
+        match Self::try_current() {
+            Ok(handle) => handle,
+            Err(err) => panic!("{err}"),
+        }
+    }
+
+    /// The handle of the runtime this thread is in, or an error outside any runtime.
+    ///
+    /// # Errors
+    ///
+    /// Returns [`TryCurrentError`] when no runtime is entered on this thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// assert!(filch::runtime::Handle::try_current().is_err());
+    /// ```
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        context::with_current(|handle| handle.cloned()).ok_or(TryCurrentError { _private: () })
+    }
+
+    /// Spawns `future` onto this runtime; callable from any thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// let task = rt.handle().spawn(async { 5 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 5);
+    /// ```
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.inner.spawn(future)
+    }
+
+    /// Runs `future` to completion on the current thread, with this runtime entered.
+    ///
+    /// On a multi-thread runtime the workers keep running tasks while this thread waits;
+    /// on a current-thread runtime this thread runs them.
+    ///
+    /// # Panics
+    ///
+    /// Panics when called from a thread that already drives tasks (a worker, or inside
+    /// another `block_on`): blocking it would deadlock them. Use `.await` there.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// assert_eq!(rt.handle().block_on(async { 7 }), 7);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _runtime = context::enter_runtime(self);
+        self.inner.block_on(future)
+    }
+
+    /// Enters this runtime's context on the current thread until the guard drops, so that
+    /// [`filch::spawn`](crate::spawn) and [`Handle::current`] work here.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// let _guard = rt.handle().enter();
+    /// let task = filch::spawn(async { 1 });
+    /// drop(_guard);
+    /// assert_eq!(rt.block_on(task).unwrap(), 1);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _guard: context::set_current(self),
+            _handle: PhantomData,
+        }
+    }
+
+    /// Number of worker threads (1 for the current-thread flavor).
+    pub fn num_workers(&self) -> usize {
+        self.inner.num_workers()
+    }
+
+    /// Number of tasks alive on this runtime (spawned and not yet finished or dropped).
+    pub fn num_alive_tasks(&self) -> usize {
+        self.inner.registry().len()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("workers", &self.num_workers())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Keeps a runtime entered on the current thread; see [`Handle::enter`].
+#[derive(Debug)]
+#[must_use = "the runtime is only entered while the guard is alive"]
+pub struct EnterGuard<'a> {
+    _guard: context::SetCurrentGuard,
+    _handle: PhantomData<&'a Handle>,
+}
+
+/// The error of [`Handle::try_current`]: no runtime is entered on this thread.
+#[derive(Debug)]
+pub struct TryCurrentError {
+    _private: (),
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            "there is no filch runtime on this thread: call this from inside a task or \
+             `Runtime::block_on`, after `Runtime::enter()`, or in a function marked \
+             `#[filch::main]`",
+        )
+    }
+}
+
+impl std::error::Error for TryCurrentError {}

@@ -1,0 +1,286 @@
+//! The current-thread scheduler: every task runs on the thread inside `block_on`.
+//!
+//! The scheduler's *core* (its local run queue and parker) is owned by whichever thread is
+//! inside `block_on` at the moment; a second thread calling `block_on` concurrently waits
+//! for its own future and takes the core over when the first one lets go of it. Wakes on
+//! the thread that holds the core push to the local queue with no atomic operation; wakes
+//! from anywhere else go to the `remote` injector and unpark the core.
+use crate::park::{Parker, Unparker};
+use crate::scheduler;
+use crate::task::{self, coop, registry::Registry, JoinHandle, Runnable};
+use crossbeam_deque::{Injector, Steal};
+use parking_lot::Mutex;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::pin;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+
+/// Tasks run between two polls of the `block_on` future, and the period at which the
+/// remote queue is checked first.
+const EVENT_INTERVAL: u32 = 61;
+const REMOTE_INTERVAL: u32 = 31;
+
+/// State shared by the runtime, its handles and its tasks' wakers.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    remote: Injector<Runnable>,
+    /// Wakes whichever thread currently drives the core.
+    unparker: Unparker,
+    pub(crate) registry: Registry,
+    shutdown: AtomicBool,
+    /// `None` while a `block_on` drives it (or after shutdown took it for good).
+    core: Mutex<Option<Box<Core>>>,
+    /// Threads waiting in `block_on` for the core to be released.
+    core_waiters: Mutex<Vec<Unparker>>,
+}
+
+#[derive(Debug)]
+struct Core {
+    local: VecDeque<Runnable>,
+    parker: Parker,
+    tick: u32,
+}
+
+thread_local! {
+    /// The driver of a current-thread runtime on this thread, or null (see [`Driver`]).
+    static CURRENT: Cell<*const Driver> = const { Cell::new(ptr::null()) };
+}
+
+/// The core while a thread drives it.
+///
+/// # Invariants
+/// Lives on the driving thread's stack; [`CURRENT`] points to it exactly while it drives,
+/// so a reference obtained through `CURRENT` never dangles.
+struct Driver {
+    shared: Arc<Shared>,
+    local: RefCell<VecDeque<Runnable>>,
+}
+
+pub(crate) fn new() -> Arc<Shared> {
+    let parker = Parker::new();
+    Arc::new(Shared {
+        remote: Injector::new(),
+        unparker: parker.unparker(),
+        registry: Registry::new(1),
+        shutdown: AtomicBool::new(false),
+        core: Mutex::new(Some(Box::new(Core {
+            local: VecDeque::new(),
+            parker,
+            tick: 0,
+        }))),
+        core_waiters: Mutex::new(Vec::new()),
+    })
+}
+
+/// Schedules a task of a current-thread runtime.
+pub(crate) fn schedule(runnable: Runnable) {
+    let runnable = with_driver(|driver| match driver {
+        Some(driver) if driver.owns(&runnable) => {
+            driver.local.borrow_mut().push_back(runnable);
+            None
+        }
+        _ => Some(runnable),
+    });
+    if let Some(runnable) = runnable {
+        let shared = match &runnable.metadata().scheduler {
+            scheduler::Handle::CurrentThread(shared) => shared.clone(),
+            scheduler::Handle::MultiThread(_) => {
+                unreachable!("current-thread schedule of a multi-thread task")
+            }
+        };
+        shared.remote.push(runnable);
+        shared.unparker.unpark();
+    }
+}
+
+fn with_driver<R>(f: impl FnOnce(Option<&Driver>) -> R) -> R {
+    let driver = CURRENT.with(Cell::get);
+    // SAFETY: non-null only while the `Driver` lives on this thread's stack (see the
+    // `Driver` invariants), and we are on that thread.
+    f(unsafe { driver.as_ref() })
+}
+
+impl Driver {
+    fn owns(&self, runnable: &Runnable) -> bool {
+        matches!(&runnable.metadata().scheduler,
+            scheduler::Handle::CurrentThread(shared) if Arc::ptr_eq(shared, &self.shared))
+    }
+}
+
+/// Wakes a `block_on` caller: sets its flag and unparks both places it may sleep.
+struct BlockOnWaker {
+    woken: AtomicBool,
+    thread: Unparker,
+    core: Unparker,
+}
+
+impl Wake for BlockOnWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
+        self.core.unpark();
+    }
+}
+
+impl Shared {
+    pub(crate) fn spawn<F>(
+        self: &Arc<Self>,
+        handle: &scheduler::Handle,
+        future: F,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (runnable, join) = task::create(handle, 0, future);
+        if let Some(runnable) = runnable {
+            schedule(runnable);
+        }
+        join
+    }
+
+    pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
+        let mut future = pin!(future);
+        crate::runtime::park_thread::with_parker(|parker| {
+            let waker = Arc::new(BlockOnWaker {
+                woken: AtomicBool::new(true),
+                thread: parker.unparker(),
+                core: self.unparker.clone(),
+            });
+            let task_waker = Waker::from(waker.clone());
+            loop {
+                if let Some(core) = self.take_core() {
+                    let (core, output) = self.drive(core, &waker, &task_waker, future.as_mut());
+                    self.release_core(core);
+                    if let Some(output) = output {
+                        return output;
+                    }
+                    // Shutdown took over: wait for the future alone below.
+                }
+                if waker.woken.swap(false, Ordering::AcqRel) {
+                    let mut cx = TaskContext::from_waker(&task_waker);
+                    if let Poll::Ready(output) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                        return output;
+                    }
+                }
+                if !self.shutdown.load(Ordering::Acquire) {
+                    self.core_waiters.lock().push(parker.unparker());
+                }
+                if self.core_available() || waker.woken.load(Ordering::Acquire) {
+                    continue;
+                }
+                parker.park();
+            }
+        })
+    }
+
+    fn take_core(&self) -> Option<Box<Core>> {
+        if self.shutdown.load(Ordering::Acquire) {
+            return None;
+        }
+        self.core.lock().take()
+    }
+
+    fn core_available(&self) -> bool {
+        !self.shutdown.load(Ordering::Acquire) && self.core.lock().is_some()
+    }
+
+    fn release_core(&self, core: Box<Core>) {
+        *self.core.lock() = Some(core);
+        for waiter in self.core_waiters.lock().drain(..) {
+            waiter.unpark();
+        }
+    }
+
+    /// Runs tasks and the `block_on` future on this thread until the future completes
+    /// (`Some(output)`) or the runtime shuts down (`None`).
+    fn drive<F: Future>(
+        self: &Arc<Self>,
+        mut core: Box<Core>,
+        waker: &BlockOnWaker,
+        task_waker: &Waker,
+        mut future: std::pin::Pin<&mut F>,
+    ) -> (Box<Core>, Option<F::Output>) {
+        let driver = Driver {
+            shared: self.clone(),
+            local: RefCell::new(std::mem::take(&mut core.local)),
+        };
+        let previous = CURRENT.with(|c| c.replace(&driver));
+        struct Restore(*const Driver);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CURRENT.with(|c| c.set(self.0));
+            }
+        }
+        let restore = Restore(previous);
+        let mut output = None;
+        while !self.shutdown.load(Ordering::Acquire) {
+            if waker.woken.swap(false, Ordering::AcqRel) {
+                let mut cx = TaskContext::from_waker(task_waker);
+                if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
+                    output = Some(out);
+                    break;
+                }
+            }
+            let mut ran = 0;
+            while ran < EVENT_INTERVAL {
+                core.tick = core.tick.wrapping_add(1);
+                let Some(task) = self.next_task(&driver, core.tick) else {
+                    break;
+                };
+                ran += 1;
+                scheduler::run_task(task);
+            }
+            if ran == 0 && !waker.woken.load(Ordering::Acquire) && self.remote.is_empty() {
+                core.parker.park();
+            }
+        }
+        drop(restore);
+        core.local = driver.local.into_inner();
+        (core, output)
+    }
+
+    fn next_task(&self, driver: &Driver, tick: u32) -> Option<Runnable> {
+        let remote = || loop {
+            match self.remote.steal() {
+                Steal::Success(task) => return Some(task),
+                Steal::Empty => return None,
+                Steal::Retry => std::hint::spin_loop(),
+            }
+        };
+        if tick % REMOTE_INTERVAL == 0 {
+            remote().or_else(|| driver.local.borrow_mut().pop_front())
+        } else {
+            let local = driver.local.borrow_mut().pop_front();
+            local.or_else(remote)
+        }
+    }
+
+    /// Stops the scheduler and drops every task (see the multi-thread docs for the order).
+    pub(crate) fn shutdown(&self) {
+        self.shutdown.store(true, Ordering::Release);
+        self.unparker.unpark();
+        // Wait for a concurrent `block_on` (through a `Handle`) to hand the core back.
+        let core = loop {
+            if let Some(core) = self.core.lock().take() {
+                break core;
+            }
+            std::thread::yield_now();
+        };
+        let Core { local, .. } = *core;
+        for task in local {
+            scheduler::drop_task(task);
+        }
+        scheduler::drop_all_tasks(&self.registry, &self.remote);
+        for waiter in self.core_waiters.lock().drain(..) {
+            waiter.unpark();
+        }
+    }
+}

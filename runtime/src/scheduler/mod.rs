@@ -1,0 +1,109 @@
+//! The two schedulers and the handle that routes work to either.
+//!
+//! * [`multi_thread`]: one OS thread per worker, each with a local deque and a LIFO slot,
+//!   a shared injector, work stealing and an idle protocol that wakes one worker at a time.
+//! * [`current_thread`]: everything runs on the thread inside `block_on`.
+//!
+//! A task's [`Header`](crate::task) holds a [`Handle`]; its schedule function calls
+//! [`Handle::schedule`], which sends the task back to the scheduler it was spawned on.
+pub(crate) mod current_thread;
+pub(crate) mod multi_thread;
+
+mod rand;
+
+use crate::task::{coop, registry::Registry, JoinHandle, Runnable};
+use crossbeam_deque::{Injector, Steal};
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+/// Runs one poll of a task with a fresh cooperative budget.
+///
+/// The task's own panics are caught inside it (see [`crate::task`]); this also contains a
+/// panic from the destructor of a cancelled future, which must not take a worker down.
+pub(crate) fn run_task(task: Runnable) {
+    let _ = catch_unwind(AssertUnwindSafe(|| coop::budget(|| task.run())));
+}
+
+/// Drops a task and its future, containing a panic from the future's destructor.
+pub(crate) fn drop_task(task: Runnable) {
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(task)));
+}
+
+/// The last step of shutdown: closes `registry` to new tasks, wakes every task it still
+/// held (which sends them to `injector`, since no worker runs any more) and drops them.
+/// Dropping a future may wake others, so it repeats until a round finds nothing.
+pub(crate) fn drop_all_tasks(registry: &Registry, injector: &Injector<Runnable>) {
+    loop {
+        let wakers = registry.close_and_drain();
+        let mut progressed = !wakers.is_empty();
+        for waker in wakers {
+            waker.wake();
+        }
+        loop {
+            match injector.steal() {
+                Steal::Success(task) => {
+                    progressed = true;
+                    drop_task(task);
+                }
+                Steal::Retry => std::hint::spin_loop(),
+                Steal::Empty => break,
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+}
+
+/// A reference to one scheduler (cheap to clone: one `Arc`).
+#[derive(Debug, Clone)]
+pub(crate) enum Handle {
+    CurrentThread(Arc<current_thread::Shared>),
+    MultiThread(Arc<multi_thread::Shared>),
+}
+
+impl Handle {
+    pub(crate) fn registry(&self) -> &Registry {
+        match self {
+            Handle::CurrentThread(shared) => &shared.registry,
+            Handle::MultiThread(shared) => &shared.registry,
+        }
+    }
+
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Handle::CurrentThread(shared) => shared.spawn(self, future),
+            Handle::MultiThread(shared) => shared.spawn(self, future),
+        }
+    }
+
+    /// The schedule function of every task: sends `runnable` back to its own scheduler.
+    /// `yielded` is `true` when the task woke itself while running (it yielded).
+    pub(crate) fn schedule(runnable: Runnable, yielded: bool) {
+        match &runnable.metadata().scheduler {
+            Handle::CurrentThread(_) => current_thread::schedule(runnable),
+            Handle::MultiThread(_) => multi_thread::schedule(runnable, yielded),
+        }
+    }
+
+    /// Blocks on `future`; the caller has entered the runtime context already.
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
+        match self {
+            Handle::CurrentThread(shared) => shared.block_on(future),
+            Handle::MultiThread(_) => crate::runtime::park_thread::block_on(future),
+        }
+    }
+
+    /// Number of worker threads (1 for the current-thread flavor).
+    pub(crate) fn num_workers(&self) -> usize {
+        match self {
+            Handle::CurrentThread(_) => 1,
+            Handle::MultiThread(shared) => shared.num_workers(),
+        }
+    }
+}

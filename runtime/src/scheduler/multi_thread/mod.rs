@@ -1,0 +1,235 @@
+//! The multi-thread, work-stealing scheduler.
+//!
+//! # Queues
+//!
+//! Each worker owns a FIFO [`crossbeam_deque::Worker`] (others steal from its
+//! [`Stealer`]) and a one-task *LIFO slot* for the task it woke most recently: a message
+//! passed between two tasks is handled while its data is still in cache. The slot is not
+//! stealable and is bounded: after [`worker::MAX_LIFO_POLLS`] consecutive LIFO polls the
+//! occupant goes to the back of the deque, so two tasks waking each other cannot starve
+//! the rest. Spawns and wakes from outside the runtime go to the shared [`Injector`],
+//! which a worker checks every [`worker::GLOBAL_QUEUE_INTERVAL`] ticks even when it has
+//! local work, and whenever its local work runs out.
+//!
+//! # Stealing and sleeping
+//!
+//! A worker out of work becomes a *searcher* (at most half the workers search at once, see
+//! [`idle`]), steals half of a victim's deque starting at a random victim, then tries the
+//! injector. Failing that, it parks on its [`Parker`](crate::park::Parker). Publishing work
+//! wakes at most one sleeper, and only when nobody is searching; a searcher that finds work
+//! and was the last one wakes the next. The [`idle`] module docs argue why no wakeup is lost.
+//!
+//! # Shutdown
+//!
+//! [`Shared::shutdown`] raises the flag and unparks everyone. Each worker leaves its loop,
+//! drops the tasks in its own deque and LIFO slot, and reports. The thread that shut down
+//! then closes the [`Registry`], wakes every task still registered (they land on the
+//! injector) and drops them, until both are empty: every future is dropped exactly once.
+mod idle;
+mod worker;
+
+pub(crate) use idle::Idle;
+
+use crate::park::{Parker, Unparker};
+use crate::runtime::builder::ThreadConfig;
+use crate::scheduler::rand::FastRand;
+use crate::task::{self, registry::Registry, JoinHandle, Runnable};
+use crossbeam_deque::{Injector, Stealer};
+use crossbeam_utils::CachePadded;
+use parking_lot::{Condvar, Mutex};
+use std::cell::Cell;
+use std::future::Future;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// State shared by all workers of one multi-thread runtime.
+pub(crate) struct Shared {
+    /// Tasks from outside the runtime, and overflow.
+    injector: CachePadded<Injector<Runnable>>,
+    /// `stealers[i]` steals from worker `i`'s deque.
+    stealers: Box<[Stealer<Runnable>]>,
+    /// `unparkers[i]` wakes worker `i`.
+    unparkers: Box<[Unparker]>,
+    idle: CachePadded<Idle>,
+    pub(crate) registry: Registry,
+    /// Set once, by `shutdown`; workers leave their loops when they see it.
+    shutdown: AtomicBool,
+    /// Number of workers that have left their loops, and the condvar `shutdown` waits on.
+    exited: Mutex<usize>,
+    exited_cv: Condvar,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("multi_thread::Shared")
+            .field("workers", &self.stealers.len())
+            .field("injector_len", &self.injector.len())
+            .field("shutdown", &self.shutdown.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds the scheduler and starts its worker threads.
+pub(crate) fn start(
+    num_workers: usize,
+    config: &ThreadConfig,
+) -> io::Result<(Arc<Shared>, Vec<std::thread::JoinHandle<()>>)> {
+    let num_workers = num_workers.max(1);
+    let mut locals = Vec::with_capacity(num_workers);
+    let mut parkers = Vec::with_capacity(num_workers);
+    for _ in 0..num_workers {
+        locals.push(crossbeam_deque::Worker::new_fifo());
+        parkers.push(Parker::new());
+    }
+    let shared = Arc::new(Shared {
+        injector: CachePadded::new(Injector::new()),
+        stealers: locals.iter().map(|w| w.stealer()).collect(),
+        unparkers: parkers.iter().map(Parker::unparker).collect(),
+        idle: CachePadded::new(Idle::new(num_workers)),
+        registry: Registry::new(num_workers),
+        shutdown: AtomicBool::new(false),
+        exited: Mutex::new(0),
+        exited_cv: Condvar::new(),
+    });
+    let mut threads = Vec::with_capacity(num_workers);
+    for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
+        let spawned = config.spawn(index, {
+            let shared = shared.clone();
+            let config = config.clone();
+            move || worker::run(shared, index, local, parker, &config)
+        });
+        match spawned {
+            Ok(thread) => threads.push(thread),
+            Err(err) => {
+                // Stop the workers already running before reporting the error.
+                shared.shutdown(threads, None);
+                return Err(err);
+            }
+        }
+    }
+    Ok((shared, threads))
+}
+
+impl Shared {
+    pub(crate) fn num_workers(&self) -> usize {
+        self.stealers.len()
+    }
+
+    pub(crate) fn spawn<F>(
+        self: &Arc<Self>,
+        handle: &super::Handle,
+        future: F,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let shard = worker::current_index(self).unwrap_or_else(remote_shard_hint);
+        let (runnable, join) = task::create(handle, shard, future);
+        if let Some(runnable) = runnable {
+            schedule(runnable, false);
+        }
+        join
+    }
+
+    /// Pushes a task from outside the workers and wakes one if needed.
+    fn push_remote(&self, runnable: Runnable) {
+        self.injector.push(runnable);
+        self.notify_parked();
+    }
+
+    /// Wakes one sleeping worker if work was published and nobody is looking for it.
+    fn notify_parked(&self) {
+        if let Some(worker) = self.idle.worker_to_notify() {
+            self.unparkers[worker].unpark();
+        }
+    }
+
+    /// Whether any queue a searcher could take from holds a task.
+    fn has_visible_work(&self) -> bool {
+        !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
+    }
+
+    fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    fn worker_exited(&self) {
+        *self.exited.lock() += 1;
+        self.exited_cv.notify_all();
+    }
+
+    /// Stops the workers and drops every task. Waits for the workers for at most
+    /// `timeout` (forever with `None`); returns `false` if some did not stop in time, in
+    /// which case their threads are left to finish on their own and the tasks they hold
+    /// are not dropped here.
+    pub(crate) fn shutdown(
+        &self,
+        threads: Vec<std::thread::JoinHandle<()>>,
+        timeout: Option<Duration>,
+    ) -> bool {
+        self.shutdown.store(true, Ordering::Release);
+        for unparker in self.unparkers.iter() {
+            unparker.unpark();
+        }
+        let all_exited = {
+            let deadline = timeout.map(|t| Instant::now() + t);
+            let mut exited = self.exited.lock();
+            while *exited < threads.len() {
+                match deadline {
+                    None => self.exited_cv.wait(&mut exited),
+                    Some(deadline) => {
+                        if self.exited_cv.wait_until(&mut exited, deadline).timed_out() {
+                            break;
+                        }
+                    }
+                }
+            }
+            *exited >= threads.len()
+        };
+        if !all_exited {
+            return false;
+        }
+        for thread in threads {
+            // A worker never panics out of its loop (tasks' panics are caught); if a hook
+            // panicked, the runtime still shuts down.
+            let _ = thread.join();
+        }
+        super::drop_all_tasks(&self.registry, &self.injector);
+        true
+    }
+}
+
+/// Schedules a task of a multi-thread runtime: on one of its workers, into that worker's
+/// LIFO slot (or deque, if it yielded); anywhere else, into the injector.
+pub(crate) fn schedule(runnable: Runnable, yielded: bool) {
+    let runnable = match worker::schedule_local(runnable, yielded) {
+        Ok(()) => return,
+        Err(runnable) => runnable,
+    };
+    let shared = match &runnable.metadata().scheduler {
+        super::Handle::MultiThread(shared) => shared.clone(),
+        super::Handle::CurrentThread(_) => {
+            unreachable!("multi-thread schedule of a current-thread task")
+        }
+    };
+    shared.push_remote(runnable);
+}
+
+/// A registry shard for a spawn from outside the workers: spread per thread.
+fn remote_shard_hint() -> usize {
+    thread_local! {
+        static RNG: FastRand = FastRand::new(FastRand::seed());
+        static HINT: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+    HINT.with(|hint| match hint.get() {
+        Some(h) => h,
+        None => {
+            let h = RNG.with(|rng| rng.below(1 << 16));
+            hint.set(Some(h));
+            h
+        }
+    })
+}

@@ -1,0 +1,273 @@
+//! One worker thread: its run loop, its queues, and how it finds work.
+//!
+//! The loop, per tick: take the next task (the injector every
+//! [`GLOBAL_QUEUE_INTERVAL`] ticks, else the LIFO slot up to [`MAX_LIFO_POLLS`] times in a
+//! row, else the local deque, else a batch from the injector); failing that, search (steal
+//! from a random victim, then the injector); failing that, park.
+//!
+//! A task's wake calls [`schedule_local`]: through the thread-local [`CURRENT`] pointer it
+//! finds this worker's [`Context`] and pushes onto the LIFO slot or the deque without
+//! touching shared state (beyond a fenced read of the idle counts when the deque grows).
+use super::Shared;
+use crate::park::Parker;
+use crate::runtime::builder::ThreadConfig;
+use crate::runtime::{context, Handle};
+use crate::scheduler::{self, rand::FastRand};
+use crate::task::Runnable;
+use crossbeam_deque::Steal;
+use std::cell::Cell;
+use std::ptr;
+use std::sync::Arc;
+
+/// Check the injector first every this many ticks, so remote work is never starved by a
+/// busy local queue (a prime, so it does not beat in step with task periods).
+pub(super) const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+
+/// Consecutive polls from the LIFO slot before its occupant must queue like everyone else.
+pub(super) const MAX_LIFO_POLLS: u32 = 3;
+
+thread_local! {
+    /// The worker running on this thread, or null. Set for the whole of [`run`].
+    static CURRENT: Cell<*const Context> = const { Cell::new(ptr::null()) };
+}
+
+/// The state of one worker that its own thread (and the tasks it runs) touch.
+///
+/// # Invariants
+/// Lives on the worker thread's stack for the whole of [`run`]; [`CURRENT`] points to it
+/// exactly during that time, so a reference obtained through `CURRENT` never dangles.
+/// All fields are only used from that thread (`Context` is `!Sync` through its `Cell`s and
+/// the deque's `Worker`).
+struct Context {
+    shared: Arc<Shared>,
+    index: usize,
+    local: crossbeam_deque::Worker<Runnable>,
+    lifo: Cell<Option<Runnable>>,
+    /// Whether this worker counts itself as searching in [`Idle`](super::Idle).
+    searching: Cell<bool>,
+    tick: Cell<u32>,
+    lifo_polls: Cell<u32>,
+    rng: FastRand,
+}
+
+/// Runs `f` with this thread's worker context if it belongs to `shared`'s runtime.
+fn with_context<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
+    let cx = CURRENT.with(Cell::get);
+    // SAFETY: `CURRENT` is non-null only while the `Context` it points to is alive on this
+    // thread's stack (see the `Context` invariants), and we are on that thread.
+    f(unsafe { cx.as_ref() })
+}
+
+/// The index of the current worker, if this thread is a worker of `shared`.
+pub(super) fn current_index(shared: &Arc<Shared>) -> Option<usize> {
+    with_context(|cx| {
+        cx.filter(|cx| Arc::ptr_eq(&cx.shared, shared))
+            .map(|cx| cx.index)
+    })
+}
+
+/// Pushes `runnable` onto this thread's worker if it is a worker of the task's runtime;
+/// otherwise hands it back.
+pub(super) fn schedule_local(runnable: Runnable, yielded: bool) -> Result<(), Runnable> {
+    with_context(|cx| {
+        let Some(cx) = cx else { return Err(runnable) };
+        let same = match &runnable.metadata().scheduler {
+            scheduler::Handle::MultiThread(shared) => Arc::ptr_eq(shared, &cx.shared),
+            scheduler::Handle::CurrentThread(_) => false,
+        };
+        if !same {
+            return Err(runnable);
+        }
+        cx.push_local(runnable, yielded);
+        Ok(())
+    })
+}
+
+/// The body of a worker thread.
+pub(super) fn run(
+    shared: Arc<Shared>,
+    index: usize,
+    local: crossbeam_deque::Worker<Runnable>,
+    parker: Parker,
+    config: &ThreadConfig,
+) {
+    let handle = Handle::from_scheduler(scheduler::Handle::MultiThread(shared.clone()));
+    let _runtime = context::enter_runtime(&handle);
+    let cx = Context {
+        shared,
+        index,
+        local,
+        lifo: Cell::new(None),
+        searching: Cell::new(false),
+        tick: Cell::new(0),
+        lifo_polls: Cell::new(0),
+        rng: FastRand::new(FastRand::seed() ^ index as u64),
+    };
+    struct ClearCurrent;
+    impl Drop for ClearCurrent {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(ptr::null()));
+        }
+    }
+    CURRENT.with(|c| c.set(&cx));
+    let clear = ClearCurrent;
+    config.run_start_hook();
+    cx.run_loop(&parker);
+    cx.drop_local_tasks();
+    drop(clear);
+    config.run_stop_hook();
+    cx.shared.worker_exited();
+}
+
+impl Context {
+    fn run_loop(&self, parker: &Parker) {
+        while !self.shared.is_shutdown() {
+            self.tick.set(self.tick.get().wrapping_add(1));
+            if let Some(task) = self.next_task() {
+                self.run_task(task);
+                continue;
+            }
+            if let Some(task) = self.search() {
+                self.run_task(task);
+                continue;
+            }
+            self.park(parker);
+        }
+    }
+
+    fn run_task(&self, task: Runnable) {
+        if self.searching.replace(false) && self.shared.idle.transition_from_searching() {
+            // The last searcher found work: there may be more, so wake the next one.
+            self.shared.notify_parked();
+        }
+        scheduler::run_task(task);
+    }
+
+    fn next_task(&self) -> Option<Runnable> {
+        if self.tick.get() % GLOBAL_QUEUE_INTERVAL == 0 {
+            if let Some(task) = steal_one(|| self.shared.injector.steal()) {
+                return Some(task);
+            }
+        }
+        if let Some(task) = self.lifo.take() {
+            if self.lifo_polls.get() < MAX_LIFO_POLLS {
+                self.lifo_polls.set(self.lifo_polls.get() + 1);
+                return Some(task);
+            }
+            self.local.push(task);
+        }
+        self.lifo_polls.set(0);
+        self.local
+            .pop()
+            .or_else(|| steal_one(|| self.shared.injector.steal_batch_and_pop(&self.local)))
+    }
+
+    /// Steals from other workers (random start) and then the injector, as a searcher.
+    fn search(&self) -> Option<Runnable> {
+        if !self.searching.get() {
+            if !self.shared.idle.transition_to_searching() {
+                return None;
+            }
+            self.searching.set(true);
+        }
+        let stealers = &self.shared.stealers;
+        let n = stealers.len();
+        for _ in 0..2 {
+            let mut retry = false;
+            let start = self.rng.below(n);
+            for victim in (start..n).chain(0..start) {
+                if victim == self.index {
+                    continue;
+                }
+                match stealers[victim].steal_batch_and_pop(&self.local) {
+                    Steal::Success(task) => return Some(task),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
+                }
+            }
+            match self.shared.injector.steal_batch_and_pop(&self.local) {
+                Steal::Success(task) => return Some(task),
+                Steal::Retry => retry = true,
+                Steal::Empty => {}
+            }
+            if !retry {
+                break;
+            }
+        }
+        None
+    }
+
+    fn park(&self, parker: &Parker) {
+        let idle = &self.shared.idle;
+        if idle.transition_to_parked(self.index, self.searching.replace(false))
+            && self.shared.has_visible_work()
+        {
+            // We were the last searcher and work appeared meanwhile: make sure somebody
+            // (possibly us: we are on the sleeper list already) goes after it.
+            self.shared.notify_parked();
+        }
+        loop {
+            parker.park();
+            if self.shared.is_shutdown() {
+                idle.unpark_self(self.index);
+                return;
+            }
+            if !idle.is_sleeping(self.index) {
+                // A notifier took us off the list and counted us as searching.
+                self.searching.set(true);
+                return;
+            }
+        }
+    }
+
+    /// Pushes a task woken (or spawned) on this worker.
+    fn push_local(&self, task: Runnable, yielded: bool) {
+        if yielded {
+            self.local.push(task);
+        } else {
+            match self.lifo.replace(Some(task)) {
+                None => return,
+                Some(previous) => self.local.push(previous),
+            }
+        }
+        if self.should_notify_others() {
+            self.shared.notify_parked();
+        }
+    }
+
+    /// Whether this worker has more queued work than it will get to next, so that
+    /// another worker could usefully steal.
+    fn should_notify_others(&self) -> bool {
+        if self.searching.get() {
+            // A searcher wakes the next worker when it finds work (`run_task`).
+            return false;
+        }
+        // Peek at the slot: a `Cell` of a non-`Copy` value can only be taken and put back.
+        let lifo = self.lifo.take();
+        let has_lifo = lifo.is_some();
+        self.lifo.set(lifo);
+        usize::from(has_lifo) + self.local.len() > 1
+    }
+
+    /// Drops every task left in this worker's queues (shutdown). Dropping one may wake or
+    /// spawn others onto this worker, so repeat until both are empty.
+    fn drop_local_tasks(&self) {
+        loop {
+            let task = self.lifo.take().or_else(|| self.local.pop());
+            match task {
+                Some(task) => scheduler::drop_task(task),
+                None => break,
+            }
+        }
+    }
+}
+
+fn steal_one(mut steal: impl FnMut() -> Steal<Runnable>) -> Option<Runnable> {
+    loop {
+        match steal() {
+            Steal::Success(task) => return Some(task),
+            Steal::Empty => return None,
+            Steal::Retry => std::hint::spin_loop(),
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! [`JoinSet`]: a set of spawned tasks, joined in the order they finish.
+use super::{JoinError, JoinHandle};
+use crate::runtime::Handle;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use std::fmt;
+use std::future::Future;
+
+/// A collection of tasks spawned on a runtime, awaited in completion order.
+///
+/// This is asyncio's `gather`/`as_completed` for a dynamic number of tasks. Each
+/// completion costs O(1): a finished task wakes only its own slot. Dropping the set
+/// aborts every task still in it.
+///
+/// # Examples
+///
+/// ```
+/// use filch::task::JoinSet;
+///
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let mut set = JoinSet::new();
+///     for i in 0..10u64 {
+///         set.spawn(async move { i * i });
+///     }
+///     let mut sum = 0;
+///     while let Some(result) = set.join_next().await {
+///         sum += result.unwrap();
+///     }
+///     assert_eq!(sum, 285);
+/// });
+/// ```
+pub struct JoinSet<T> {
+    tasks: FuturesUnordered<JoinHandle<T>>,
+}
+
+impl<T> JoinSet<T> {
+    /// Creates an empty set.
+    pub fn new() -> Self {
+        Self {
+            tasks: FuturesUnordered::new(),
+        }
+    }
+
+    /// Number of tasks in the set (running, or finished but not yet joined).
+    pub fn len(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Returns `true` if the set holds no task.
+    pub fn is_empty(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    /// Aborts every task in the set. They stay in the set: [`join_next`](Self::join_next)
+    /// returns their (mostly cancelled) results.
+    pub fn abort_all(&mut self) {
+        for task in self.tasks.iter() {
+            task.abort();
+        }
+    }
+
+    /// Removes every task from the set without aborting them: they keep running detached.
+    pub fn detach_all(&mut self) {
+        self.tasks = FuturesUnordered::new();
+    }
+}
+
+impl<T: Send + 'static> JoinSet<T> {
+    /// Spawns `future` on the current runtime and adds it to the set.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called outside a filch runtime; use [`spawn_on`](Self::spawn_on) with a
+    /// [`Handle`] from anywhere else.
+    #[track_caller]
+    pub fn spawn<F>(&mut self, future: F)
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        self.tasks.push(super::spawn(future));
+    }
+
+    /// Spawns `future` on the runtime behind `handle` and adds it to the set.
+    pub fn spawn_on<F>(&mut self, future: F, handle: &Handle)
+    where
+        F: Future<Output = T> + Send + 'static,
+    {
+        self.tasks.push(handle.spawn(future));
+    }
+
+    /// Waits for the next task to finish and returns its result; `None` when the set is
+    /// empty.
+    ///
+    /// Cancel safe: if this future is dropped before it completes, no result is lost.
+    pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
+        self.tasks.next().await
+    }
+
+    /// Aborts every task and waits for all of them to finish, discarding their results.
+    pub async fn shutdown(&mut self) {
+        self.abort_all();
+        while self.join_next().await.is_some() {}
+    }
+
+    /// Waits for every task and returns their results in completion order.
+    pub async fn join_all(mut self) -> Vec<Result<T, JoinError>> {
+        let mut out = Vec::with_capacity(self.len());
+        while let Some(result) = self.join_next().await {
+            out.push(result);
+        }
+        out
+    }
+}
+
+impl<T> Default for JoinSet<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T> Drop for JoinSet<T> {
+    fn drop(&mut self) {
+        self.abort_all();
+    }
+}
+
+impl<T> fmt::Debug for JoinSet<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinSet").field("len", &self.len()).finish()
+    }
+}

@@ -1,0 +1,201 @@
+//! Tasks: spawning futures, joining them, and what a task carries.
+//!
+//! # Anatomy of a task
+//!
+//! A task is one heap allocation made by [`async_task`]: a header with its state word and
+//! reference count, the schedule function, our [`Header`] (the task's metadata) and the
+//! future, wrapped in a [`TaskFuture`]. Three kinds of reference point at it:
+//!
+//! * the [`Runnable`]: exists exactly while the task is scheduled; whoever holds it may run
+//!   one poll. It lives in a run queue (a worker's deque or LIFO slot, or the injector).
+//! * the [`JoinHandle`]: owns the output slot; dropping it detaches the task.
+//! * [`Waker`](std::task::Waker)s, one of which the runtime's [`Registry`](registry) keeps
+//!   so shutdown can reach a task that waits on nothing the runtime knows about.
+//!
+//! The state machine (scheduled / running / completed / closed, and the reference count)
+//! is `async_task`'s: it is a small, widely used crate with exactly the semantics a
+//! work-stealing scheduler needs (a wake while running reschedules once, a wake of a
+//! scheduled task is a no-op, dropping a `Runnable` drops the future). filch adds three
+//! things on top, all in this module:
+//!
+//! 1. **Panics are caught** inside [`TaskFuture::poll`] and become the task's output, so a
+//!    panicking task never unwinds into a worker and its `JoinHandle` sees
+//!    [`JoinError::is_panic`].
+//! 2. **Abort** sets [`Header::aborted`] and wakes the task through the registry; the next
+//!    poll completes it with a cancelled [`JoinError`] *instead of* polling the future, and
+//!    `async_task` drops the future right there. Awaiting an aborted handle therefore
+//!    returns only once the future is gone, and a task that finished before the abort
+//!    keeps its output.
+//! 3. **Registration**: the registry slot is reserved (under the shard lock) before the task
+//!    is allocated, so its key is known to the header from the start; the task's future
+//!    removes the slot when it is dropped, whatever the reason.
+pub(crate) mod coop;
+mod join;
+mod join_set;
+pub(crate) mod registry;
+mod yield_now;
+
+pub use join::{JoinError, JoinHandle};
+pub use join_set::JoinSet;
+pub use yield_now::yield_now;
+
+use crate::scheduler;
+use async_task::{Builder, ScheduleInfo, WithInfo};
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+
+/// A scheduled task: whoever holds it may run one poll.
+pub(crate) type Runnable = async_task::Runnable<Header>;
+
+/// What filch stores in every task (the `async_task` metadata).
+#[derive(Debug)]
+pub(crate) struct Header {
+    /// The scheduler that owns the task: the schedule function routes wakes through it.
+    pub(crate) scheduler: scheduler::Handle,
+    /// Set by [`JoinHandle::abort`]; the next poll completes the task as cancelled.
+    pub(crate) aborted: AtomicBool,
+    /// Registry shard and key of this task; valid until the future is dropped.
+    pub(crate) shard: usize,
+    pub(crate) key: usize,
+}
+
+/// Allocates a task for `future` on `handle`'s scheduler, registering it in `shard_hint`'s
+/// shard.
+///
+/// Returns the first [`Runnable`] for the caller to schedule, or `None` if the runtime is
+/// shutting down, in which case the future has already been dropped and the handle
+/// resolves to a cancelled [`JoinError`].
+pub(crate) fn create<F>(
+    handle: &scheduler::Handle,
+    shard_hint: usize,
+    future: F,
+) -> (Option<Runnable>, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let registry = handle.registry();
+    let (shard, mut guard) = registry.lock(shard_hint);
+    if guard.closed {
+        drop(guard);
+        drop(future);
+        return (None, JoinHandle::cancelled());
+    }
+    let slot = guard.tasks.vacant_entry();
+    let header = Header {
+        scheduler: handle.clone(),
+        aborted: AtomicBool::new(false),
+        shard,
+        key: slot.key(),
+    };
+    // SAFETY: `spawn_unchecked` lifts three requirements of `spawn`:
+    // - `Send`: `F` is `Send` (bound above) and `TaskFuture` adds only a `&Header`, which is
+    //   `Sync`; the schedule function is a plain `fn`.
+    // - `'static`: the only borrow in the future is of the task's own metadata, which
+    //   `async_task` documents as allowed: it lives as long as the task allocation, which
+    //   outlives the future stored inside it.
+    let (runnable, task) = unsafe {
+        Builder::new().metadata(header).spawn_unchecked(
+            move |header| TaskFuture::new(header, future),
+            WithInfo(schedule),
+        )
+    };
+    slot.insert(runnable.waker());
+    drop(guard);
+    (Some(runnable), JoinHandle::new(task))
+}
+
+/// The schedule function of every task: hands the runnable to its scheduler.
+fn schedule(runnable: Runnable, info: ScheduleInfo) {
+    scheduler::Handle::schedule(runnable, info.woken_while_running);
+}
+
+/// The future stored in a task: the user's future plus panic capture, abort and registry
+/// bookkeeping.
+///
+/// # Invariants
+/// `header` is the metadata of the very task this future is stored in; `future` is pinned
+/// (this struct is only ever polled through `Pin`) and dropped exactly once, in `Drop`.
+struct TaskFuture<'a, F: Future> {
+    header: &'a Header,
+    future: ManuallyDrop<F>,
+}
+
+impl<'a, F: Future> TaskFuture<'a, F> {
+    fn new(header: &'a Header, future: F) -> Self {
+        Self {
+            header,
+            future: ManuallyDrop::new(future),
+        }
+    }
+}
+
+impl<F: Future> Future for TaskFuture<'_, F> {
+    type Output = Result<F::Output, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.header.aborted.load(Ordering::Acquire) {
+            return Poll::Ready(Err(JoinError::cancelled()));
+        }
+        // SAFETY: `future` is structurally pinned: it is never moved out of `self` (it is
+        // only dropped in place, in `Drop`), so pinning `self` pins it.
+        let future = unsafe { self.map_unchecked_mut(|this| &mut *this.future) };
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
+        }
+    }
+}
+
+impl<F: Future> Drop for TaskFuture<'_, F> {
+    fn drop(&mut self) {
+        // A panicking destructor must not skip deregistration.
+        struct Deregister<'h>(&'h Header);
+        impl Drop for Deregister<'_> {
+            fn drop(&mut self) {
+                self.0.scheduler.registry().remove(self.0.shard, self.0.key);
+            }
+        }
+        let _deregister = Deregister(self.header);
+        // SAFETY: dropped exactly once, here; the field is never used again.
+        unsafe { ManuallyDrop::drop(&mut self.future) };
+    }
+}
+
+/// Spawns a future onto the current runtime, returning a [`JoinHandle`] for its output.
+///
+/// The task starts running at once on some worker; awaiting the handle is not needed for
+/// it to make progress. Dropping the handle detaches the task.
+///
+/// # Panics
+///
+/// Panics if called outside a filch runtime (no runtime entered on this thread).
+///
+/// # Examples
+///
+/// ```
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let handle = filch::spawn(async { 6 * 7 });
+///     assert_eq!(handle.await.unwrap(), 42);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    crate::runtime::context::with_current(|handle| match handle {
+        Some(handle) => handle.spawn(future),
+        None => panic!(
+            "`filch::spawn` called outside a runtime; use `#[filch::main]`, \
+             `Runtime::block_on`, or spawn through a `Handle` (`Runtime::handle`)"
+        ),
+    })
+}
