@@ -19,6 +19,7 @@
 mod loom;
 
 mod barrier;
+mod chan_waiters;
 mod mutex;
 mod notify;
 mod once_cell;

@@ -1,0 +1,501 @@
+//! The bounded channel: senders wait for a free slot, first come first served.
+
+use super::capacity::{Capacity, TryAcquireError, MAX_CAPACITY};
+use super::chan::Chan;
+use super::error::{SendError, TryRecvError, TrySendError};
+use crate::chan_waiters::block_on;
+use crate::loom::Arc;
+use concurrent_queue::ConcurrentQueue;
+use futures_core::Stream;
+use std::fmt;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Creates a bounded channel that buffers up to `capacity` messages.
+///
+/// # Panics
+///
+/// If `capacity` is zero or above `usize::MAX >> 2`.
+///
+/// ```
+/// use filch_sync::mpsc;
+///
+/// let (tx, mut rx) = mpsc::channel(8);
+/// futures::executor::block_on(async {
+///     for i in 0..3 {
+///         tx.send(i).await.unwrap();
+///     }
+///     drop(tx);
+///     let mut got = Vec::new();
+///     while let Some(i) = rx.recv().await {
+///         got.push(i);
+///     }
+///     assert_eq!(got, [0, 1, 2]);
+/// });
+/// ```
+pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(capacity > 0, "mpsc bounded channel requires capacity > 0");
+    assert!(
+        capacity <= MAX_CAPACITY,
+        "mpsc capacity {capacity} exceeds the maximum {MAX_CAPACITY}"
+    );
+    let chan = Arc::new(Chan::new(
+        ConcurrentQueue::bounded(capacity),
+        Capacity::new(capacity),
+    ));
+    let receiver = Receiver {
+        chan: chan.clone(),
+        capacity,
+    };
+    (Sender { chan, capacity }, receiver)
+}
+
+/// Sends messages to a bounded channel; clone it for more producers.
+///
+/// The channel closes for the receiver once every `Sender` is dropped.
+pub struct Sender<T> {
+    chan: Arc<Chan<T, Capacity>>,
+    capacity: usize,
+}
+
+/// Receives the messages of a bounded channel.
+pub struct Receiver<T> {
+    chan: Arc<Chan<T, Capacity>>,
+    capacity: usize,
+}
+
+/// A reserved slot in a bounded channel: [`Permit::send`] cannot fail for lack of room.
+///
+/// Dropping an unused permit returns the slot to the channel (to the next waiting sender).
+pub struct Permit<'a, T> {
+    chan: &'a Chan<T, Capacity>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waiting for a free slot if the channel is full.
+    ///
+    /// Waiting senders are served in the order they started waiting. Cancel safe with
+    /// respect to capacity: dropping the future gives up its place in the queue (and any slot
+    /// it was already handed passes to the next sender), but the unsent `value` is dropped
+    /// with it. Use [`Sender::reserve`] to keep the value across cancellation.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if the receiver is gone or closed.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// futures::executor::block_on(async {
+    ///     tx.send("a").await.unwrap();
+    ///     assert_eq!(rx.recv().await, Some("a"));
+    ///     drop(rx);
+    ///     assert_eq!(tx.send("b").await.unwrap_err().0, "b");
+    /// });
+    /// ```
+    pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        match self.chan.slots.acquire().await {
+            Ok(()) => self.chan.push(value).map_err(SendError),
+            Err(_) => Err(SendError(value)),
+        }
+    }
+
+    /// Sends `value` if a slot is free right now.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] if no slot is free (including when senders are queued ahead),
+    /// [`TrySendError::Closed`] if the receiver is gone or closed. Both return the value.
+    ///
+    /// ```
+    /// use filch_sync::mpsc::{self, error::TrySendError};
+    ///
+    /// let (tx, _rx) = mpsc::channel(1);
+    /// assert!(tx.try_send(1).is_ok());
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    /// ```
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        match self.chan.slots.try_acquire() {
+            Ok(()) => self.chan.push(value).map_err(TrySendError::Closed),
+            Err(TryAcquireError::NoSlots) => Err(TrySendError::Full(value)),
+            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(value)),
+        }
+    }
+
+    /// Sends `value` from a thread that is not running async code, blocking until a slot
+    /// is free.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if the receiver is gone or closed.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// let producer = std::thread::spawn(move || {
+    ///     for i in 0..3 {
+    ///         tx.blocking_send(i).unwrap();
+    ///     }
+    /// });
+    /// assert_eq!(rx.blocking_recv(), Some(0));
+    /// assert_eq!(rx.blocking_recv(), Some(1));
+    /// assert_eq!(rx.blocking_recv(), Some(2));
+    /// producer.join().unwrap();
+    /// assert_eq!(rx.blocking_recv(), None);
+    /// ```
+    pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
+        block_on(self.send(value))
+    }
+
+    /// Waits for a free slot and reserves it, so the value can be produced afterwards.
+    ///
+    /// Cancel safe: dropping the future loses no capacity and leaves no waiter behind.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError<()>`] if the receiver is gone or closed.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// futures::executor::block_on(async {
+    ///     let permit = tx.reserve().await.unwrap();
+    ///     assert_eq!(tx.capacity(), 0);
+    ///     permit.send(9);
+    ///     assert_eq!(rx.recv().await, Some(9));
+    /// });
+    /// ```
+    pub async fn reserve(&self) -> Result<Permit<'_, T>, SendError<()>> {
+        match self.chan.slots.acquire().await {
+            Ok(()) => Ok(Permit { chan: &self.chan }),
+            Err(_) => Err(SendError(())),
+        }
+    }
+
+    /// Reserves a slot if one is free right now.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], carrying `()`.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, _rx) = mpsc::channel::<u8>(1);
+    /// let permit = tx.try_reserve().unwrap();
+    /// assert!(tx.try_reserve().is_err());
+    /// drop(permit);
+    /// assert!(tx.try_reserve().is_ok());
+    /// ```
+    pub fn try_reserve(&self) -> Result<Permit<'_, T>, TrySendError<()>> {
+        match self.chan.slots.try_acquire() {
+            Ok(()) => Ok(Permit { chan: &self.chan }),
+            Err(TryAcquireError::NoSlots) => Err(TrySendError::Full(())),
+            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
+        }
+    }
+
+    /// Waits until the receiver is dropped or closed. Cancel safe.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, rx) = mpsc::channel::<()>(1);
+    /// std::thread::spawn(move || drop(rx));
+    /// futures::executor::block_on(tx.closed());
+    /// assert!(tx.is_closed());
+    /// ```
+    pub async fn closed(&self) {
+        self.chan.closed().await;
+    }
+
+    /// Whether the receiver is gone or closed.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel::<()>(1);
+    /// assert!(!tx.is_closed());
+    /// rx.close();
+    /// assert!(tx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// Free slots right now: `max_capacity()` minus buffered messages and held permits.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, _rx) = mpsc::channel(3);
+    /// tx.try_send(()).unwrap();
+    /// assert_eq!(tx.capacity(), 2);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.chan.slots.available()
+    }
+
+    /// The capacity the channel was created with.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, _rx) = mpsc::channel::<()>(3);
+    /// assert_eq!(tx.max_capacity(), 3);
+    /// ```
+    pub fn max_capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Whether both senders feed the same channel.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (a, _rx) = mpsc::channel::<()>(1);
+    /// let (c, _rx2) = mpsc::channel::<()>(1);
+    /// assert!(a.same_channel(&a.clone()));
+    /// assert!(!a.same_channel(&c));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.chan.add_sender();
+        Self {
+            chan: self.chan.clone(),
+            capacity: self.capacity,
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_sender();
+    }
+}
+
+impl<T> Permit<'_, T> {
+    /// Sends `value` into the reserved slot.
+    ///
+    /// If the receiver closed after the slot was reserved, the value is dropped.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// tx.try_reserve().unwrap().send("x");
+    /// assert_eq!(rx.try_recv(), Ok("x"));
+    /// ```
+    pub fn send(self, value: T) {
+        let chan = self.chan;
+        std::mem::forget(self);
+        // The slot now belongs to the message; the receiver frees it when it pops. If the
+        // push fails the channel is closed and slots no longer matter.
+        let _ = chan.push(value);
+    }
+}
+
+impl<T> Drop for Permit<'_, T> {
+    fn drop(&mut self) {
+        self.chan.slots.release();
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Receives the next message, or `None` once the channel is closed and drained.
+    ///
+    /// Cancel safe: dropping the future before it completes loses no message.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(2);
+    /// tx.try_send(1).unwrap();
+    /// drop(tx);
+    /// futures::executor::block_on(async {
+    ///     assert_eq!(rx.recv().await, Some(1));
+    ///     assert_eq!(rx.recv().await, None);
+    /// });
+    /// ```
+    pub async fn recv(&mut self) -> Option<T> {
+        poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Polls for the next message; the poll form of [`Receiver::recv`].
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    /// use std::task::{Context, Poll};
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// let waker = futures::task::noop_waker();
+    /// let mut cx = Context::from_waker(&waker);
+    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Pending);
+    /// tx.try_send(5).unwrap();
+    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(5)));
+    /// ```
+    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.chan.poll_recv(cx)
+    }
+
+    /// Receives a message if one is buffered.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`] if nothing is buffered but senders remain,
+    /// [`TryRecvError::Disconnected`] if nothing is buffered and the channel is closed.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        self.chan.try_recv()
+    }
+
+    /// Receives from a thread that is not running async code, blocking until a message
+    /// arrives or the channel closes.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// std::thread::spawn(move || tx.blocking_send(3).unwrap());
+    /// assert_eq!(rx.blocking_recv(), Some(3));
+    /// ```
+    pub fn blocking_recv(&mut self) -> Option<T> {
+        block_on(self.recv())
+    }
+
+    /// Closes the channel: further sends fail and waiting senders are released with an
+    /// error, while buffered messages (and sends already holding a permit) can still be
+    /// received.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(2);
+    /// tx.try_send(1).unwrap();
+    /// rx.close();
+    /// assert!(tx.try_send(2).is_err());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert!(rx.try_recv().is_err());
+    /// ```
+    pub fn close(&mut self) {
+        self.chan.close_rx();
+    }
+
+    /// Number of buffered messages.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, rx) = mpsc::channel(4);
+    /// tx.try_send(()).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    /// Whether no message is buffered.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (_tx, rx) = mpsc::channel::<()>(4);
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the channel is closed (every sender gone, or [`Receiver::close`] called).
+    /// Messages may still be buffered.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, rx) = mpsc::channel::<()>(4);
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// The capacity the channel was created with.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (_tx, rx) = mpsc::channel::<()>(4);
+    /// assert_eq!(rx.max_capacity(), 4);
+    /// ```
+    pub fn max_capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Free slots right now.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, rx) = mpsc::channel(4);
+    /// tx.try_send(()).unwrap();
+    /// assert_eq!(rx.capacity(), 3);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.chan.slots.available()
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.chan.close_rx();
+        self.chan.drain();
+    }
+}
+
+impl<T> Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.get_mut().poll_recv(cx)
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::Sender")
+            .field("capacity", &self.capacity())
+            .field("max_capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::Receiver")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Permit<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("mpsc::Permit").finish_non_exhaustive()
+    }
+}

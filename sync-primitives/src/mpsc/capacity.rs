@@ -1,0 +1,301 @@
+//! The bounded channel's capacity: a FIFO-fair counting semaphore of free slots.
+//!
+//! # State
+//!
+//! `state` packs the free-slot count with two flags: `state = free << 2 | QUEUED | CLOSED`.
+//!
+//! - `CLOSED`: the receiver is gone or closed; no new slot is handed out. Set once.
+//! - `QUEUED`: the waiter list may be non-empty. Set and cleared only with `waiters`
+//!   locked. **Invariant: `QUEUED` implies `free == 0`**, so a newcomer can never take a
+//!   slot ahead of a queued sender (FIFO fairness).
+//!
+//! # Transitions
+//!
+//! - *Acquire, fast path*: compare-exchange `free -> free - 1` while `free > 0` and
+//!   `CLOSED` is clear. No lock.
+//! - *Acquire, slow path*: lock `waiters`, retry the fast path, else set `QUEUED` with a
+//!   compare-exchange (which fails, and is retried, if a release raced in) and queue a
+//!   waiter node in state `Waiting`.
+//! - *Release*: while `QUEUED` is clear, compare-exchange `free -> free + 1`. Otherwise lock
+//!   `waiters` and hand the slot to the front waiter (`Waiting -> Granted`, unlinked, woken
+//!   after unlock); clear `QUEUED` when the list empties. With nobody left, add the slot to
+//!   `free`.
+//! - *Cancel* (a waiting future dropped): lock, remove the node. If it was already
+//!   `Granted`, its slot is released again under the same lock, so it passes to the next
+//!   waiter and is never lost. Clear `QUEUED` if the list emptied.
+//! - *Close*: set `CLOSED`, then lock and mark every queued node `Closed`, waking it.
+//!   Nodes already `Granted` keep their slot; the push that follows fails on the closed
+//!   queue and returns the value to the caller.
+//!
+//! Every waiter costs O(1): one slab insert, one unlink, one remove.
+
+use crate::chan_waiters::{WaitList, WaiterKey, WakeBatch};
+use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+const CLOSED: usize = 0b01;
+const QUEUED: usize = 0b10;
+const ONE: usize = 0b100;
+
+/// The most slots a bounded channel may have.
+pub(super) const MAX_CAPACITY: usize = usize::MAX >> 2;
+
+/// What a queued waiter was left by whoever dequeued it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Grant {
+    Waiting,
+    Granted,
+    Closed,
+}
+
+/// Why a slot was not handed out immediately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TryAcquireError {
+    NoSlots,
+    Closed,
+}
+
+/// The channel is closed; no slot will be handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Closed;
+
+#[derive(Debug)]
+pub(super) struct Capacity {
+    state: AtomicUsize,
+    waiters: Mutex<WaitList<Grant>>,
+}
+
+impl Capacity {
+    pub(super) fn new(slots: usize) -> Self {
+        assert!(
+            slots <= MAX_CAPACITY,
+            "mpsc capacity {slots} exceeds the maximum {MAX_CAPACITY}"
+        );
+        Self {
+            state: AtomicUsize::new(slots * ONE),
+            waiters: Mutex::new(WaitList::new()),
+        }
+    }
+
+    /// Free slots right now.
+    pub(super) fn available(&self) -> usize {
+        self.state.load(Ordering::Acquire) / ONE
+    }
+
+    /// Takes a slot if one is free; never queues.
+    pub(super) fn try_acquire(&self) -> Result<(), TryAcquireError> {
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            if state & CLOSED != 0 {
+                return Err(TryAcquireError::Closed);
+            }
+            if state < ONE {
+                return Err(TryAcquireError::NoSlots);
+            }
+            match self.state.compare_exchange_weak(
+                state,
+                state - ONE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(actual) => state = actual,
+            }
+        }
+    }
+
+    /// A future that resolves once a slot is ours, in FIFO order among waiters.
+    pub(super) fn acquire(&self) -> Acquire<'_> {
+        Acquire {
+            capacity: self,
+            phase: Phase::Start,
+        }
+    }
+
+    /// Returns one slot: to the front waiter if there is one, else to the free count.
+    pub(super) fn release(&self) {
+        let mut state = self.state.load(Ordering::Acquire);
+        while state & QUEUED == 0 {
+            match self.state.compare_exchange_weak(
+                state,
+                state + ONE,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(actual) => state = actual,
+            }
+        }
+        let mut waiters = self.waiters.lock();
+        let waker = self.release_locked(&mut waiters);
+        drop(waiters);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Release with `waiters` held; returns the waker of the waiter granted the slot.
+    fn release_locked(&self, waiters: &mut WaitList<Grant>) -> Option<std::task::Waker> {
+        if let Some(key) = waiters.pop_front() {
+            *waiters.state_mut(key) = Grant::Granted;
+            if waiters.is_empty() {
+                self.state.fetch_and(!QUEUED, Ordering::AcqRel);
+            }
+            waiters.take_waker(key)
+        } else {
+            // QUEUED clear (a release raced our lock) or the list emptied by cancels,
+            // which clear QUEUED: the slot goes back to the free count.
+            debug_assert_eq!(self.state.load(Ordering::Acquire) & QUEUED, 0);
+            self.state.fetch_add(ONE, Ordering::AcqRel);
+            None
+        }
+    }
+
+    /// Refuses every future acquire and fails every queued waiter.
+    pub(super) fn close(&self) {
+        if self.state.fetch_or(CLOSED, Ordering::AcqRel) & CLOSED != 0 {
+            return;
+        }
+        let mut batch = WakeBatch::new();
+        loop {
+            let mut waiters = self.waiters.lock();
+            while batch.has_room() {
+                let Some(key) = waiters.pop_front() else {
+                    break;
+                };
+                *waiters.state_mut(key) = Grant::Closed;
+                batch.push(waiters.take_waker(key));
+            }
+            let done = waiters.is_empty();
+            if done {
+                self.state.fetch_and(!QUEUED, Ordering::AcqRel);
+            }
+            drop(waiters);
+            batch.wake_all();
+            if done {
+                return;
+            }
+        }
+    }
+
+    /// The slow path of an acquire: under the lock, take a free slot or queue a waiter.
+    fn acquire_or_queue(
+        &self,
+        waiters: &mut MutexGuard<'_, WaitList<Grant>>,
+        cx: &Context<'_>,
+    ) -> Result<Option<WaiterKey>, Closed> {
+        let mut state = self.state.load(Ordering::Acquire);
+        loop {
+            if state & CLOSED != 0 {
+                return Err(Closed);
+            }
+            let (next, got_slot) = if state >= ONE {
+                (state - ONE, true)
+            } else {
+                (state | QUEUED, false)
+            };
+            match self
+                .state
+                .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) if got_slot => return Ok(None),
+                Ok(_) => return Ok(Some(waiters.push_back(cx.waker(), Grant::Waiting))),
+                Err(actual) => state = actual,
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Phase {
+    Start,
+    Queued(WaiterKey),
+    Done,
+}
+
+/// Waits for one slot of a [`Capacity`]. Dropping it while queued gives up its place, and
+/// passes on a slot it was granted but never observed.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless polled"]
+pub(super) struct Acquire<'a> {
+    capacity: &'a Capacity,
+    phase: Phase,
+}
+
+impl Future for Acquire<'_> {
+    type Output = Result<(), Closed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let capacity = this.capacity;
+        match this.phase {
+            Phase::Start => match capacity.try_acquire() {
+                Ok(()) => {
+                    this.phase = Phase::Done;
+                    Poll::Ready(Ok(()))
+                }
+                Err(TryAcquireError::Closed) => {
+                    this.phase = Phase::Done;
+                    Poll::Ready(Err(Closed))
+                }
+                Err(TryAcquireError::NoSlots) => {
+                    let mut waiters = capacity.waiters.lock();
+                    match capacity.acquire_or_queue(&mut waiters, cx) {
+                        Ok(Some(key)) => {
+                            this.phase = Phase::Queued(key);
+                            Poll::Pending
+                        }
+                        Ok(None) => {
+                            this.phase = Phase::Done;
+                            Poll::Ready(Ok(()))
+                        }
+                        Err(Closed) => {
+                            this.phase = Phase::Done;
+                            Poll::Ready(Err(Closed))
+                        }
+                    }
+                }
+            },
+            Phase::Queued(key) => {
+                let mut waiters = capacity.waiters.lock();
+                let outcome = match *waiters.state_mut(key) {
+                    Grant::Waiting => {
+                        waiters.set_waker(key, cx.waker());
+                        return Poll::Pending;
+                    }
+                    Grant::Granted => Ok(()),
+                    Grant::Closed => Err(Closed),
+                };
+                waiters.remove(key);
+                this.phase = Phase::Done;
+                Poll::Ready(outcome)
+            }
+            Phase::Done => panic!("mpsc acquire future polled after completion"),
+        }
+    }
+}
+
+impl Drop for Acquire<'_> {
+    fn drop(&mut self) {
+        let Phase::Queued(key) = self.phase else {
+            return;
+        };
+        let capacity = self.capacity;
+        let mut waiters = capacity.waiters.lock();
+        let was_linked = waiters.is_linked(key);
+        let grant = waiters.remove(key);
+        if was_linked && waiters.is_empty() {
+            capacity.state.fetch_and(!QUEUED, Ordering::AcqRel);
+        }
+        if grant == Grant::Granted {
+            // We were handed a slot we will never use: pass it on under the same lock.
+            let waker = capacity.release_locked(&mut waiters);
+            drop(waiters);
+            if let Some(waker) = waker {
+                waker.wake();
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Multi-producer, single-consumer channels.
+//!
+//! - [`channel`] is bounded: a [`Sender`] waits for a free slot when `capacity` messages
+//!   are buffered, and waiting senders are served first come, first served.
+//! - [`unbounded_channel`] never makes an [`UnboundedSender`] wait.
+//!
+//! Messages from one sender arrive in the order they were sent. The channel closes when
+//! every sender is dropped (the receiver drains the buffer, then sees `None`) or when the
+//! receiver is dropped or [closed](Receiver::close) (sends fail and return the value).
+//!
+//! ```
+//! use filch_sync::mpsc;
+//!
+//! let (tx, mut rx) = mpsc::channel(16);
+//! let producers: Vec<_> = (0..4)
+//!     .map(|id| {
+//!         let tx = tx.clone();
+//!         std::thread::spawn(move || {
+//!             for i in 0..10 {
+//!                 tx.blocking_send((id, i)).unwrap();
+//!             }
+//!         })
+//!     })
+//!     .collect();
+//! drop(tx);
+//! let mut count = 0;
+//! while let Some(_) = rx.blocking_recv() {
+//!     count += 1;
+//! }
+//! for p in producers {
+//!     p.join().unwrap();
+//! }
+//! assert_eq!(count, 40);
+//! ```
+//!
+//! # Design
+//!
+//! | part | what | where |
+//! |---|---|---|
+//! | buffer | `concurrent_queue::ConcurrentQueue`: a pre-allocated ring of `capacity` stamped slots (Vyukov's bounded MPMC queue) for the bounded channel, a linked list of 31-slot segments for the unbounded one | `chan.rs` |
+//! | slots | a FIFO-fair counting semaphore: one lock-free compare-exchange per send and per receive while nobody waits | `capacity.rs` |
+//! | receiver wakeup | a lock-free single-task waker slot; one `fetch_or` per send | `chan_waiters` |
+//! | waiting senders | a slab-backed linked list behind a mutex, O(1) queue and cancel | `chan_waiters` |
+//!
+//! A bounded send takes a slot, then pushes; the ring cannot be full because every slot is
+//! freed (the receiver's pop completes) before its slot is returned to the semaphore. The
+//! receiver returns one slot per pop. A send future dropped while queued gives its place
+//! up; one dropped after being handed a slot, but before seeing it, passes the slot on.
+//!
+//! `concurrent-queue` (smol's, and under `--cfg loom` built on loom's atomics) gives a
+//! bounded buffer with no allocation per message and an unbounded one that allocates once
+//! per segment, so this module holds no unsafe code of its own.
+
+mod bounded;
+mod capacity;
+mod chan;
+pub mod error;
+mod unbounded;
+
+pub use self::bounded::{channel, Permit, Receiver, Sender};
+pub use self::error::{SendError, TryRecvError, TrySendError};
+pub use self::unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};

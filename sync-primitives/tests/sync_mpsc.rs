@@ -1,0 +1,440 @@
+//! mpsc: capacity accounting, FIFO-fair senders, cancellation, closing, drop accounting,
+//! and multi-producer stress with per-sender order and exactly-once delivery checked.
+#![cfg(not(loom))]
+
+use filch_sync::mpsc::{self, error::TryRecvError, error::TrySendError};
+use futures::executor::block_on;
+use futures::StreamExt;
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread;
+
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counting_waker() -> (Arc<CountingWaker>, Waker) {
+    let counter = Arc::new(CountingWaker::default());
+    (counter.clone(), Waker::from(counter))
+}
+
+struct DropCounter(Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn poll_pinned<F: Future>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+    fut.poll(&mut Context::from_waker(waker))
+}
+
+#[test]
+fn bounded_smoke_and_close_on_last_sender() {
+    let (tx, mut rx) = mpsc::channel(4);
+    let tx2 = tx.clone();
+    block_on(async {
+        tx.send(1).await.unwrap();
+        tx2.send(2).await.unwrap();
+    });
+    drop(tx);
+    assert!(!rx.is_closed());
+    drop(tx2);
+    assert!(rx.is_closed());
+    assert_eq!(rx.len(), 2);
+    assert_eq!(block_on(rx.recv()), Some(1));
+    assert_eq!(block_on(rx.recv()), Some(2));
+    assert_eq!(block_on(rx.recv()), None);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn unbounded_smoke_across_segments() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    for i in 0..1_000 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(rx.len(), 1_000);
+    drop(tx);
+    let got: Vec<i32> = block_on(rx.by_ref().collect());
+    assert_eq!(got, (0..1_000).collect::<Vec<_>>());
+}
+
+#[test]
+fn capacity_is_accounted_for_sends_receives_and_permits() {
+    let (tx, mut rx) = mpsc::channel(2);
+    assert_eq!((tx.capacity(), tx.max_capacity()), (2, 2));
+    tx.try_send('a').unwrap();
+    let permit = tx.try_reserve().unwrap();
+    assert_eq!(tx.capacity(), 0);
+    assert_eq!(tx.try_send('b'), Err(TrySendError::Full('b')));
+    drop(permit);
+    assert_eq!(tx.capacity(), 1);
+    tx.try_reserve().unwrap().send('c');
+    assert_eq!(rx.try_recv(), Ok('a'));
+    assert_eq!(rx.try_recv(), Ok('c'));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    assert_eq!(tx.capacity(), 2);
+}
+
+#[test]
+fn waiting_senders_are_served_in_order_and_newcomers_do_not_barge() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(0).unwrap();
+    let waker = futures::task::noop_waker();
+    let mut a = pin!(tx.send(1));
+    let mut b = pin!(tx.send(2));
+    let mut c = pin!(tx.send(3));
+    assert!(poll_pinned(a.as_mut(), &waker).is_pending());
+    assert!(poll_pinned(b.as_mut(), &waker).is_pending());
+    assert!(poll_pinned(c.as_mut(), &waker).is_pending());
+
+    assert_eq!(rx.try_recv(), Ok(0));
+    // The freed slot went to `a`, not to a newcomer.
+    assert!(matches!(tx.try_send(99), Err(TrySendError::Full(99))));
+    assert!(poll_pinned(c.as_mut(), &waker).is_pending());
+    assert!(poll_pinned(b.as_mut(), &waker).is_pending());
+    assert!(poll_pinned(a.as_mut(), &waker).is_ready());
+
+    assert_eq!(rx.try_recv(), Ok(1));
+    assert!(poll_pinned(c.as_mut(), &waker).is_pending());
+    assert!(poll_pinned(b.as_mut(), &waker).is_ready());
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert!(poll_pinned(c.as_mut(), &waker).is_ready());
+    assert_eq!(rx.try_recv(), Ok(3));
+}
+
+#[test]
+fn the_granted_sender_is_woken() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(0).unwrap();
+    let (count, waker) = counting_waker();
+    let mut send = pin!(tx.send(1));
+    assert!(poll_pinned(send.as_mut(), &waker).is_pending());
+    assert_eq!(count.0.load(Ordering::SeqCst), 0);
+    assert_eq!(rx.try_recv(), Ok(0));
+    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn dropping_a_queued_send_leaves_no_waiter_behind() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(0).unwrap();
+    let waker = futures::task::noop_waker();
+    {
+        let mut send = pin!(tx.send(1));
+        assert!(poll_pinned(send.as_mut(), &waker).is_pending());
+    }
+    assert_eq!(rx.try_recv(), Ok(0));
+    // No ghost waiter took the slot: the fast path works again.
+    assert_eq!(tx.capacity(), 1);
+    tx.try_send(2).unwrap();
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn a_granted_but_dropped_send_passes_its_slot_on() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(0).unwrap();
+    let waker = futures::task::noop_waker();
+    let mut b = pin!(tx.send(2));
+    {
+        let mut a = pin!(tx.send(1));
+        assert!(poll_pinned(a.as_mut(), &waker).is_pending());
+        assert!(poll_pinned(b.as_mut(), &waker).is_pending());
+        // The slot is handed to `a`, which is dropped without ever seeing it.
+        assert_eq!(rx.try_recv(), Ok(0));
+    }
+    assert!(poll_pinned(b.as_mut(), &waker).is_ready());
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(tx.capacity(), 1);
+
+    // With nobody queued behind it, the slot goes back to the free count.
+    tx.try_send(3).unwrap();
+    {
+        let mut c = pin!(tx.send(4));
+        assert!(poll_pinned(c.as_mut(), &waker).is_pending());
+        assert_eq!(rx.try_recv(), Ok(3));
+    }
+    assert_eq!(tx.capacity(), 1);
+}
+
+#[test]
+fn dropping_a_pending_recv_loses_no_message() {
+    let (tx, mut rx) = mpsc::channel(1);
+    let waker = futures::task::noop_waker();
+    {
+        let mut recv = pin!(rx.recv());
+        assert!(poll_pinned(recv.as_mut(), &waker).is_pending());
+    }
+    tx.try_send(5).unwrap();
+    assert_eq!(rx.try_recv(), Ok(5));
+}
+
+#[test]
+fn receiver_is_woken_by_send_and_by_last_sender_drop() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert!(rx.poll_recv(&mut cx).is_pending());
+    tx.send(1).unwrap();
+    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
+    assert!(rx.poll_recv(&mut cx).is_pending());
+    drop(tx);
+    assert_eq!(count.0.load(Ordering::SeqCst), 2);
+    assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(None));
+}
+
+#[test]
+fn receiver_drop_fails_queued_senders_and_returns_their_values() {
+    let (tx, rx) = mpsc::channel(1);
+    tx.try_send(String::from("buffered")).unwrap();
+    let (count, waker) = counting_waker();
+    let mut send = pin!(tx.send(String::from("waiting")));
+    assert!(poll_pinned(send.as_mut(), &waker).is_pending());
+    drop(rx);
+    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    match poll_pinned(send.as_mut(), &waker) {
+        Poll::Ready(Err(err)) => assert_eq!(err.0, "waiting"),
+        other => panic!("expected a closed error, got {other:?}"),
+    }
+    assert!(tx.is_closed());
+    assert_eq!(
+        tx.try_send(String::new()),
+        Err(TrySendError::Closed(String::new()))
+    );
+}
+
+#[test]
+fn close_lets_the_receiver_drain_and_wakes_closed_waiters() {
+    let (tx, mut rx) = mpsc::channel(4);
+    tx.try_send(1).unwrap();
+    tx.try_send(2).unwrap();
+    let (count, waker) = counting_waker();
+    let mut closed = pin!(tx.closed());
+    assert!(poll_pinned(closed.as_mut(), &waker).is_pending());
+    rx.close();
+    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    assert!(poll_pinned(closed.as_mut(), &waker).is_ready());
+    assert!(tx.try_send(3).is_err());
+    assert_eq!(block_on(rx.recv()), Some(1));
+    assert_eq!(block_on(rx.recv()), Some(2));
+    assert_eq!(block_on(rx.recv()), None);
+}
+
+#[test]
+fn dropping_a_closed_future_unregisters_it() {
+    let (tx, rx) = mpsc::unbounded_channel::<()>();
+    let waker = futures::task::noop_waker();
+    for _ in 0..3 {
+        let mut closed = pin!(tx.closed());
+        assert!(poll_pinned(closed.as_mut(), &waker).is_pending());
+    }
+    drop(rx);
+    block_on(tx.closed());
+}
+
+#[test]
+fn buffered_messages_are_dropped_exactly_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, mut rx) = mpsc::channel(8);
+    for _ in 0..5 {
+        tx.try_send(DropCounter(drops.clone())).ok().unwrap();
+    }
+    drop(rx.try_recv().unwrap());
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    drop(rx);
+    assert_eq!(drops.load(Ordering::SeqCst), 5);
+    let back = tx.try_send(DropCounter(drops.clone())).err().unwrap();
+    drop(back);
+    drop(tx);
+    assert_eq!(drops.load(Ordering::SeqCst), 6);
+
+    let (tx, rx) = mpsc::unbounded_channel();
+    for _ in 0..40 {
+        tx.send(DropCounter(drops.clone())).ok().unwrap();
+    }
+    drop(tx);
+    drop(rx);
+    assert_eq!(drops.load(Ordering::SeqCst), 46);
+}
+
+#[test]
+fn blocking_halves_work_across_threads() {
+    let (tx, mut rx) = mpsc::channel(1);
+    let producer = thread::spawn(move || {
+        for i in 0..100 {
+            tx.blocking_send(i).unwrap();
+        }
+    });
+    for i in 0..100 {
+        assert_eq!(rx.blocking_recv(), Some(i));
+    }
+    producer.join().unwrap();
+    assert_eq!(rx.blocking_recv(), None);
+}
+
+#[test]
+#[should_panic(expected = "capacity > 0")]
+fn zero_capacity_panics() {
+    let _ = mpsc::channel::<()>(0);
+}
+
+/// Receives until closed and checks each producer's sequence arrives in order, exactly once.
+fn check_per_sender_order(
+    next: impl FnMut() -> Option<(usize, usize)>,
+    producers: usize,
+    per: usize,
+) {
+    let mut next = next;
+    let mut expected = vec![0; producers];
+    while let Some((id, seq)) = next() {
+        assert_eq!(
+            seq, expected[id],
+            "producer {id} out of order or duplicated"
+        );
+        expected[id] += 1;
+    }
+    assert!(
+        expected.iter().all(|&n| n == per),
+        "lost messages: {expected:?}"
+    );
+}
+
+#[test]
+fn stress_bounded_many_producers() {
+    const PRODUCERS: usize = 8;
+    const PER: usize = 20_000;
+    let (tx, mut rx) = mpsc::channel(4);
+    let handles: Vec<_> = (0..PRODUCERS)
+        .map(|id| {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                block_on(async {
+                    for seq in 0..PER {
+                        tx.send((id, seq)).await.unwrap();
+                    }
+                })
+            })
+        })
+        .collect();
+    drop(tx);
+    block_on(async {
+        let mut buffered = Vec::new();
+        while let Some(item) = rx.recv().await {
+            buffered.push(item);
+        }
+        let mut items = buffered.into_iter();
+        check_per_sender_order(|| items.next(), PRODUCERS, PER);
+    });
+    for handle in handles {
+        handle.join().unwrap();
+    }
+}
+
+#[test]
+fn stress_unbounded_many_producers() {
+    const PRODUCERS: usize = 8;
+    const PER: usize = 20_000;
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let handles: Vec<_> = (0..PRODUCERS)
+        .map(|id| {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                for seq in 0..PER {
+                    tx.send((id, seq)).unwrap();
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    check_per_sender_order(|| rx.blocking_recv(), PRODUCERS, PER);
+    for handle in handles {
+        handle.join().unwrap();
+    }
+}
+
+#[test]
+fn stress_cancelled_reservations_lose_no_capacity() {
+    const PRODUCERS: usize = 4;
+    const PER: usize = 5_000;
+    const CAP: usize = 2;
+    let (tx, mut rx) = mpsc::channel(CAP);
+    let handles: Vec<_> = (0..PRODUCERS)
+        .map(|id| {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                let waker = futures::task::noop_waker();
+                let mut seq = 0;
+                let mut attempt = 0usize;
+                while seq < PER {
+                    attempt += 1;
+                    // Poll a reservation a few times, then give up on it (cancel) and retry.
+                    let mut reserve = pin!(tx.reserve());
+                    let polls = attempt % 3 + 1;
+                    for _ in 0..polls {
+                        if let Poll::Ready(permit) = poll_pinned(reserve.as_mut(), &waker) {
+                            permit.unwrap().send((id, seq));
+                            seq += 1;
+                            break;
+                        }
+                        thread::yield_now();
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(tx.clone());
+    let probe = tx.clone();
+    drop(tx);
+    let mut expected = [0; PRODUCERS];
+    let mut received = 0;
+    while received < PRODUCERS * PER {
+        match rx.try_recv() {
+            Ok((id, seq)) => {
+                assert_eq!(seq, expected[id]);
+                expected[id] += 1;
+                received += 1;
+            }
+            Err(TryRecvError::Empty) => thread::yield_now(),
+            Err(TryRecvError::Disconnected) => unreachable!("probe sender still alive"),
+        }
+    }
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    // Every cancelled reservation returned or passed on its slot.
+    assert_eq!(probe.capacity(), CAP);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn auto_traits() {
+    use std::cell::Cell;
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<mpsc::Sender<Cell<u8>>>();
+    send_sync::<mpsc::Receiver<Cell<u8>>>();
+    send_sync::<mpsc::UnboundedSender<Cell<u8>>>();
+    send_sync::<mpsc::UnboundedReceiver<Cell<u8>>>();
+    send_sync::<mpsc::Permit<'static, Cell<u8>>>();
+    send_sync::<mpsc::error::SendError<u8>>();
+    send_sync::<TrySendError<u8>>();
+    send_sync::<TryRecvError>();
+    fn send_future<F: Future + Send>(_: F) {}
+    let (tx, mut rx) = mpsc::channel::<Cell<u8>>(1);
+    send_future(tx.send(Cell::new(0)));
+    send_future(tx.reserve());
+    send_future(tx.closed());
+    send_future(rx.recv());
+}
