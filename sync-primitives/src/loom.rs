@@ -130,3 +130,16 @@ macro_rules! loom_const_fn {
     };
 }
 pub(crate) use loom_const_fn;
+
+/// A spin-wait hint. Under loom it yields, so a model that waits on another thread's
+/// progress lets that thread run instead of exhausting the branch budget.
+#[cfg(not(loom))]
+#[inline]
+pub(crate) fn spin_hint() {
+    std::hint::spin_loop();
+}
+
+#[cfg(loom)]
+pub(crate) fn spin_hint() {
+    loom::thread::yield_now();
+}

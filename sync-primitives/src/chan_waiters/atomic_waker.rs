@@ -23,7 +23,7 @@
 //! Only one task registers at a time: every caller of `register` holds `&mut` to the
 //! receiving half that owns this slot.
 
-use crate::loom::{AtomicUsize, Ordering, UnsafeCell};
+use crate::loom::{spin_hint, AtomicUsize, Ordering, UnsafeCell};
 use std::fmt;
 use std::task::Waker;
 
@@ -89,8 +89,10 @@ impl AtomicWaker {
             }
             Err(state) => {
                 debug_assert_eq!(state, WAKING, "two tasks registered on one AtomicWaker");
-                // A wake is taking the old waker right now; make sure this task polls again.
+                // A wake is taking the old waker right now; make sure this task polls again,
+                // and give the waking thread a moment to finish.
                 waker.wake_by_ref();
+                spin_hint();
             }
         }
     }

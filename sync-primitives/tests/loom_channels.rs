@@ -1,0 +1,184 @@
+//! loom models of the channel state machines.
+//!
+//! Run with
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p filch-sync --release --test loom_channels`.
+#![cfg(loom)]
+
+use filch_sync::{mpsc, oneshot};
+use loom::future::block_on;
+use loom::thread;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+struct DropCounter(Arc<AtomicUsize>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(2);
+    }
+    builder.check(f);
+}
+
+#[test]
+fn oneshot_send_races_receive() {
+    model(|| {
+        let (tx, rx) = oneshot::channel();
+        let sender = thread::spawn(move || tx.send(1).unwrap());
+        assert_eq!(block_on(rx), Ok(1));
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn oneshot_receiver_replaces_its_waker_while_the_sender_sends() {
+    model(|| {
+        let (tx, mut rx) = oneshot::channel();
+        let sender = thread::spawn(move || tx.send(1).unwrap());
+        // First poll registers a throwaway waker; block_on then registers its own, which
+        // goes through the clear-RX_WAKER-and-rewrite path.
+        let noop = futures::task::noop_waker();
+        match std::pin::Pin::new(&mut rx).poll(&mut Context::from_waker(&noop)) {
+            Poll::Ready(got) => assert_eq!(got, Ok(1)),
+            Poll::Pending => assert_eq!(block_on(rx), Ok(1)),
+        }
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn oneshot_sender_drop_races_receive() {
+    model(|| {
+        let (tx, rx) = oneshot::channel::<u8>();
+        let sender = thread::spawn(move || drop(tx));
+        assert!(block_on(rx).is_err());
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn oneshot_send_races_receiver_drop() {
+    model(|| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = oneshot::channel();
+        let value = DropCounter(drops.clone());
+        let sender = thread::spawn(move || drop(tx.send(value)));
+        drop(rx);
+        sender.join().unwrap();
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn oneshot_closed_races_receiver_drop() {
+    model(|| {
+        let (mut tx, rx) = oneshot::channel::<u8>();
+        let receiver = thread::spawn(move || drop(rx));
+        block_on(tx.closed());
+        assert!(tx.is_closed());
+        receiver.join().unwrap();
+    });
+}
+
+#[test]
+fn oneshot_try_recv_races_send() {
+    model(|| {
+        let (tx, mut rx) = oneshot::channel();
+        let sender = thread::spawn(move || tx.send(5).unwrap());
+        match rx.try_recv() {
+            Ok(v) => assert_eq!(v, 5),
+            Err(oneshot::TryRecvError::Empty) => {
+                sender.join().unwrap();
+                assert_eq!(rx.try_recv(), Ok(5));
+                return;
+            }
+            Err(oneshot::TryRecvError::Closed) => panic!("closed before the send"),
+        }
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn mpsc_bounded_two_senders_capacity_one() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel(1);
+        let tx2 = tx.clone();
+        let first = thread::spawn(move || block_on(tx.send(1)).unwrap());
+        let second = thread::spawn(move || block_on(tx2.send(2)).unwrap());
+        let mut got = [block_on(rx.recv()).unwrap(), block_on(rx.recv()).unwrap()];
+        got.sort_unstable();
+        assert_eq!(got, [1, 2]);
+        // Both senders are gone once they finish: no lost wakeup on the close either.
+        assert_eq!(block_on(rx.recv()), None);
+        first.join().unwrap();
+        second.join().unwrap();
+    });
+}
+
+#[test]
+fn mpsc_bounded_send_waits_then_receiver_closes() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel(1);
+        tx.try_send(0).unwrap();
+        let sender = thread::spawn(move || {
+            // Either the receiver freed a slot first, or it closed: never stuck.
+            let _ = block_on(tx.send(1));
+        });
+        assert_eq!(rx.try_recv(), Ok(0));
+        rx.close();
+        sender.join().unwrap();
+        // Whatever made it in before the close is still delivered, then the end.
+        while let Some(v) = block_on(rx.recv()) {
+            assert_eq!(v, 1);
+        }
+    });
+}
+
+#[test]
+fn mpsc_cancelled_send_passes_its_slot_on() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel(1);
+        tx.try_send(0).unwrap();
+        let probe = tx.clone();
+        let canceller = thread::spawn(move || {
+            let noop = futures::task::noop_waker();
+            let mut send = pin!(tx.send(1));
+            // Queue (or win the slot), then give up.
+            let _ = send.as_mut().poll(&mut Context::from_waker(&noop));
+        });
+        assert_eq!(rx.try_recv(), Ok(0));
+        canceller.join().unwrap();
+        // The slot freed by the receive is not lost whatever the canceller did with it.
+        match rx.try_recv() {
+            Ok(v) => {
+                assert_eq!(v, 1);
+                assert_eq!(probe.capacity(), 1);
+            }
+            Err(_) => assert_eq!(probe.capacity(), 1),
+        }
+    });
+}
+
+#[test]
+fn mpsc_unbounded_send_and_drop_race_receive() {
+    model(|| {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let sender = thread::spawn(move || {
+            tx.send(1).unwrap();
+            tx.send(2).unwrap();
+        });
+        assert_eq!(block_on(rx.recv()), Some(1));
+        assert_eq!(block_on(rx.recv()), Some(2));
+        assert_eq!(block_on(rx.recv()), None);
+        sender.join().unwrap();
+    });
+}
