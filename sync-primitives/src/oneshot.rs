@@ -127,6 +127,11 @@ pub enum TryRecvError {
     Closed,
 }
 
+/// The error types, also available at the module root.
+pub mod error {
+    pub use super::{RecvError, TryRecvError};
+}
+
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("oneshot sender dropped without sending")

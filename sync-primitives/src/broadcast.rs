@@ -1,0 +1,609 @@
+//! A multi-producer, multi-consumer channel where every receiver sees every value.
+//!
+//! Values live in a ring of `capacity` slots (rounded up to a power of two). A receiver
+//! that falls more than `capacity` values behind loses the oldest ones and is told how
+//! many with [`RecvError::Lagged`]; it then continues from the oldest value still held.
+//!
+//! ```
+//! use filch_sync::broadcast;
+//!
+//! let (tx, mut rx1) = broadcast::channel(16);
+//! let mut rx2 = tx.subscribe();
+//! tx.send(10).unwrap();
+//! futures::executor::block_on(async {
+//!     assert_eq!(rx1.recv().await, Ok(10));
+//!     assert_eq!(rx2.recv().await, Ok(10));
+//! });
+//! ```
+//!
+//! # Design
+//!
+//! - `tail` (a mutex) holds the next position to write, the receiver count, the closed
+//!   flag and the list of waiting receivers. A send writes slot `pos % capacity` *while
+//!   holding `tail`*, then advances `tail.pos` and wakes every waiting receiver.
+//! - Each slot sits behind its own reader-writer lock and records the position it holds.
+//!   A receiver at position `next` first reads its slot without touching `tail`: if the
+//!   slot holds `next`, it clones the value and moves on (the common case, no shared lock).
+//! - Otherwise it locks `tail`, where positions are stable: `next >= tail.pos` means
+//!   nothing new (wait, or closed), `next < tail.pos - capacity` means the value was
+//!   overwritten (lagged: jump to `tail.pos - capacity`), anything else is in its slot.
+//! - Waiting receivers queue under `tail`, so the check and the queueing are atomic with
+//!   respect to sends.
+//!
+//! A value stays in its slot until a later send overwrites it, even when every receiver
+//! has read it.
+
+use crate::chan_waiters::{WaitList, WaiterKey, WakeBatch};
+use crate::loom::{Arc, AtomicUsize, Mutex, MutexGuard, Ordering, RwLock};
+use std::error::Error;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Creates a broadcast channel holding up to `capacity` values (rounded up to a power of
+/// two) for receivers that have not read them yet.
+///
+/// # Panics
+///
+/// If `capacity` is zero or greater than `usize::MAX / 2`.
+///
+/// ```
+/// use filch_sync::broadcast;
+///
+/// let (tx, mut rx) = broadcast::channel(2);
+/// for i in 0..3 {
+///     tx.send(i).unwrap();
+/// }
+/// assert_eq!(rx.try_recv(), Err(broadcast::TryRecvError::Lagged(1)));
+/// assert_eq!(rx.try_recv(), Ok(1));
+/// assert_eq!(rx.try_recv(), Ok(2));
+/// ```
+pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(capacity > 0, "broadcast channel requires capacity > 0");
+    assert!(
+        capacity <= usize::MAX >> 1,
+        "broadcast capacity {capacity} is too large"
+    );
+    let capacity = capacity.next_power_of_two();
+    let buffer = (0..capacity)
+        .map(|_| {
+            RwLock::new(Slot {
+                pos: 0,
+                value: None,
+            })
+        })
+        .collect();
+    let shared = Arc::new(Shared {
+        buffer,
+        mask: capacity as u64 - 1,
+        tail: Mutex::new(Tail {
+            pos: 0,
+            rx_count: 1,
+            closed: false,
+            waiters: WaitList::new(),
+        }),
+        tx_count: AtomicUsize::new(1),
+    });
+    let receiver = Receiver {
+        shared: shared.clone(),
+        next: 0,
+    };
+    (Sender { shared }, receiver)
+}
+
+/// Sends values to every receiver; clone it for more producers.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// Receives every value sent after it subscribed (unless it lags).
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+    /// Position of the next value to read.
+    next: u64,
+}
+
+/// No receiver exists; the value that could not be sent is returned.
+///
+/// ```
+/// use filch_sync::broadcast;
+///
+/// let (tx, rx) = broadcast::channel(1);
+/// drop(rx);
+/// let err = tx.send(4).unwrap_err();
+/// assert_eq!(err.0, 4);
+/// assert_eq!(err.to_string(), "broadcast channel has no receivers");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct SendError<T>(pub T);
+
+/// Why [`Receiver::recv`] returned no value.
+///
+/// ```
+/// use filch_sync::broadcast::{self, RecvError};
+///
+/// let (tx, mut rx) = broadcast::channel::<u8>(1);
+/// drop(tx);
+/// let err = futures::executor::block_on(rx.recv()).unwrap_err();
+/// assert_eq!(err, RecvError::Closed);
+/// assert_eq!(RecvError::Lagged(3).to_string(), "receiver lagged by 3 values");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecvError {
+    /// Every sender is gone and this receiver has read everything.
+    Closed,
+    /// This many values were overwritten before this receiver read them; the next receive
+    /// returns the oldest value still held.
+    Lagged(u64),
+}
+
+/// Why [`Receiver::try_recv`] returned no value.
+///
+/// ```
+/// use filch_sync::broadcast::{self, TryRecvError};
+///
+/// let (tx, mut rx) = broadcast::channel::<u8>(1);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+/// drop(tx);
+/// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TryRecvError {
+    /// Nothing new yet; a sender still exists.
+    Empty,
+    /// Every sender is gone and this receiver has read everything.
+    Closed,
+    /// This many values were overwritten before this receiver read them.
+    Lagged(u64),
+}
+
+/// The error types, also available at the module root.
+pub mod error {
+    pub use super::{RecvError, SendError, TryRecvError};
+}
+
+struct Shared<T> {
+    /// # Invariant
+    /// Slot `i` is written only with `tail` locked, for position `p` with `p & mask == i`.
+    buffer: Box<[RwLock<Slot<T>>]>,
+    mask: u64,
+    tail: Mutex<Tail>,
+    tx_count: AtomicUsize,
+}
+
+struct Slot<T> {
+    /// The position whose value this slot holds; meaningless while `value` is `None`.
+    pos: u64,
+    value: Option<T>,
+}
+
+struct Tail {
+    /// Position the next send writes.
+    pos: u64,
+    rx_count: usize,
+    closed: bool,
+    waiters: WaitList<()>,
+}
+
+impl<T> Shared<T> {
+    fn capacity(&self) -> u64 {
+        self.mask + 1
+    }
+
+    /// Wakes every queued receiver. Takes the locked tail and releases it.
+    fn wake_all<'a>(&'a self, mut tail: MutexGuard<'a, Tail>) {
+        let mut batch = WakeBatch::new();
+        loop {
+            while batch.has_room() {
+                let Some(key) = tail.waiters.pop_front() else {
+                    break;
+                };
+                batch.push(tail.waiters.take_waker(key));
+            }
+            let done = tail.waiters.is_empty();
+            drop(tail);
+            batch.wake_all();
+            if done {
+                return;
+            }
+            tail = self.tail.lock();
+        }
+    }
+}
+
+/// What a receiver found at its position.
+#[must_use]
+enum Lookup<T> {
+    Value(T),
+    Lagged(u64),
+    Empty,
+    Closed,
+}
+
+impl<T: Clone> Receiver<T> {
+    /// Reads the slot at `next` if it holds `next`, without locking `tail`.
+    fn read_fast(&mut self) -> Option<T> {
+        let slot = self.shared.buffer[(self.next & self.shared.mask) as usize].read();
+        match &slot.value {
+            Some(value) if slot.pos == self.next => {
+                let value = value.clone();
+                drop(slot);
+                self.next += 1;
+                Some(value)
+            }
+            _ => None,
+        }
+    }
+
+    /// Looks at position `next` with `tail` locked, where positions cannot move.
+    fn read_locked(&mut self, tail: &Tail) -> Lookup<T> {
+        if self.next >= tail.pos {
+            return if tail.closed {
+                Lookup::Closed
+            } else {
+                Lookup::Empty
+            };
+        }
+        let oldest = tail.pos.saturating_sub(self.shared.capacity());
+        if self.next < oldest {
+            let missed = oldest - self.next;
+            self.next = oldest;
+            return Lookup::Lagged(missed);
+        }
+        let slot = self.shared.buffer[(self.next & self.shared.mask) as usize].read();
+        debug_assert_eq!(slot.pos, self.next);
+        let value = slot
+            .value
+            .clone()
+            .expect("broadcast slot in the live window is written");
+        drop(slot);
+        self.next += 1;
+        Lookup::Value(value)
+    }
+
+    /// Receives the next value, waiting if there is none yet. Cancel safe.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Lagged`] if values were overwritten before this receiver read them
+    /// (the next call continues from the oldest value held); [`RecvError::Closed`] once
+    /// every sender is gone and everything was read.
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// std::thread::spawn(move || tx.send("hi").unwrap());
+    /// futures::executor::block_on(async {
+    ///     assert_eq!(rx.recv().await, Ok("hi"));
+    ///     assert_eq!(rx.recv().await, Err(broadcast::RecvError::Closed));
+    /// });
+    /// ```
+    pub async fn recv(&mut self) -> Result<T, RecvError> {
+        Recv {
+            receiver: self,
+            key: None,
+        }
+        .await
+    }
+
+    /// Receives the next value if one is ready.
+    ///
+    /// # Errors
+    ///
+    /// [`TryRecvError::Empty`], [`TryRecvError::Closed`] or [`TryRecvError::Lagged`].
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert_eq!(rx.try_recv(), Err(broadcast::TryRecvError::Empty));
+    /// ```
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        if let Some(value) = self.read_fast() {
+            return Ok(value);
+        }
+        let shared = self.shared.clone();
+        let tail = shared.tail.lock();
+        match self.read_locked(&tail) {
+            Lookup::Value(value) => Ok(value),
+            Lookup::Lagged(missed) => Err(TryRecvError::Lagged(missed)),
+            Lookup::Empty => Err(TryRecvError::Empty),
+            Lookup::Closed => Err(TryRecvError::Closed),
+        }
+    }
+
+    /// Blocks the current thread until a value arrives; for code outside async tasks.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Receiver::recv`].
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(4);
+    /// std::thread::spawn(move || tx.send(8).unwrap());
+    /// assert_eq!(rx.blocking_recv(), Ok(8));
+    /// ```
+    pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
+        crate::chan_waiters::block_on(self.recv())
+    }
+}
+
+impl<T> Receiver<T> {
+    /// A new receiver that starts at the newest position, like [`Sender::subscribe`].
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (tx, rx) = broadcast::channel(4);
+    /// tx.send(1).unwrap();
+    /// let mut rx2 = rx.resubscribe();
+    /// tx.send(2).unwrap();
+    /// assert_eq!(rx2.try_recv(), Ok(2));
+    /// ```
+    pub fn resubscribe(&self) -> Self {
+        subscribe(&self.shared)
+    }
+
+    /// Number of values this receiver has not read yet (at most the capacity).
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (tx, rx) = broadcast::channel(4);
+    /// tx.send(()).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        let tail = self.shared.tail.lock();
+        tail.pos
+            .saturating_sub(self.next)
+            .min(self.shared.capacity()) as usize
+    }
+
+    /// Whether this receiver has read everything sent so far.
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (_tx, rx) = broadcast::channel::<()>(4);
+    /// assert!(rx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether both receivers belong to the same channel.
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (_tx, rx) = broadcast::channel::<()>(4);
+    /// assert!(rx.same_channel(&rx.resubscribe()));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+fn subscribe<T>(shared: &Arc<Shared<T>>) -> Receiver<T> {
+    let mut tail = shared.tail.lock();
+    tail.rx_count += 1;
+    let next = tail.pos;
+    drop(tail);
+    Receiver {
+        shared: shared.clone(),
+        next,
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.shared.tail.lock().rx_count -= 1;
+    }
+}
+
+/// The future of [`Receiver::recv`]; leaves the waiter list when dropped.
+struct Recv<'a, T> {
+    receiver: &'a mut Receiver<T>,
+    key: Option<WaiterKey>,
+}
+
+impl<T: Clone> Future for Recv<'_, T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        if this.key.is_none() {
+            if let Some(value) = this.receiver.read_fast() {
+                return Poll::Ready(Ok(value));
+            }
+        }
+        let shared = this.receiver.shared.clone();
+        let mut tail = shared.tail.lock();
+        let outcome = match this.receiver.read_locked(&tail) {
+            Lookup::Value(value) => Ok(value),
+            Lookup::Lagged(missed) => Err(RecvError::Lagged(missed)),
+            Lookup::Closed => Err(RecvError::Closed),
+            Lookup::Empty => {
+                match this.key {
+                    Some(key) if tail.waiters.is_linked(key) => {
+                        tail.waiters.set_waker(key, cx.waker());
+                    }
+                    _ => {
+                        if let Some(key) = this.key.take() {
+                            tail.waiters.remove(key);
+                        }
+                        this.key = Some(tail.waiters.push_back(cx.waker(), ()));
+                    }
+                }
+                return Poll::Pending;
+            }
+        };
+        if let Some(key) = this.key.take() {
+            tail.waiters.remove(key);
+        }
+        Poll::Ready(outcome)
+    }
+}
+
+impl<T> Drop for Recv<'_, T> {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.receiver.shared.tail.lock().waiters.remove(key);
+        }
+    }
+}
+
+impl<T> Sender<T> {
+    /// Sends `value` to every current receiver and returns how many there are.
+    ///
+    /// Never waits: if a receiver is `capacity` values behind, its oldest unread value is
+    /// overwritten and it will see [`RecvError::Lagged`].
+    ///
+    /// # Errors
+    ///
+    /// [`SendError`] with the value if there are no receivers.
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (tx, _rx) = broadcast::channel(4);
+    /// let _rx2 = tx.subscribe();
+    /// assert_eq!(tx.send("x").unwrap(), 2);
+    /// ```
+    pub fn send(&self, value: T) -> Result<usize, SendError<T>> {
+        let shared = &*self.shared;
+        let mut tail = shared.tail.lock();
+        if tail.rx_count == 0 {
+            return Err(SendError(value));
+        }
+        let pos = tail.pos;
+        let old = {
+            let mut slot = shared.buffer[(pos & shared.mask) as usize].write();
+            slot.pos = pos;
+            slot.value.replace(value)
+        };
+        tail.pos += 1;
+        let receivers = tail.rx_count;
+        shared.wake_all(tail);
+        // The overwritten value is dropped outside every lock.
+        drop(old);
+        Ok(receivers)
+    }
+
+    /// A new receiver that gets every value sent from now on.
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (tx, _rx) = broadcast::channel(4);
+    /// tx.send(1).unwrap();
+    /// let mut rx = tx.subscribe();
+    /// assert!(rx.try_recv().is_err());
+    /// ```
+    pub fn subscribe(&self) -> Receiver<T> {
+        subscribe(&self.shared)
+    }
+
+    /// Number of live receivers.
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (tx, rx) = broadcast::channel::<()>(4);
+    /// assert_eq!(tx.receiver_count(), 1);
+    /// drop(rx);
+    /// assert_eq!(tx.receiver_count(), 0);
+    /// ```
+    pub fn receiver_count(&self) -> usize {
+        self.shared.tail.lock().rx_count
+    }
+
+    /// Whether both senders feed the same channel.
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (tx, _rx) = broadcast::channel::<()>(4);
+    /// assert!(tx.same_channel(&tx.clone()));
+    /// ```
+    pub fn same_channel(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.tx_count.fetch_add(1, Ordering::Relaxed);
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        if self.shared.tx_count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let mut tail = self.shared.tail.lock();
+            tail.closed = true;
+            self.shared.wake_all(tail);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("broadcast::Sender").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("broadcast::Receiver")
+            .field("next", &self.next)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendError").finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("broadcast channel has no receivers")
+    }
+}
+
+impl<T> Error for SendError<T> {}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Closed => f.write_str("broadcast channel closed"),
+            Self::Lagged(n) => write!(f, "receiver lagged by {n} values"),
+        }
+    }
+}
+
+impl Error for RecvError {}
+
+impl fmt::Display for TryRecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("broadcast channel empty"),
+            Self::Closed => f.write_str("broadcast channel closed"),
+            Self::Lagged(n) => write!(f, "receiver lagged by {n} values"),
+        }
+    }
+}
+
+impl Error for TryRecvError {}

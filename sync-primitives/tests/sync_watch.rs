@@ -1,0 +1,209 @@
+//! watch: versions, seen/unseen tracking, wakeups, closing from both sides, stress.
+#![cfg(not(loom))]
+
+use filch_sync::watch;
+use futures::executor::block_on;
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread;
+
+#[derive(Default)]
+struct CountingWaker(AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counting_waker() -> (Arc<CountingWaker>, Waker) {
+    let counter = Arc::new(CountingWaker::default());
+    (counter.clone(), Waker::from(counter))
+}
+
+fn poll_pinned<F: Future>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+    fut.poll(&mut Context::from_waker(waker))
+}
+
+#[test]
+fn initial_value_is_seen_and_sends_are_not() {
+    let (tx, mut rx) = watch::channel(0);
+    assert_eq!(rx.has_changed(), Ok(false));
+    assert!(!rx.borrow().has_changed());
+    tx.send(1).unwrap();
+    assert_eq!(rx.has_changed(), Ok(true));
+    assert!(rx.borrow().has_changed());
+    assert_eq!(rx.has_changed(), Ok(true), "borrow does not mark seen");
+    assert_eq!(*rx.borrow_and_update(), 1);
+    assert_eq!(rx.has_changed(), Ok(false));
+}
+
+#[test]
+fn changed_returns_at_once_for_an_unseen_value_and_skips_intermediate_ones() {
+    let (tx, mut rx) = watch::channel(0);
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    block_on(rx.changed()).unwrap();
+    assert_eq!(*rx.borrow(), 2);
+    let waker = futures::task::noop_waker();
+    let mut changed = pin!(rx.changed());
+    assert!(poll_pinned(changed.as_mut(), &waker).is_pending());
+}
+
+#[test]
+fn every_waiting_receiver_is_woken_once_per_send() {
+    let (tx, rx) = watch::channel(0);
+    let mut receivers: Vec<_> = (0..40).map(|_| rx.clone()).collect();
+    let (count, waker) = counting_waker();
+    let mut futures: Vec<_> = receivers
+        .iter_mut()
+        .map(|rx| Box::pin(rx.changed()))
+        .collect();
+    for fut in &mut futures {
+        assert!(poll_pinned(fut.as_mut(), &waker).is_pending());
+    }
+    tx.send(1).unwrap();
+    assert_eq!(count.0.load(Ordering::SeqCst), 40);
+    for fut in &mut futures {
+        assert_eq!(poll_pinned(fut.as_mut(), &waker), Poll::Ready(Ok(())));
+    }
+}
+
+#[test]
+fn dropped_changed_future_leaves_no_waiter_and_loses_no_change() {
+    let (tx, mut rx) = watch::channel(0);
+    let (count, waker) = counting_waker();
+    {
+        let mut changed = pin!(rx.changed());
+        assert!(poll_pinned(changed.as_mut(), &waker).is_pending());
+    }
+    tx.send(1).unwrap();
+    assert_eq!(count.0.load(Ordering::SeqCst), 0, "no ghost waiter woken");
+    assert_eq!(rx.has_changed(), Ok(true));
+    block_on(rx.changed()).unwrap();
+}
+
+#[test]
+fn sender_drop_ends_changed_after_the_last_unseen_value() {
+    let (tx, mut rx) = watch::channel(0);
+    let (count, waker) = counting_waker();
+    let mut changed = pin!(rx.changed());
+    assert!(poll_pinned(changed.as_mut(), &waker).is_pending());
+    drop(tx);
+    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    assert!(matches!(
+        poll_pinned(changed.as_mut(), &waker),
+        Poll::Ready(Err(_))
+    ));
+
+    let (tx, mut rx) = watch::channel(0);
+    tx.send(1).unwrap();
+    drop(tx);
+    assert_eq!(rx.has_changed(), Ok(true));
+    block_on(rx.changed()).unwrap();
+    assert!(rx.has_changed().is_err());
+    assert!(block_on(rx.changed()).is_err());
+    assert_eq!(*rx.borrow(), 1);
+}
+
+#[test]
+fn send_without_receivers_fails_but_send_replace_stores() {
+    let (tx, rx) = watch::channel(0);
+    drop(rx);
+    assert!(tx.is_closed());
+    assert_eq!(tx.send(1).unwrap_err().0, 1);
+    assert_eq!(*tx.borrow(), 0);
+    assert_eq!(tx.send_replace(2), 0);
+    let rx = tx.subscribe();
+    assert_eq!(*rx.borrow(), 2);
+    assert_eq!(rx.has_changed(), Ok(false));
+}
+
+#[test]
+fn send_modify_and_send_if_modified() {
+    let (tx, mut rx) = watch::channel(vec![1]);
+    tx.send_modify(|v| v.push(2));
+    assert!(rx.has_changed().unwrap());
+    rx.mark_unchanged();
+    assert!(!tx.send_if_modified(|v| v.is_empty()));
+    assert!(!rx.has_changed().unwrap());
+    rx.mark_changed();
+    assert!(rx.has_changed().unwrap());
+    assert_eq!(*rx.borrow_and_update(), [1, 2]);
+}
+
+#[test]
+fn a_panicking_modify_still_publishes() {
+    let (tx, rx) = watch::channel(0);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tx.send_modify(|v| {
+            *v = 7;
+            panic!("boom");
+        })
+    }));
+    assert!(result.is_err());
+    assert_eq!(rx.has_changed(), Ok(true));
+    assert_eq!(*rx.borrow(), 7);
+}
+
+#[test]
+fn sender_closed_waits_for_every_receiver() {
+    let (tx, rx) = watch::channel(());
+    let rx2 = rx.clone();
+    assert_eq!(tx.receiver_count(), 2);
+    let (count, waker) = counting_waker();
+    let mut closed = pin!(tx.closed());
+    assert!(poll_pinned(closed.as_mut(), &waker).is_pending());
+    drop(rx);
+    assert_eq!(count.0.load(Ordering::SeqCst), 0);
+    assert!(poll_pinned(closed.as_mut(), &waker).is_pending());
+    drop(rx2);
+    assert_eq!(count.0.load(Ordering::SeqCst), 1);
+    assert!(poll_pinned(closed.as_mut(), &waker).is_ready());
+}
+
+#[test]
+fn stress_receivers_see_a_monotonic_sequence_ending_at_the_last_value() {
+    const LAST: usize = 20_000;
+    let (tx, rx) = watch::channel(0usize);
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let mut rx = rx.clone();
+            thread::spawn(move || {
+                block_on(async {
+                    let mut prev = 0;
+                    while rx.changed().await.is_ok() {
+                        let now = *rx.borrow_and_update();
+                        assert!(now > prev, "went backwards: {prev} -> {now}");
+                        prev = now;
+                    }
+                    prev
+                })
+            })
+        })
+        .collect();
+    drop(rx);
+    for i in 1..=LAST {
+        tx.send(i).unwrap();
+    }
+    drop(tx);
+    for reader in readers {
+        assert_eq!(reader.join().unwrap(), LAST);
+    }
+}
+
+#[test]
+fn auto_traits() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<watch::Sender<u8>>();
+    send_sync::<watch::Receiver<u8>>();
+    send_sync::<watch::SendError<u8>>();
+    send_sync::<watch::RecvError>();
+    fn send_future<F: Future + Send>(_: F) {}
+    let (tx, mut rx) = watch::channel(0u8);
+    send_future(tx.closed());
+    send_future(rx.changed());
+}
