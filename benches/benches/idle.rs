@@ -1,0 +1,150 @@
+//! CPU time burned by an idle runtime.
+//!
+//! For filch, tokio and smol (an `async_executor::Executor` on `n` threads), each with one
+//! worker per CPU: build the runtime, let it settle, then read this process's user + system
+//! CPU time (`/proc/self/stat`) before and after [`IDLE`] of sleeping on the main thread.
+//! Measured twice per runtime: fresh, and right after a burst of work (so workers that
+//! searched or spun recently have to go back to sleep). An idle runtime should use ~0 s.
+//!
+//! Run: `cargo bench -p filch-benches --bench idle`. Linux only (reads `/proc`).
+use std::future::Future;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+/// How long each runtime is left idle.
+const IDLE: Duration = Duration::from_secs(2);
+/// Time for a new runtime's threads to start and park before measuring.
+const SETTLE: Duration = Duration::from_millis(100);
+/// Tasks in the burst of work before the second measurement.
+const BURST: usize = 10_000;
+
+/// User + system CPU seconds of this process so far.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("read /proc/self/stat");
+    // Fields after the `(comm)`: state is field 3, utime field 14, stime field 15.
+    let rest = &stat[stat.rfind(')').expect("comm field") + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 =
+        fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    ticks as f64 / clock_ticks_per_second()
+}
+
+/// `sysconf(_SC_CLK_TCK)`: 100 on every Linux this runs on; `getconf` confirms it.
+fn clock_ticks_per_second() -> f64 {
+    std::process::Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// CPU seconds used while the main thread sleeps for [`IDLE`].
+fn idle_cpu() -> f64 {
+    let before = cpu_seconds();
+    thread::sleep(IDLE);
+    cpu_seconds() - before
+}
+
+fn report(name: &str, fresh: f64, after_burst: f64) {
+    println!(
+        "{name:<6} idle {:.1} s: fresh {fresh:.3} CPU s ({:.2}% of one core), \
+         after a burst {after_burst:.3} CPU s ({:.2}% of one core)",
+        IDLE.as_secs_f64(),
+        100.0 * fresh / IDLE.as_secs_f64(),
+        100.0 * after_burst / IDLE.as_secs_f64(),
+    );
+}
+
+/// Spawns [`BURST`] trivial tasks through `spawn` and waits for them with `block_on`.
+fn burst<J: Future + Send + 'static>(spawn: impl Fn() -> J, block_on: impl FnOnce(Vec<J>)) {
+    let handles: Vec<J> = (0..BURST).map(|_| spawn()).collect();
+    block_on(handles);
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `--list` etc. are not ours to answer.
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let n = num_cpus::get();
+    println!("workers per runtime: {n}");
+
+    {
+        let rt = filch::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .build()
+            .expect("filch runtime");
+        thread::sleep(SETTLE);
+        let fresh = idle_cpu();
+        burst(
+            || rt.spawn(async {}),
+            |hs| {
+                rt.block_on(async {
+                    for h in hs {
+                        h.await.expect("task");
+                    }
+                })
+            },
+        );
+        let after = idle_cpu();
+        report("filch", fresh, after);
+    }
+
+    {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .build()
+            .expect("tokio runtime");
+        thread::sleep(SETTLE);
+        let fresh = idle_cpu();
+        burst(
+            || rt.spawn(async {}),
+            |hs| {
+                rt.block_on(async {
+                    for h in hs {
+                        h.await.expect("task");
+                    }
+                })
+            },
+        );
+        let after = idle_cpu();
+        report("tokio", fresh, after);
+    }
+
+    {
+        let ex = Arc::new(async_executor::Executor::new());
+        let (stops, threads): (Vec<_>, Vec<_>) = (0..n)
+            .map(|_| {
+                let (stop, stopped) = futures_channel::oneshot::channel::<()>();
+                let ex = ex.clone();
+                let thread = thread::spawn(move || {
+                    futures_lite::future::block_on(ex.run(async {
+                        let _ = stopped.await;
+                    }))
+                });
+                (stop, thread)
+            })
+            .unzip();
+        thread::sleep(SETTLE);
+        let fresh = idle_cpu();
+        burst(
+            || ex.spawn(async {}),
+            |hs| {
+                futures_lite::future::block_on(async {
+                    for h in hs {
+                        h.await;
+                    }
+                })
+            },
+        );
+        let after = idle_cpu();
+        report("smol", fresh, after);
+        drop(stops);
+        for thread in threads {
+            thread.join().expect("smol thread");
+        }
+    }
+}
