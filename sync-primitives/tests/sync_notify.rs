@@ -1,0 +1,220 @@
+//! Notify: stored permit, notify_waiters, FIFO, cancellation pass-on, `enable`, stress.
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use filch_sync::Notify;
+
+struct Wakes(AtomicUsize);
+
+impl Wake for Wakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, SeqCst);
+    }
+}
+
+/// A future polled by hand with a waker that counts its wakes.
+struct Task<F: Future> {
+    fut: Pin<Box<F>>,
+    wakes: Arc<Wakes>,
+}
+
+impl<F: Future> Task<F> {
+    fn new(fut: F) -> Self {
+        Self {
+            fut: Box::pin(fut),
+            wakes: Arc::new(Wakes(AtomicUsize::new(0))),
+        }
+    }
+    fn poll(&mut self) -> Poll<F::Output> {
+        let waker = Waker::from(self.wakes.clone());
+        self.fut.as_mut().poll(&mut Context::from_waker(&waker))
+    }
+    fn wakes(&self) -> usize {
+        self.wakes.0.load(SeqCst)
+    }
+}
+
+#[test]
+fn notify_one_stores_a_single_permit() {
+    let n = Notify::new();
+    n.notify_one();
+    n.notify_one();
+    let mut a = Task::new(n.notified());
+    let mut b = Task::new(n.notified());
+    assert!(a.poll().is_ready());
+    assert!(b.poll().is_pending(), "permits do not accumulate");
+    n.notify_one();
+    assert_eq!(b.wakes(), 1);
+    assert!(b.poll().is_ready());
+}
+
+#[test]
+fn notify_one_wakes_in_fifo_order() {
+    let n = Notify::new();
+    let mut a = Task::new(n.notified());
+    let mut b = Task::new(n.notified());
+    assert!(a.poll().is_pending());
+    assert!(b.poll().is_pending());
+    n.notify_one();
+    assert_eq!((a.wakes(), b.wakes()), (1, 0));
+    assert!(b.poll().is_pending());
+    assert!(a.poll().is_ready());
+    n.notify_one();
+    assert!(b.poll().is_ready());
+    // Nothing stored afterwards.
+    assert!(Task::new(n.notified()).poll().is_pending());
+}
+
+#[test]
+fn notify_waiters_wakes_all_and_stores_nothing() {
+    let n = Notify::new();
+    let mut a = Task::new(n.notified());
+    let mut b = Task::new(n.notified());
+    assert!(a.poll().is_pending());
+    assert!(b.poll().is_pending());
+    // Created before the call but never polled: also completes.
+    let mut c = Task::new(n.notified());
+    n.notify_waiters();
+    assert_eq!((a.wakes(), b.wakes()), (1, 1));
+    assert!(a.poll().is_ready());
+    assert!(b.poll().is_ready());
+    assert!(c.poll().is_ready());
+    // Created after: waits.
+    assert!(Task::new(n.notified()).poll().is_pending());
+}
+
+#[test]
+fn notify_waiters_keeps_a_stored_permit_untouched() {
+    let n = Notify::new();
+    n.notify_one();
+    n.notify_waiters();
+    assert!(
+        Task::new(n.notified()).poll().is_ready(),
+        "permit still there"
+    );
+}
+
+#[test]
+fn cancelled_waiter_passes_notify_one_on() {
+    let n = Notify::new();
+    let mut a = Task::new(n.notified());
+    let mut b = Task::new(n.notified());
+    assert!(a.poll().is_pending());
+    assert!(b.poll().is_pending());
+    n.notify_one(); // picks a
+    drop(a); // never looked: must pass it to b
+    assert_eq!(b.wakes(), 1);
+    assert!(b.poll().is_ready());
+}
+
+#[test]
+fn cancelled_lone_waiter_turns_notification_into_permit() {
+    let n = Notify::new();
+    let mut a = Task::new(n.notified());
+    assert!(a.poll().is_pending());
+    n.notify_one();
+    drop(a);
+    assert!(Task::new(n.notified()).poll().is_ready());
+}
+
+#[test]
+fn cancelled_queued_waiter_is_forgotten() {
+    let n = Notify::new();
+    let mut a = Task::new(n.notified());
+    assert!(a.poll().is_pending());
+    drop(a);
+    n.notify_one(); // nobody waits: stored
+    assert!(Task::new(n.notified()).poll().is_ready());
+}
+
+#[test]
+fn enable_registers_before_polling() {
+    let n = Notify::new();
+    let mut first = pin!(n.notified());
+    assert!(!first.as_mut().enable());
+    let mut second = Task::new(n.notified());
+    assert!(second.poll().is_pending());
+    n.notify_one(); // goes to `first`, queued earlier by `enable`
+    assert!(first.as_mut().enable());
+    assert_eq!(second.wakes(), 0);
+    futures::executor::block_on(first.as_mut());
+}
+
+#[test]
+fn waker_is_updated_on_repoll() {
+    let n = Notify::new();
+    let mut fut = Box::pin(n.notified());
+    let w1 = Arc::new(Wakes(AtomicUsize::new(0)));
+    let w2 = Arc::new(Wakes(AtomicUsize::new(0)));
+    let waker1 = Waker::from(w1.clone());
+    let waker2 = Waker::from(w2.clone());
+    assert!(fut
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker1))
+        .is_pending());
+    assert!(fut
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker2))
+        .is_pending());
+    n.notify_waiters();
+    assert_eq!((w1.0.load(SeqCst), w2.0.load(SeqCst)), (0, 1));
+}
+
+/// Ping-pong between two threads via two `Notify`s: any lost wakeup hangs the test.
+#[test]
+fn ping_pong_loses_nothing() {
+    const ROUNDS: usize = 5_000;
+    let ping = Arc::new(Notify::new());
+    let pong = Arc::new(Notify::new());
+    let (ping2, pong2) = (ping.clone(), pong.clone());
+    let t = std::thread::spawn(move || {
+        futures::executor::block_on(async {
+            for _ in 0..ROUNDS {
+                ping2.notified().await;
+                pong2.notify_one();
+            }
+        })
+    });
+    futures::executor::block_on(async {
+        for _ in 0..ROUNDS {
+            ping.notify_one();
+            pong.notified().await;
+        }
+    });
+    t.join().unwrap();
+}
+
+/// The "create, check, await" pattern with `notify_waiters` never misses a flag set by
+/// another thread.
+#[test]
+fn notify_waiters_with_condition_check() {
+    const ROUNDS: usize = 2_000;
+    for _ in 0..ROUNDS / 100 {
+        let n = Arc::new(Notify::new());
+        let flag = Arc::new(AtomicBool::new(false));
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let (n, flag) = (n.clone(), flag.clone());
+                std::thread::spawn(move || {
+                    futures::executor::block_on(async {
+                        loop {
+                            let notified = n.notified();
+                            if flag.load(SeqCst) {
+                                return;
+                            }
+                            notified.await;
+                        }
+                    })
+                })
+            })
+            .collect();
+        flag.store(true, SeqCst);
+        n.notify_waiters();
+        for w in waiters {
+            w.join().unwrap();
+        }
+    }
+}
