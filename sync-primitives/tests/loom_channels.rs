@@ -4,7 +4,7 @@
 //! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 cargo test -p filch-sync --release --test loom_channels`.
 #![cfg(loom)]
 
-use filch_sync::{mpsc, oneshot};
+use filch_sync::{broadcast, mpsc, oneshot, watch};
 use loom::future::block_on;
 use loom::thread;
 use std::future::Future;
@@ -179,6 +179,35 @@ fn mpsc_unbounded_send_and_drop_race_receive() {
         assert_eq!(block_on(rx.recv()), Some(1));
         assert_eq!(block_on(rx.recv()), Some(2));
         assert_eq!(block_on(rx.recv()), None);
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn watch_send_races_changed() {
+    model(|| {
+        let (tx, mut rx) = watch::channel(0);
+        let sender = thread::spawn(move || {
+            tx.send(1).unwrap();
+        });
+        // The version is bumped before the sender's drop closes the channel, so the
+        // change is always reported before the close.
+        block_on(rx.changed()).unwrap();
+        assert_eq!(*rx.borrow(), 1);
+        sender.join().unwrap();
+        assert!(block_on(rx.changed()).is_err());
+    });
+}
+
+#[test]
+fn broadcast_send_races_recv() {
+    model(|| {
+        let (tx, mut rx) = broadcast::channel(1);
+        let sender = thread::spawn(move || {
+            tx.send(1).unwrap();
+        });
+        assert_eq!(block_on(rx.recv()), Ok(1));
+        assert_eq!(block_on(rx.recv()), Err(broadcast::RecvError::Closed));
         sender.join().unwrap();
     });
 }
