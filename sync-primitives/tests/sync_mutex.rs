@@ -236,6 +236,7 @@ fn contention_with_cancellation() {
 }
 
 #[test]
+#[cfg(not(loom))] // loom's primitives have no const constructors
 fn static_mutex() {
     static M: Mutex<Vec<u8>> = Mutex::const_new(Vec::new());
     M.blocking_lock().push(1);
