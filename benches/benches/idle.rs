@@ -30,31 +30,58 @@ fn cpu_seconds() -> f64 {
     ticks as f64 / clock_ticks_per_second()
 }
 
-/// `sysconf(_SC_CLK_TCK)`: 100 on every Linux this runs on; `getconf` confirms it.
+/// `sysconf(_SC_CLK_TCK)` (100 on every common Linux), asked of `getconf` once, before any
+/// measurement, so the child process never runs inside a measured window.
 fn clock_ticks_per_second() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        std::process::Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
 }
 
-/// CPU seconds used while the main thread sleeps for [`IDLE`].
-fn idle_cpu() -> f64 {
-    let before = cpu_seconds();
+/// Context switches (voluntary + involuntary) of all this process's threads so far: each
+/// time a parked worker wakes up and goes back to sleep counts.
+fn context_switches() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
+        .flat_map(|status| {
+            status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches:"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        })
+        .sum()
+}
+
+/// CPU seconds used, and context switches made, while the main thread sleeps for [`IDLE`]
+/// (the main thread's own sleep accounts for one switch).
+fn idle_cpu() -> (f64, u64) {
+    let (cpu, switches) = (cpu_seconds(), context_switches());
     thread::sleep(IDLE);
-    cpu_seconds() - before
+    (cpu_seconds() - cpu, context_switches() - switches)
 }
 
-fn report(name: &str, fresh: f64, after_burst: f64) {
+fn report(name: &str, fresh: (f64, u64), after_burst: (f64, u64)) {
     println!(
-        "{name:<6} idle {:.1} s: fresh {fresh:.3} CPU s ({:.2}% of one core), \
-         after a burst {after_burst:.3} CPU s ({:.2}% of one core)",
+        "{name:<6} idle {:.1} s: fresh {:.3} CPU s, {} context switches; \
+         after a burst {:.3} CPU s, {} context switches (CPU time resolution: 1 tick = {:.3} s)",
         IDLE.as_secs_f64(),
-        100.0 * fresh / IDLE.as_secs_f64(),
-        100.0 * after_burst / IDLE.as_secs_f64(),
+        fresh.0,
+        fresh.1,
+        after_burst.0,
+        after_burst.1,
+        1.0 / clock_ticks_per_second(),
     );
 }
 
@@ -70,6 +97,7 @@ fn main() {
         return;
     }
     let n = num_cpus::get();
+    clock_ticks_per_second();
     println!("workers per runtime: {n}");
 
     {

@@ -27,8 +27,9 @@
 //!   signals the bench thread over a oneshot.
 //!
 //! Run: `cargo bench -p filch-benches --bench scheduler` (add `-- ping_pong` to filter, or
-//! `-- --quick`). Results: `docs/performance.md`.
-use criterion::{criterion_group, criterion_main, Criterion};
+//! `-- --quick`). Results: `docs/performance.md`. For profiling, the same binary runs one
+//! workload a fixed number of times without criterion: see [`profile`].
+use criterion::{criterion_group, Criterion};
 use futures_channel::oneshot;
 use std::future::Future;
 use std::pin::Pin;
@@ -366,4 +367,97 @@ criterion_group! {
     targets = bench::<SpawnManyLocal>, bench::<SpawnManyRemote>, bench::<YieldMany>,
         bench::<PingPong>, bench::<ChainedSpawn>
 }
-criterion_main!(scheduler);
+
+/// `SCHED_PROFILE=<workload>/<runtime>[:<iterations>]`: runs that workload that many times
+/// (default 100) without criterion and exits, so a profiler (`perf record`,
+/// `valgrind --tool=callgrind`) sees only the runtime and the workload.
+fn profile(spec: &str) {
+    fn on<W: Workload>(runtime: &str, iterations: usize) {
+        let n = workers();
+        let start = std::time::Instant::now();
+        let report = |elapsed: Duration| {
+            eprintln!(
+                "{}/{runtime}: {iterations} iterations on {n} workers in {elapsed:?}",
+                W::NAME
+            );
+            eprint!("{}", context_switches());
+        };
+        match runtime {
+            "filch" => {
+                let rt = filch::runtime::Builder::new_multi_thread()
+                    .worker_threads(n)
+                    .build()
+                    .expect("filch runtime");
+                (0..iterations).for_each(|_| W::run(rt.handle()));
+                report(start.elapsed());
+            }
+            "tokio" => {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(n)
+                    .build()
+                    .expect("tokio runtime");
+                (0..iterations).for_each(|_| W::run(rt.handle()));
+                report(start.elapsed());
+            }
+            "smol" => {
+                let rt = SmolRuntime::new(n);
+                (0..iterations).for_each(|_| W::run(&rt.handle));
+                report(start.elapsed());
+            }
+            other => panic!("unknown runtime {other:?}: filch, tokio or smol"),
+        }
+    }
+    let (target, iterations) = match spec.split_once(':') {
+        Some((target, iterations)) => (target, iterations.parse().expect("iterations")),
+        None => (spec, 100),
+    };
+    let (workload, runtime) = target
+        .split_once('/')
+        .expect("SCHED_PROFILE=<workload>/<runtime>[:<iterations>]");
+    match workload {
+        SpawnManyLocal::NAME => on::<SpawnManyLocal>(runtime, iterations),
+        SpawnManyRemote::NAME => on::<SpawnManyRemote>(runtime, iterations),
+        YieldMany::NAME => on::<YieldMany>(runtime, iterations),
+        PingPong::NAME => on::<PingPong>(runtime, iterations),
+        ChainedSpawn::NAME => on::<ChainedSpawn>(runtime, iterations),
+        other => panic!("unknown workload {other:?}"),
+    }
+}
+
+/// Voluntary and involuntary context switches of each thread of this process so far, one
+/// line per thread (Linux `/proc`; empty elsewhere).
+fn context_switches() -> String {
+    let mut out = String::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return out;
+    };
+    for task in tasks.flatten() {
+        let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map_or("?", str::trim)
+                .to_owned()
+        };
+        out += &format!(
+            "  thread {:<16} voluntary switches {:>8}, involuntary {:>8}\n",
+            field("Name:"),
+            field("voluntary_ctxt_switches:"),
+            field("nonvoluntary_ctxt_switches:"),
+        );
+    }
+    out
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("SCHED_PROFILE") {
+        profile(&spec);
+        return;
+    }
+    // What `criterion_main!(scheduler)` expands to.
+    scheduler();
+    Criterion::default().configure_from_args().final_summary();
+}
