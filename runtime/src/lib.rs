@@ -49,6 +49,8 @@ pub mod task;
 
 pub use task::spawn;
 
+pub use filch_macros::{join, main, select, test, try_join};
+
 /// Internals exposed to this crate's own loom models; not part of the API.
 #[cfg(loom)]
 #[doc(hidden)]

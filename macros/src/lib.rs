@@ -1,0 +1,289 @@
+//! Macros for the [filch](https://docs.rs/filch) runtime, used through its re-exports:
+//! `#[filch::main]`, `#[filch::test]`, `filch::join!`, `filch::try_join!` and
+//! `filch::select!`. Depend on `filch`, not on this crate.
+//!
+//! # What the attributes expand to
+//!
+//! ```ignore
+//! #[filch::main]
+//! async fn main() -> Result<(), std::io::Error> {
+//!     body
+//! }
+//! ```
+//!
+//! becomes a plain `main` that keeps the `async fn` whole, nested inside it:
+//!
+//! ```ignore
+//! fn main() -> Result<(), std::io::Error> {
+//!     async fn main() -> Result<(), std::io::Error> {
+//!         body
+//!     }
+//!     ::filch::runtime::Builder::new_multi_thread()
+//!         .build()
+//!         .expect("#[filch::main]: failed to build the filch runtime")
+//!         .block_on(main())
+//! }
+//! ```
+//!
+//! The nested `async fn` keeps the declared return type in charge of type inference (so `?`
+//! works in the body) and keeps every error in the body pointing at the user's code.
+//! `#[filch::test]` expands the same way, with `#[::core::prelude::v1::test]` added, the
+//! test's other attributes (`#[should_panic]`, `#[ignore]`, ...) kept, and the
+//! current-thread runtime by default.
+//!
+//! # What the combinators expand to
+//!
+//! `join!`, `try_join!` and `select!` expand to code that uses only `core` and `std` (no
+//! helper from `filch`, so they work under any crate name): each future is pinned on the
+//! caller's stack with [`core::pin::pin!`] and polled from one [`core::future::poll_fn`].
+//! Nothing is spawned and nothing is allocated: the branches run concurrently on the task
+//! that awaits the macro, not in parallel. To run futures in parallel on the workers,
+//! `filch::spawn` them and join the handles.
+//!
+//! ```ignore
+//! // filch::join!(a, b) becomes, in outline:
+//! {
+//!     let mut future_0 = pin!(Some(a.into_future()));
+//!     let mut output_0 = None;
+//!     // ... the same for b ...
+//!     let mut next_start = 0;
+//!     poll_fn(|cx| {
+//!         // poll every unfinished future, starting at `next_start` (rotated each poll);
+//!         // a finished future is dropped at once (`future_0.set(None)`), its output kept
+//!         // in `output_0`; when all are finished, return the tuple of outputs.
+//!     })
+//!     .await
+//! }
+//! ```
+//!
+//! # Misuse is reported at the offending token
+//!
+//! ```compile_fail
+//! #[filch::main(flavor = "single_thread")] // error: unknown runtime flavor `single_thread`;
+//! async fn main() {}                       // write `flavor = "current_thread"` or ...
+//! ```
+//!
+//! On an error the function is emitted again next to the error (with the default options
+//! if only an option was wrong), so rust-analyzer keeps checking and completing its body.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+use proc_macro::TokenStream;
+
+mod entry;
+mod join;
+mod select;
+
+/// Runs `async fn main` on a filch runtime (multi-thread by default).
+///
+/// The function must be `async`, take no arguments and have no generics; it may return any
+/// type `main` may return, such as `Result<(), Box<dyn Error>>`. The attribute builds the
+/// runtime, blocks on the body, and drops the runtime (stopping its workers) when the body
+/// returns. See the [crate docs](crate) for the exact expansion.
+///
+/// # Options
+///
+/// | option | values | default |
+/// |---|---|---|
+/// | `flavor` | `"multi_thread"`, `"current_thread"` | `"multi_thread"` |
+/// | `worker_threads` | an integer ≥ 1 (multi-thread only) | one per CPU |
+/// | `crate` | the path of `filch` (for crates that re-export it) | `::filch` |
+///
+/// # Examples
+///
+/// ```
+/// use std::error::Error;
+///
+/// #[filch::main(worker_threads = 2)]
+/// async fn main() -> Result<(), Box<dyn Error>> {
+///     let answer = filch::spawn(async { "42".parse::<u32>() }).await??;
+///     assert_eq!(answer, 42);
+///     Ok(())
+/// }
+/// ```
+///
+/// On one thread, without worker threads:
+///
+/// ```
+/// #[filch::main(flavor = "current_thread")]
+/// async fn main() {
+///     let here = std::thread::current().id();
+///     let there = filch::spawn(async { std::thread::current().id() }).await.unwrap();
+///     assert_eq!(here, there);
+/// }
+/// ```
+///
+/// # Errors at compile time
+///
+/// ```compile_fail
+/// #[filch::main(flavor = "current_thread", worker_threads = 4)] // `worker_threads` does
+/// async fn main() {}                                             // not apply to current_thread
+/// ```
+///
+/// ```compile_fail
+/// #[filch::main]
+/// fn main() {} // #[filch::main] goes on an `async fn`; write `async fn main(...)`
+/// ```
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(entry::Kind::Main, args.into(), item.into()).into()
+}
+
+/// Runs an `async fn` test on its own filch runtime (current-thread by default).
+///
+/// Adds `#[::core::prelude::v1::test]` and keeps the test's name and its other attributes,
+/// such as `#[should_panic]` and `#[ignore]`. Each test gets a fresh runtime, dropped when the
+/// test returns. Takes the same options as [`macro@main`]; `worker_threads` needs
+/// `flavor = "multi_thread"`.
+///
+/// # Examples
+///
+/// ```no_run
+/// #[filch::test]
+/// async fn adds_on_one_thread() {
+///     assert_eq!(filch::spawn(async { 1 + 1 }).await.unwrap(), 2);
+/// }
+///
+/// #[filch::test(flavor = "multi_thread", worker_threads = 2)]
+/// async fn adds_on_two_workers() -> Result<(), filch::task::JoinError> {
+///     assert_eq!(filch::spawn(async { 2 + 2 }).await?, 4);
+///     Ok(())
+/// }
+///
+/// #[filch::test]
+/// #[should_panic(expected = "boom")]
+/// async fn panics() {
+///     panic!("boom");
+/// }
+/// # fn main() {}
+/// ```
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    entry::expand(entry::Kind::Test, args.into(), item.into()).into()
+}
+
+/// Waits for every future and returns their outputs as a tuple, in argument order.
+///
+/// The futures run concurrently on the current task (not in parallel: nothing is spawned).
+/// Each time the task is woken, every unfinished future is polled, starting from a different
+/// one each time so that none is always polled last. A future is dropped as soon as it
+/// finishes. Each argument may be anything that implements [`IntoFuture`]; the arguments are
+/// evaluated once, in order, before the first poll. `join!()` is `()`.
+///
+/// Must be used inside an `async` context. To stop at the first error, use [`try_join!`].
+///
+/// [`IntoFuture`]: core::future::IntoFuture
+///
+/// # Examples
+///
+/// ```
+/// async fn fetch(id: u32) -> String {
+///     filch::task::yield_now().await;
+///     format!("item {id}")
+/// }
+///
+/// #[filch::main(flavor = "current_thread")]
+/// async fn main() {
+///     let (a, b, n) = filch::join!(fetch(1), fetch(2), async { 3 });
+///     assert_eq!((a.as_str(), b.as_str(), n), ("item 1", "item 2", 3));
+/// }
+/// ```
+#[proc_macro]
+pub fn join(input: TokenStream) -> TokenStream {
+    join::expand(input.into(), false).into()
+}
+
+/// Waits for every future to return `Ok`, or for the first `Err`.
+///
+/// Like [`join!`], for futures whose outputs are `Result<T, E>` with one error type `E`.
+/// Returns `Ok((t1, t2, ...))` once all have succeeded, or the first `Err(e)` as soon as it
+/// is seen; the futures still running are then dropped before `try_join!` returns.
+/// `try_join!()` is `Ok(())`.
+///
+/// # Examples
+///
+/// ```
+/// async fn parse(s: &str) -> Result<u32, std::num::ParseIntError> {
+///     filch::task::yield_now().await;
+///     s.parse()
+/// }
+///
+/// #[filch::main(flavor = "current_thread")]
+/// async fn main() {
+///     assert_eq!(filch::try_join!(parse("1"), parse("2")), Ok((1, 2)));
+///
+///     let never = std::future::pending::<Result<u32, std::num::ParseIntError>>();
+///     // The error ends the wait; `never` is dropped.
+///     assert!(filch::try_join!(parse("x"), never).is_err());
+/// }
+/// ```
+#[proc_macro]
+pub fn try_join(input: TokenStream) -> TokenStream {
+    join::expand(input.into(), true).into()
+}
+
+/// Waits for the first of several futures, runs that branch's handler, drops the others.
+///
+/// ```text
+/// filch::select! {
+///     biased;                                  // optional: poll branches in order
+///     pattern = future_expr => handler,
+///     pattern = future_expr, if condition => handler,
+///     else => handler,                         // optional: all branches disabled
+/// }
+/// ```
+///
+/// 1. Every `if` condition is evaluated, in order; a branch whose condition is `false` is
+///    disabled.
+/// 2. Every future expression is evaluated once, in order (also for disabled branches, whose
+///    futures are then never polled). Each may be anything that implements [`IntoFuture`];
+///    pass `&mut fut` to keep a future (such as a `JoinHandle`) across several `select!`s.
+/// 3. The enabled futures are polled, starting at a random branch on every poll (or in
+///    source order with `biased;`), until one is ready. If its output matches the branch's
+///    pattern, that branch wins; if not, the branch is disabled and the others go on.
+/// 4. All futures are dropped, then the winner's handler runs with the pattern's bindings.
+///    If every branch is disabled, the `else` handler runs instead; without an `else`,
+///    `select!` panics.
+///
+/// The value of `select!` is the value of the handler that ran, so all handlers must have
+/// one type. Handlers run in the caller's context: `break`, `continue`, `return` and `?` act
+/// on the enclosing loop or function. Must be used inside an `async` context.
+///
+/// [`IntoFuture`]: core::future::IntoFuture
+///
+/// # Examples
+///
+/// ```
+/// use futures::channel::oneshot;
+///
+/// #[filch::main(flavor = "current_thread")]
+/// async fn main() {
+///     let (tx, rx) = oneshot::channel::<u32>();
+///     let (_keep_open, quiet) = oneshot::channel::<u32>();
+///     tx.send(7).unwrap();
+///
+///     let got = filch::select! {
+///         Ok(n) = rx => n,
+///         Ok(n) = quiet => n + 100,
+///     };
+///     assert_eq!(got, 7);
+///
+///     // A loop that drains a task's result or gives up when told to.
+///     let mut task = filch::spawn(async { 5 });
+///     let mut attempts = 0;
+///     let result = loop {
+///         attempts += 1;
+///         filch::select! {
+///             biased;
+///             done = &mut task => break done.unwrap(),
+///             _ = filch::task::yield_now(), if attempts < 100 => continue,
+///             else => panic!("the task never finished"),
+///         }
+///     };
+///     assert_eq!(result, 5);
+/// }
+/// ```
+#[proc_macro]
+pub fn select(input: TokenStream) -> TokenStream {
+    select::expand(input.into()).into()
+}

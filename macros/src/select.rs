@@ -1,0 +1,294 @@
+//! `select!`: wait for the first of several futures whose output matches its branch.
+//!
+//! The expansion evaluates every condition, then every future expression, in source order;
+//! pins the futures on the caller's stack; and polls the enabled ones from one `poll_fn` until
+//! one of them is ready with an output that matches its pattern. A branch whose output does
+//! not match is disabled for the rest of this `select!`. The winning output leaves the block
+//! that owns the futures, so every other future is dropped before the handler runs.
+//!
+//! Without `biased;` each poll starts at a random branch (xorshift64, seeded once per
+//! `select!` from `std`'s per-thread `RandomState` keys), so a branch that is always ready
+//! cannot starve the others.
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
+use syn::{Expr, Pat, Token};
+
+struct Branch {
+    pat: Pat,
+    future: Expr,
+    condition: Option<Expr>,
+    handler: Expr,
+}
+
+struct Select {
+    biased: bool,
+    branches: Vec<Branch>,
+    else_handler: Option<Expr>,
+}
+
+impl Parse for Select {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let mut biased = false;
+        let fork = input.fork();
+        if let Ok(ident) = fork.parse::<syn::Ident>() {
+            if ident == "biased" && fork.peek(Token![;]) {
+                input.parse::<syn::Ident>()?;
+                input.parse::<Token![;]>()?;
+                biased = true;
+            }
+        }
+
+        let mut branches = Vec::new();
+        let mut else_handler = None;
+        while !input.is_empty() {
+            if input.peek(Token![else]) {
+                let else_token: Token![else] = input.parse()?;
+                input.parse::<Token![=>]>()?;
+                let handler = Expr::parse_with_earlier_boundary_rule(input)?;
+                if else_handler.is_some() {
+                    return Err(syn::Error::new_spanned(
+                        else_token,
+                        "`select!` takes at most one `else` branch; remove this one",
+                    ));
+                }
+                else_handler = Some(handler.clone());
+                end_of_branch(input, &handler)?;
+                continue;
+            }
+            let pat = Pat::parse_multi_with_leading_vert(input)?;
+            input.parse::<Token![=]>().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected `=` after the pattern; a branch is written \
+                     `pattern = future => handler,`",
+                )
+            })?;
+            let future: Expr = input.parse()?;
+            let condition = if input.peek(Token![,]) && input.peek2(Token![if]) {
+                input.parse::<Token![,]>()?;
+                input.parse::<Token![if]>()?;
+                Some(input.parse::<Expr>()?)
+            } else {
+                None
+            };
+            input.parse::<Token![=>]>().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected `=>` after the future; a branch is written \
+                     `pattern = future => handler,` or `pattern = future, if condition => handler,`",
+                )
+            })?;
+            let handler = Expr::parse_with_earlier_boundary_rule(input)?;
+            end_of_branch(input, &handler)?;
+            branches.push(Branch {
+                pat,
+                future,
+                condition,
+                handler,
+            });
+        }
+        Ok(Select {
+            biased,
+            branches,
+            else_handler,
+        })
+    }
+}
+
+/// After a handler: a comma, the end of the input, or nothing if the handler is a block.
+fn end_of_branch(input: ParseStream<'_>, handler: &Expr) -> syn::Result<()> {
+    if input.is_empty() {
+        return Ok(());
+    }
+    if input.peek(Token![,]) {
+        input.parse::<Token![,]>()?;
+        return Ok(());
+    }
+    let block_like = matches!(
+        handler,
+        Expr::Block(_)
+            | Expr::If(_)
+            | Expr::Match(_)
+            | Expr::Loop(_)
+            | Expr::While(_)
+            | Expr::ForLoop(_)
+            | Expr::Unsafe(_)
+            | Expr::TryBlock(_)
+            | Expr::Const(_)
+    );
+    if block_like {
+        Ok(())
+    } else {
+        Err(syn::Error::new(
+            input.span(),
+            "expected `,` after this branch's handler (only a `{ block }` handler may omit it)",
+        ))
+    }
+}
+
+/// Strips `mut` and `ref` from bindings, so the pattern can be tried against a reference to
+/// the output without moving out of it.
+struct CleanPattern;
+
+impl VisitMut for CleanPattern {
+    fn visit_pat_ident_mut(&mut self, pat: &mut syn::PatIdent) {
+        pat.by_ref = None;
+        pat.mutability = None;
+        syn::visit_mut::visit_pat_ident_mut(self, pat);
+    }
+}
+
+pub(crate) fn expand(input: TokenStream) -> TokenStream {
+    let select: Select = match syn::parse2(input) {
+        Ok(select) => select,
+        Err(error) => return error.to_compile_error(),
+    };
+    let n = select.branches.len();
+    if n == 0 {
+        return syn::Error::new(
+            Span::call_site(),
+            "`select!` needs at least one branch: `pattern = future => handler,`",
+        )
+        .to_compile_error();
+    }
+
+    let hygienic = |name: String| format_ident!("{}", name, span = Span::mixed_site());
+    let fut: Vec<_> = (0..n).map(|i| hygienic(format!("future_{i}"))).collect();
+    let enabled: Vec<_> = (0..n).map(|i| hygienic(format!("enabled_{i}"))).collect();
+    let variant: Vec<_> = (0..n).map(|i| format_ident!("_{}", i)).collect();
+    let generic: Vec<_> = (0..n).map(|i| format_ident!("T{}", i)).collect();
+    let disabled = hygienic("disabled".into());
+    let cx = hygienic("cx".into());
+    let rng = hygienic("rng".into());
+    let start = hygienic("start".into());
+    let pending = hygienic("pending".into());
+    let offset = hygienic("offset".into());
+    let output = hygienic("output".into());
+    // An item name: items are not hygienic, so it is spelt to stay out of the user's way.
+    let out_enum = format_ident!("__FilchSelectOutput");
+
+    let conditions =
+        select
+            .branches
+            .iter()
+            .zip(&enabled)
+            .map(|(branch, e)| match &branch.condition {
+                Some(condition) => quote_spanned!(condition.span()=> let #e: bool = #condition;),
+                None => quote!(let #e: bool = true;),
+            });
+    let futures = select.branches.iter().zip(&fut).map(|(branch, f)| {
+        let expr = &branch.future;
+        let into_future = quote_spanned! {expr.span()=>
+            ::core::future::IntoFuture::into_future(#expr)
+        };
+        quote!(let mut #f = ::core::pin::pin!(#into_future);)
+    });
+
+    let poll_arms = select.branches.iter().enumerate().map(|(i, branch)| {
+        let f = &fut[i];
+        let v = &variant[i];
+        let mut check = branch.pat.clone();
+        CleanPattern.visit_pat_mut(&mut check);
+        quote! {
+            #i => {
+                if #disabled[#i] {
+                    continue;
+                }
+                if let ::core::task::Poll::Ready(#output) =
+                    ::core::future::Future::poll(#f.as_mut(), #cx)
+                {
+                    #[allow(unused_variables, unreachable_patterns)]
+                    match &#output {
+                        #check => {}
+                        _ => {
+                            // The output does not match: this branch is done, try the others.
+                            #disabled[#i] = true;
+                            continue;
+                        }
+                    }
+                    return ::core::task::Poll::Ready(#out_enum::#v(#output));
+                }
+                #pending = true;
+            }
+        }
+    });
+
+    let (seed, pick_start) = if select.biased || n == 1 {
+        (quote!(), quote!(let #start: usize = 0;))
+    } else {
+        let seed = quote! {
+            let mut #rng: u64 = ::core::hash::BuildHasher::hash_one(
+                &::std::collections::hash_map::RandomState::new(),
+                (),
+            ) | 1;
+        };
+        let pick = quote! {
+            #rng ^= #rng << 13;
+            #rng ^= #rng >> 7;
+            #rng ^= #rng << 17;
+            let #start: usize = ((#rng >> 32) % (#n as u64)) as usize;
+        };
+        (seed, pick)
+    };
+
+    let handler_arms = select.branches.iter().enumerate().map(|(i, branch)| {
+        let v = &variant[i];
+        let pat = &branch.pat;
+        let handler = &branch.handler;
+        quote!(#out_enum::#v(#pat) => #handler,)
+    });
+    let else_arm = match &select.else_handler {
+        Some(handler) => quote!(#out_enum::Disabled => #handler,),
+        None => quote! {
+            #out_enum::Disabled => ::core::panic!(
+                "all branches of `select!` are disabled and there is no `else` branch"
+            ),
+        },
+    };
+    // Never taken (the poll only returns outputs that match), but needed when a pattern is
+    // refutable; silenced when every pattern is irrefutable.
+    let unreachable_arm = quote! {
+        #[allow(unreachable_patterns)]
+        _ => ::core::unreachable!("`select!` returned an output that does not match its pattern"),
+    };
+
+    quote! {{
+        #[allow(non_camel_case_types, clippy::enum_variant_names)]
+        enum #out_enum<#(#generic),*> {
+            #( #variant(#generic), )*
+            Disabled,
+        }
+        let #output = {
+            #( #conditions )*
+            #( #futures )*
+            let mut #disabled: [bool; #n] = [#( !#enabled ),*];
+            #seed
+            ::core::future::poll_fn(|#cx: &mut ::core::task::Context<'_>| {
+                #pick_start
+                let mut #pending = false;
+                for #offset in 0..#n {
+                    let #offset = #start + #offset;
+                    match if #offset >= #n { #offset - #n } else { #offset } {
+                        #( #poll_arms )*
+                        _ => ::core::unreachable!(),
+                    }
+                }
+                if #pending {
+                    ::core::task::Poll::Pending
+                } else {
+                    ::core::task::Poll::Ready(#out_enum::Disabled)
+                }
+            })
+            .await
+            // The futures are dropped here, before any handler runs.
+        };
+        match #output {
+            #( #handler_arms )*
+            #else_arm
+            #unreachable_arm
+        }
+    }}
+}
