@@ -60,7 +60,8 @@ enum Flavor {
 /// The options of one attribute, validated.
 struct Options {
     flavor: Flavor,
-    worker_threads: Option<(usize, Span)>,
+    /// The count, and the `worker_threads = n` tokens for errors and spans.
+    worker_threads: Option<(usize, TokenStream)>,
     crate_path: Path,
 }
 
@@ -110,7 +111,7 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
         }
     };
 
-    let mut flavor: Option<(Flavor, Span)> = None;
+    let mut flavor: Option<Flavor> = None;
     let mut seen: Vec<String> = Vec::new();
     for meta in metas {
         let name = meta
@@ -138,11 +139,11 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
         }
         match name.as_str() {
             "flavor" => match parse_flavor(&name_value.value) {
-                Ok(f) => flavor = Some((f, name_value.span())),
+                Ok(f) => flavor = Some(f),
                 Err(error) => errors.push(error),
             },
             "worker_threads" => match parse_worker_threads(&name_value.value) {
-                Ok(n) => options.worker_threads = Some((n, name_value.span())),
+                Ok(n) => options.worker_threads = Some((n, name_value.to_token_stream())),
                 Err(error) => errors.push(error),
             },
             "crate" => match parse_crate_path(&name_value.value) {
@@ -157,21 +158,21 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
         seen.push(name);
     }
 
-    if let Some((f, _)) = flavor {
+    if let Some(f) = flavor {
         options.flavor = f;
     }
-    if let Some((_, span)) = options.worker_threads {
+    if let Some((_, tokens)) = &options.worker_threads {
         match flavor {
-            Some((Flavor::CurrentThread, _)) => errors.push(syn::Error::new(
-                span,
+            Some(Flavor::CurrentThread) => errors.push_spanned(
+                tokens,
                 "`worker_threads` does not apply to the current-thread runtime, which has no \
                  worker threads; remove it, or write `flavor = \"multi_thread\"`",
-            )),
-            None if kind == Kind::Test => errors.push(syn::Error::new(
-                span,
+            ),
+            None if kind == Kind::Test => errors.push_spanned(
+                tokens,
                 "`#[filch::test]` runs on the current-thread runtime unless told otherwise; \
                  write `flavor = \"multi_thread\", worker_threads = ...` to use worker threads",
-            )),
+            ),
             _ => {}
         }
     }
@@ -292,8 +293,9 @@ fn check_fn(kind: Kind, item: &ItemFn, errors: &mut Errors) {
     let sig = &item.sig;
     let name = &sig.ident;
     if sig.asyncness.is_none() {
+        let fn_token = sig.fn_token;
         errors.push_spanned(
-            sig.fn_token,
+            quote!(#fn_token #name),
             format!(
                 "{} goes on an `async fn`; write `async fn {name}(...)`",
                 kind.attr()
@@ -361,6 +363,17 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
             all.combine(more);
         }
         let error = all.to_compile_error();
+        if kind == Kind::Main && item_fn.sig.ident == "main" && item_fn.sig.asyncness.is_some() {
+            // An `async fn main` at the crate root is an error of its own (E0752) that would
+            // only repeat ours; nest the item so its body is still checked.
+            return quote! {
+                fn main() {
+                    #[allow(dead_code)]
+                    #item
+                }
+                #error
+            };
+        }
         return quote!(#item #error);
     }
     match option_errors.0 {
@@ -396,7 +409,8 @@ fn expand_fn(kind: Kind, options: &Options, item: ItemFn) -> TokenStream {
     };
     let worker_threads = options
         .worker_threads
-        .map(|(n, span)| quote_spanned!(span=> .worker_threads(#n)));
+        .as_ref()
+        .map(|(n, tokens)| quote_spanned!(tokens.span()=> .worker_threads(#n)));
 
     let test_attr = match kind {
         Kind::Test => quote!(#[::core::prelude::v1::test]),

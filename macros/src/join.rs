@@ -43,6 +43,7 @@ pub(crate) fn expand(input: TokenStream, is_try: bool) -> TokenStream {
     let offset = hygienic("offset".into());
     let value = hygienic("value".into());
     let error = hygienic("error".into());
+    let fut_ref = hygienic("future".into());
 
     // Each expression is evaluated once, in order, before the first poll.
     let setup = futures.iter().zip(&fut).zip(&out).map(|((expr, f), o)| {
@@ -58,8 +59,14 @@ pub(crate) fn expand(input: TokenStream, is_try: bool) -> TokenStream {
     let arms = fut.iter().zip(&out).enumerate().map(|(i, (f, o))| {
         let store = if is_try {
             let span = futures[i].span();
+            // Hygienic like `value`, but located at the future so a type error is reported
+            // at the user's tokens.
+            let value_here = format_ident!("value", span = Span::mixed_site().located_at(span));
+            // The conversion states the type expected, so a future whose output is not a
+            // `Result` gets "expected `Result`, found ..." at its own tokens.
             quote_spanned! {span=>
-                match #value {
+                let #value_here = #value;
+                match ::core::convert::identity::<::core::result::Result<_, _>>(#value_here) {
                     ::core::result::Result::Ok(#value) => #o = ::core::option::Option::Some(#value),
                     ::core::result::Result::Err(#error) => {
                         return ::core::task::Poll::Ready(::core::result::Result::Err(#error));
@@ -69,10 +76,12 @@ pub(crate) fn expand(input: TokenStream, is_try: bool) -> TokenStream {
         } else {
             quote!(#o = ::core::option::Option::Some(#value);)
         };
+        // Spanned at the user's expression: a "not a future" error is reported there once.
+        let poll = quote_spanned!(futures[i].span()=> ::core::future::Future::poll(#fut_ref, #cx));
         quote! {
             #i => {
-                if let ::core::option::Option::Some(fut) = #f.as_mut().as_pin_mut() {
-                    match ::core::future::Future::poll(fut, #cx) {
+                if let ::core::option::Option::Some(#fut_ref) = #f.as_mut().as_pin_mut() {
+                    match #poll {
                         ::core::task::Poll::Ready(#value) => {
                             // Drop the finished future now, not when the join ends.
                             #f.set(::core::option::Option::None);

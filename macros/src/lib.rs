@@ -4,19 +4,22 @@
 //!
 //! # What the attributes expand to
 //!
-//! ```ignore
+//! ```
 //! #[filch::main]
 //! async fn main() -> Result<(), std::io::Error> {
-//!     body
+//!     filch::task::yield_now().await;
+//!     Ok(())
 //! }
 //! ```
 //!
-//! becomes a plain `main` that keeps the `async fn` whole, nested inside it:
+//! becomes a plain `main` that keeps the `async fn` whole, nested inside it (this block is
+//! the expansion, and is compiled and run as a doctest):
 //!
-//! ```ignore
+//! ```
 //! fn main() -> Result<(), std::io::Error> {
 //!     async fn main() -> Result<(), std::io::Error> {
-//!         body
+//!         filch::task::yield_now().await;
+//!         Ok(())
 //!     }
 //!     ::filch::runtime::Builder::new_multi_thread()
 //!         .build()
@@ -40,7 +43,7 @@
 //! that awaits the macro, not in parallel. To run futures in parallel on the workers,
 //! `filch::spawn` them and join the handles.
 //!
-//! ```ignore
+//! ```text
 //! // filch::join!(a, b) becomes, in outline:
 //! {
 //!     let mut future_0 = pin!(Some(a.into_future()));

@@ -59,6 +59,13 @@ impl Parse for Select {
                 continue;
             }
             let pat = Pat::parse_multi_with_leading_vert(input)?;
+            if input.peek(Token![=>]) {
+                return Err(syn::Error::new(
+                    input.span(),
+                    "expected `=` after the pattern; a branch is written \
+                     `pattern = future => handler,`",
+                ));
+            }
             input.parse::<Token![=]>().map_err(|e| {
                 syn::Error::new(
                     e.span(),
@@ -122,9 +129,9 @@ fn end_of_branch(input: ParseStream<'_>, handler: &Expr) -> syn::Result<()> {
     if block_like {
         Ok(())
     } else {
-        Err(syn::Error::new(
-            input.span(),
-            "expected `,` after this branch's handler (only a `{ block }` handler may omit it)",
+        Err(syn::Error::new_spanned(
+            handler,
+            "expected `,` after this handler (only a `{ block }` handler may omit it)",
         ))
     }
 }
@@ -190,6 +197,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let poll_arms = select.branches.iter().enumerate().map(|(i, branch)| {
         let f = &fut[i];
         let v = &variant[i];
+        // Spanned at the user's expression: a "not a future" error is reported there once.
+        let poll =
+            quote_spanned!(branch.future.span()=> ::core::future::Future::poll(#f.as_mut(), #cx));
         let mut check = branch.pat.clone();
         CleanPattern.visit_pat_mut(&mut check);
         quote! {
@@ -197,9 +207,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                 if #disabled[#i] {
                     continue;
                 }
-                if let ::core::task::Poll::Ready(#output) =
-                    ::core::future::Future::poll(#f.as_mut(), #cx)
-                {
+                if let ::core::task::Poll::Ready(#output) = #poll {
                     #[allow(unused_variables, unreachable_patterns)]
                     match &#output {
                         #check => {}

@@ -1,0 +1,2 @@
+#[filch::main(flavor = "single_thread")]
+async fn main() {}

@@ -1,0 +1,2 @@
+#[filch::main(flavor = current_thread)]
+async fn main() {}

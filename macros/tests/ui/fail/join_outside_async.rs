@@ -1,0 +1,3 @@
+fn main() {
+    let _ = filch::join!(async { 1 });
+}

@@ -1,0 +1,2 @@
+#[filch::main(flavor, crate = 1)]
+async fn main() {}

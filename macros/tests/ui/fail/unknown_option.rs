@@ -1,0 +1,2 @@
+#[filch::main(threads = 4)]
+async fn main() {}
