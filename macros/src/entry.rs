@@ -424,7 +424,7 @@ fn expand_fn(kind: Kind, options: &Options, item: ItemFn) -> TokenStream {
 
     // The inner `async fn` keeps the user's signature and body, tokens and spans unchanged.
     let inner = quote_spanned! {block.span()=>
-        #[allow(clippy::needless_return, clippy::unused_async)]
+        #[allow(clippy::unused_async)]
         #sig #block
     };
     let expect_message = format!("{}: failed to build the filch runtime", kind.attr());

@@ -450,3 +450,17 @@ async fn select_future_is_send_and_spawnable() {
     });
     assert_eq!(task.await.unwrap(), 1);
 }
+
+#[filch::test]
+async fn macro_locals_do_not_shadow_user_names() {
+    // The expansions' own locals have these names; hygiene must keep them apart.
+    let (output, cx, disabled, future_0, value, start) = (1, 2, false, 3, 4, 5);
+    let got = filch::select! {
+        v = std::future::ready(output + cx), if !disabled => v + future_0,
+    };
+    assert_eq!(got, 6);
+    let (a, b) = filch::join!(std::future::ready(value), async { start });
+    assert_eq!((a, b), (4, 5));
+    let joined: Result<_, ()> = filch::try_join!(async { Ok(value) }, async { Ok(output) });
+    assert_eq!(joined, Ok((4, 1)));
+}
