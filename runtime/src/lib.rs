@@ -51,6 +51,11 @@ pub use task::spawn;
 
 pub use filch_macros::{join, main, select, test, try_join};
 
+/// Async synchronization primitives (the `filch-sync` crate): `Mutex`, `Semaphore`,
+/// `RwLock`, `Notify`, `Barrier`, `OnceCell`, and the `oneshot`, `mpsc`, `watch` and
+/// `broadcast` channels. They work on any executor; on filch they need nothing more.
+pub use filch_sync as sync;
+
 /// Internals exposed to this crate's own loom models; not part of the API.
 #[cfg(loom)]
 #[doc(hidden)]

@@ -111,6 +111,20 @@ impl Driver {
     }
 }
 
+/// Owns the core while a `block_on` drives it; gives it back on drop (also on unwind).
+struct CoreGuard<'a> {
+    shared: &'a Shared,
+    core: Option<Box<Core>>,
+}
+
+impl Drop for CoreGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(core) = self.core.take() {
+            self.shared.release_core(core);
+        }
+    }
+}
+
 /// Wakes a `block_on` caller: sets its flag and unparks both places it may sleep.
 struct BlockOnWaker {
     woken: AtomicBool,
@@ -157,9 +171,13 @@ impl Shared {
             let task_waker = Waker::from(waker.clone());
             loop {
                 if let Some(core) = self.take_core() {
-                    let (core, output) = self.drive(core, &waker, &task_waker, future.as_mut());
-                    self.release_core(core);
-                    if let Some(output) = output {
+                    // Hands the core back even if the future or a task's drop panics.
+                    let mut core = CoreGuard {
+                        shared: self,
+                        core: Some(core),
+                    };
+                    let core = core.core.as_mut().expect("core taken above");
+                    if let Some(output) = self.drive(core, &waker, &task_waker, future.as_mut()) {
                         return output;
                     }
                     // Shutdown took over: wait for the future alone below.
@@ -203,30 +221,37 @@ impl Shared {
     /// (`Some(output)`) or the runtime shuts down (`None`).
     fn drive<F: Future>(
         self: &Arc<Self>,
-        mut core: Box<Core>,
+        core: &mut Core,
         waker: &BlockOnWaker,
         task_waker: &Waker,
         mut future: std::pin::Pin<&mut F>,
-    ) -> (Box<Core>, Option<F::Output>) {
+    ) -> Option<F::Output> {
         let driver = Driver {
             shared: self.clone(),
             local: RefCell::new(std::mem::take(&mut core.local)),
         };
-        let previous = CURRENT.with(|c| c.replace(&driver));
-        struct Restore(*const Driver);
-        impl Drop for Restore {
+        /// Uninstalls the driver and moves its queue back into the core, also on unwind.
+        struct Uninstall<'a> {
+            previous: *const Driver,
+            driver: &'a Driver,
+            local: &'a mut VecDeque<Runnable>,
+        }
+        impl Drop for Uninstall<'_> {
             fn drop(&mut self) {
-                CURRENT.with(|c| c.set(self.0));
+                CURRENT.with(|c| c.set(self.previous));
+                *self.local = std::mem::take(&mut *self.driver.local.borrow_mut());
             }
         }
-        let restore = Restore(previous);
-        let mut output = None;
+        let _uninstall = Uninstall {
+            previous: CURRENT.with(|c| c.replace(&driver)),
+            driver: &driver,
+            local: &mut core.local,
+        };
         while !self.shutdown.load(Ordering::Acquire) {
             if waker.woken.swap(false, Ordering::AcqRel) {
                 let mut cx = TaskContext::from_waker(task_waker);
                 if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
-                    output = Some(out);
-                    break;
+                    return Some(out);
                 }
             }
             let mut ran = 0;
@@ -242,9 +267,7 @@ impl Shared {
                 core.parker.park();
             }
         }
-        drop(restore);
-        core.local = driver.local.into_inner();
-        (core, output)
+        None
     }
 
     fn next_task(&self, driver: &Driver, tick: u32) -> Option<Runnable> {

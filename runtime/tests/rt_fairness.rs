@@ -1,0 +1,127 @@
+//! Fairness: the LIFO slot is bounded, the cooperative budget makes hot tasks yield, and
+//! the injector is not starved by local work.
+mod support;
+
+use filch::runtime::Builder;
+use futures::channel::mpsc;
+use futures::{SinkExt, StreamExt};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+#[test]
+fn ping_pong_pair_cannot_starve_a_third_task() {
+    // One worker: two tasks that wake each other forever would keep the LIFO slot busy.
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    rt.block_on(async {
+        let (mut a_tx, mut a_rx) = mpsc::channel::<u32>(1);
+        let (mut b_tx, mut b_rx) = mpsc::channel::<u32>(1);
+        let s1 = stop.clone();
+        let ping = filch::spawn(async move {
+            let mut n = 0;
+            while !s1.load(Ordering::SeqCst) {
+                a_tx.send(n).await.unwrap();
+                n = b_rx.next().await.unwrap();
+            }
+        });
+        let pong = filch::spawn(async move {
+            while let Some(n) = a_rx.next().await {
+                if b_tx.send(n + 1).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let s2 = stop.clone();
+        // Spawned last, from inside: it has to get a turn while the pair runs.
+        filch::spawn(async move { s2.store(true, Ordering::SeqCst) })
+            .await
+            .unwrap();
+        ping.await.unwrap();
+        pong.await.unwrap();
+    });
+}
+
+#[test]
+fn budget_makes_a_task_of_ready_joins_yield() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let t = ticks.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let s = stop.clone();
+        let ticker = filch::spawn(async move {
+            while !s.load(Ordering::SeqCst) {
+                t.fetch_add(1, Ordering::SeqCst);
+                filch::task::yield_now().await;
+            }
+        });
+        let handles: Vec<_> = (0..2000).map(|_| filch::spawn(async {})).collect();
+        while handles.iter().any(|h| !h.is_finished()) {
+            filch::task::yield_now().await;
+        }
+        let before = ticks.load(Ordering::SeqCst);
+        // Every await below is ready at once; only the budget gives the ticker a turn.
+        for h in handles {
+            h.await.unwrap();
+        }
+        let during = ticks.load(Ordering::SeqCst) - before;
+        assert!(during >= 2000 / 128 - 1, "ticker ran {during} times");
+        stop.store(true, Ordering::SeqCst);
+        ticker.await.unwrap();
+    });
+}
+
+#[test]
+fn remote_spawns_are_not_starved_by_a_busy_local_queue() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    // A task that keeps its worker's local queue non-empty forever.
+    rt.spawn(async move {
+        while !s.load(Ordering::SeqCst) {
+            filch::task::yield_now().await;
+        }
+    });
+    let remote = rt.spawn(async { 1 });
+    let worker_done = {
+        // Wait from outside without block_on (which would not help a multi-thread worker).
+        while !remote.is_finished() {
+            std::thread::yield_now();
+        }
+        true
+    };
+    assert!(worker_done);
+    stop.store(true, Ordering::SeqCst);
+    assert_eq!(rt.block_on(remote).unwrap(), 1);
+}
+
+#[test]
+fn work_spreads_across_workers() {
+    // Tasks that block their thread briefly: with stealing, both workers take part.
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let ids = rt.block_on(async {
+        let hs: Vec<_> = (0..64)
+            .map(|_| {
+                filch::spawn(async {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    std::thread::current().id()
+                })
+            })
+            .collect();
+        let mut ids = std::collections::HashSet::new();
+        for h in hs {
+            ids.insert(h.await.unwrap());
+        }
+        ids
+    });
+    assert_eq!(ids.len(), 2, "both workers ran tasks");
+}
