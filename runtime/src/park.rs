@@ -28,14 +28,17 @@ const PARKED: usize = 1;
 const NOTIFIED: usize = 2;
 
 /// The sleeping half: owned by one thread, `!Clone`.
+///
+/// (Declared `pub` only so the loom models in `tests/` can reach it through the hidden
+/// `__loom` module; the `park` module itself is private.)
 #[derive(Debug)]
-pub(crate) struct Parker {
+pub struct Parker {
     inner: Arc<Inner>,
 }
 
 /// The waking half: shared by everyone who may hand the sleeper work.
 #[derive(Debug, Clone)]
-pub(crate) struct Unparker {
+pub struct Unparker {
     inner: Arc<Inner>,
 }
 
@@ -49,7 +52,8 @@ struct Inner {
 }
 
 impl Parker {
-    pub(crate) fn new() -> Self {
+    /// A parker without a token.
+    pub fn new() -> Self {
         Self {
             inner: Arc::new(Inner {
                 state: AtomicUsize::new(EMPTY),
@@ -59,14 +63,15 @@ impl Parker {
         }
     }
 
-    pub(crate) fn unparker(&self) -> Unparker {
+    /// A waking half for this parker.
+    pub fn unparker(&self) -> Unparker {
         Unparker {
             inner: self.inner.clone(),
         }
     }
 
     /// Sleeps until the token is set, then consumes it.
-    pub(crate) fn park(&self) {
+    pub fn park(&self) {
         self.inner.park(None);
     }
 
@@ -81,7 +86,7 @@ impl Parker {
 
 impl Unparker {
     /// Sets the token and wakes the sleeper if it is asleep.
-    pub(crate) fn unpark(&self) {
+    pub fn unpark(&self) {
         self.inner.unpark();
     }
 }
@@ -106,8 +111,11 @@ impl Inner {
         {
             Ok(_) => {}
             Err(NOTIFIED) => {
-                // The token arrived between the fast path and taking the lock.
-                self.state.store(EMPTY, Ordering::Release);
+                // The token arrived between the fast path and taking the lock. Consume it
+                // with a swap, not a store: another `unpark` may have re-set `NOTIFIED`
+                // since the failed CAS, and reading its write (Acquire) is what makes its
+                // data visible to us. A plain store lost that wakeup (found by loom).
+                self.state.swap(EMPTY, Ordering::Acquire);
                 return;
             }
             Err(other) => unreachable!("Parker::park: impossible state {other} (two parkers?)"),
@@ -135,7 +143,9 @@ impl Inner {
     }
 
     fn unpark(&self) {
-        match self.state.swap(NOTIFIED, Ordering::Release) {
+        // `AcqRel`: a later unpark that finds `NOTIFIED` carries the earlier one's writes
+        // along, so the sleeper that consumes one token sees everything both published.
+        match self.state.swap(NOTIFIED, Ordering::AcqRel) {
             EMPTY | NOTIFIED => {}
             PARKED => {
                 // Taking the lock orders this signal after the sleeper's wait began.

@@ -31,6 +31,7 @@ mod loom_mutex {
     pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
     pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
+    #[allow(dead_code)] // the std build uses parking_lot's full API; loom needs only part
     impl<T> Mutex<T> {
         pub(crate) fn new(value: T) -> Self {
             Self(loom::sync::Mutex::new(value))

@@ -35,7 +35,7 @@ const ONE_UNPARKED: usize = 1 << SEARCH_BITS;
 
 /// Sleeper list and searching/unparked counts of one multi-thread scheduler.
 #[derive(Debug)]
-pub(crate) struct Idle {
+pub struct Idle {
     /// Packed searching and unparked counts; see the module docs.
     state: AtomicUsize,
     /// Indices of parked workers, most recently parked last. Only changed under this lock,
@@ -46,7 +46,7 @@ pub(crate) struct Idle {
 
 impl Idle {
     /// All `num_workers` start unparked and not searching.
-    pub(crate) fn new(num_workers: usize) -> Self {
+    pub fn new(num_workers: usize) -> Self {
         assert!(num_workers < SEARCH_MASK, "too many worker threads");
         Self {
             state: AtomicUsize::new(num_workers * ONE_UNPARKED),
@@ -67,7 +67,7 @@ impl Idle {
 
     /// Called after publishing work: picks the sleeper to wake, if one should be woken, and
     /// counts it as unparked and searching. The caller unparks the returned index.
-    pub(crate) fn worker_to_notify(&self) -> Option<usize> {
+    pub fn worker_to_notify(&self) -> Option<usize> {
         // Order the caller's push before our read of the state (pairs with the fence in
         // `transition_to_parked`'s caller re-check).
         fence(Ordering::SeqCst);
@@ -88,7 +88,7 @@ impl Idle {
     }
 
     /// Tries to count the caller as searching; refuses when half the workers already search.
-    pub(crate) fn transition_to_searching(&self) -> bool {
+    pub fn transition_to_searching(&self) -> bool {
         let state = self.state.load(Ordering::SeqCst);
         if 2 * (state & SEARCH_MASK) >= self.num_workers {
             return false;
@@ -100,7 +100,7 @@ impl Idle {
     /// A searcher found work. Returns `true` if it was the last searcher, in which case the
     /// caller must wake another worker (there may be more work where this came from).
     #[must_use]
-    pub(crate) fn transition_from_searching(&self) -> bool {
+    pub fn transition_from_searching(&self) -> bool {
         let prev = self.state.fetch_sub(1, Ordering::SeqCst);
         debug_assert!(prev & SEARCH_MASK > 0);
         prev & SEARCH_MASK == 1
@@ -109,23 +109,29 @@ impl Idle {
     /// Puts `worker` on the sleeper list. Returns `true` if it was the last searcher, in
     /// which case the caller must re-check every queue and wake a worker if it sees work.
     #[must_use]
-    pub(crate) fn transition_to_parked(&self, worker: usize, is_searching: bool) -> bool {
+    pub fn transition_to_parked(&self, worker: usize, is_searching: bool) -> bool {
         let mut sleepers = self.sleepers.lock();
         let dec = ONE_UNPARKED | usize::from(is_searching);
         let prev = self.state.fetch_sub(dec, Ordering::SeqCst);
         sleepers.push(worker);
+        drop(sleepers);
+        // Order the count change before the caller's re-check of the queues, whose reads
+        // may be weaker than `SeqCst` (crossbeam's `is_empty`). This fence pairs with the
+        // one in `worker_to_notify`: of a publisher and the last searcher, at least one
+        // sees the other. (loom found the lost wakeup without it.)
+        fence(Ordering::SeqCst);
         is_searching && prev & SEARCH_MASK == 1
     }
 
     /// Whether `worker` is still on the sleeper list (nobody has notified it).
-    pub(crate) fn is_sleeping(&self, worker: usize) -> bool {
+    pub fn is_sleeping(&self, worker: usize) -> bool {
         self.sleepers.lock().contains(&worker)
     }
 
     /// Takes `worker` off the sleeper list on its own account (it found work without being
     /// notified, or it is shutting down). It comes back as unparked, not searching. Returns
     /// `false` if a notifier had already taken it off (and counted it as searching).
-    pub(crate) fn unpark_self(&self, worker: usize) -> bool {
+    pub fn unpark_self(&self, worker: usize) -> bool {
         let mut sleepers = self.sleepers.lock();
         match sleepers.iter().position(|&w| w == worker) {
             Some(i) => {

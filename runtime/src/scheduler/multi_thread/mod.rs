@@ -28,7 +28,7 @@
 mod idle;
 mod worker;
 
-pub(crate) use idle::Idle;
+pub use idle::Idle;
 
 use crate::park::{Parker, Unparker};
 use crate::runtime::builder::ThreadConfig;
