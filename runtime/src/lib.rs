@@ -40,6 +40,7 @@
     clippy::undocumented_unsafe_blocks
 )]
 
+mod blocking;
 mod loom;
 mod park;
 mod scheduler;

@@ -1,9 +1,11 @@
 //! [`Builder`]: configures and starts a [`Runtime`].
 use super::{Handle, Runtime};
+use crate::blocking::{self, BlockingPool};
 use crate::scheduler::{self, current_thread, multi_thread};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
 
@@ -26,6 +28,8 @@ pub struct Builder {
     flavor: Flavor,
     worker_threads: Option<usize>,
     thread: ThreadConfig,
+    /// Blocking-pool settings (its threads' stack size comes from `thread` at build).
+    blocking: blocking::Config,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +107,7 @@ impl Builder {
                 on_start: None,
                 on_stop: None,
             },
+            blocking: blocking::Config::default(),
         }
     }
 
@@ -154,6 +159,56 @@ impl Builder {
         self
     }
 
+    /// Caps the number of threads of the blocking pool, which runs
+    /// [`spawn_blocking`](crate::task::spawn_blocking) jobs and `filch::fs` operations
+    /// (default 512). The pool starts threads on demand; past the cap, jobs wait in a FIFO
+    /// queue. These threads are in addition to the worker threads.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `n` is zero.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Builder::new_multi_thread()
+    ///     .max_blocking_threads(4)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn_blocking(|| 3)).unwrap(), 3);
+    /// ```
+    #[track_caller]
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        assert!(
+            n > 0,
+            "`Builder::max_blocking_threads` must be at least 1: `spawn_blocking` and \
+             `filch::fs` need a thread to run on"
+        );
+        self.blocking.max_threads = n;
+        self
+    }
+
+    /// Sets how long an idle blocking-pool thread waits for a new job before it exits
+    /// (default 10 seconds).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = filch::runtime::Builder::new_current_thread()
+    ///     .thread_keep_alive(Duration::from_millis(50))
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(rt.spawn_blocking(|| ())).unwrap();
+    /// while rt.handle().num_blocking_threads() > 0 {
+    ///     std::thread::sleep(Duration::from_millis(10));
+    /// }
+    /// ```
+    pub fn thread_keep_alive(&mut self, duration: Duration) -> &mut Self {
+        self.blocking.keep_alive = duration;
+        self
+    }
+
     /// Builds the runtime, starting its worker threads.
     ///
     /// # Errors
@@ -161,19 +216,23 @@ impl Builder {
     /// Returns the OS error if a worker thread cannot be spawned (the threads already
     /// started are stopped first).
     pub fn build(&mut self) -> io::Result<Runtime> {
+        let blocking = Arc::new(BlockingPool::new(blocking::Config {
+            stack_size: self.thread.stack_size,
+            ..self.blocking.clone()
+        }));
         match self.flavor {
             Flavor::CurrentThread => {
                 let shared = current_thread::new();
                 Ok(Runtime::from_parts(
-                    Handle::from_scheduler(scheduler::Handle::CurrentThread(shared)),
+                    Handle::from_scheduler(scheduler::Handle::CurrentThread(shared), blocking),
                     Vec::new(),
                 ))
             }
             Flavor::MultiThread => {
                 let n = self.worker_threads.unwrap_or_else(num_cpus::get);
-                let (shared, threads) = multi_thread::start(n, &self.thread)?;
+                let (shared, threads) = multi_thread::start(n, &self.thread, &blocking)?;
                 Ok(Runtime::from_parts(
-                    Handle::from_scheduler(scheduler::Handle::MultiThread(shared)),
+                    Handle::from_scheduler(scheduler::Handle::MultiThread(shared), blocking),
                     threads,
                 ))
             }
@@ -187,6 +246,8 @@ impl fmt::Debug for Builder {
             .field("flavor", &self.flavor)
             .field("worker_threads", &self.worker_threads)
             .field("thread_stack_size", &self.thread.stack_size)
+            .field("max_blocking_threads", &self.blocking.max_threads)
+            .field("thread_keep_alive", &self.blocking.keep_alive)
             .finish_non_exhaustive()
     }
 }

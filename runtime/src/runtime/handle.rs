@@ -1,10 +1,12 @@
 //! [`Handle`]: a cloneable reference to a runtime, usable from any thread.
 use super::context;
+use crate::blocking::BlockingPool;
 use crate::scheduler;
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// A reference to a runtime: spawn onto it or block on it from any thread, including
 /// threads the runtime does not own.
@@ -25,11 +27,13 @@ use std::marker::PhantomData;
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) inner: scheduler::Handle,
+    /// The runtime's blocking pool (shut down by the runtime after the scheduler).
+    pub(crate) blocking: Arc<BlockingPool>,
 }
 
 impl Handle {
-    pub(crate) fn from_scheduler(inner: scheduler::Handle) -> Self {
-        Self { inner }
+    pub(crate) fn from_scheduler(inner: scheduler::Handle, blocking: Arc<BlockingPool>) -> Self {
+        Self { inner, blocking }
     }
 
     /// The handle of the runtime this thread is in (inside a task, `block_on` or after
@@ -89,6 +93,32 @@ impl Handle {
         self.inner.spawn(future)
     }
 
+    /// Runs `f` on this runtime's blocking pool; callable from any thread. See
+    /// [`filch::task::spawn_blocking`](crate::task::spawn_blocking).
+    ///
+    /// # Panics
+    ///
+    /// Panics if the pool has no thread and the OS refuses to start one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// let handle = rt.handle().clone();
+    /// let job = std::thread::spawn(move || handle.spawn_blocking(|| 6 * 7))
+    ///     .join()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(job).unwrap(), 42);
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.blocking.spawn(self, f)
+    }
+
     /// Runs `future` to completion on the current thread, with this runtime entered.
     ///
     /// On a multi-thread runtime the workers keep running tasks while this thread waits;
@@ -138,6 +168,21 @@ impl Handle {
     /// Number of tasks alive on this runtime (spawned and not yet finished or dropped).
     pub fn num_alive_tasks(&self) -> usize {
         self.inner.registry().len()
+    }
+
+    /// Number of blocking-pool threads alive, busy or idle (see
+    /// [`Builder::thread_keep_alive`](super::Builder::thread_keep_alive)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// assert_eq!(rt.handle().num_blocking_threads(), 0);
+    /// rt.block_on(rt.spawn_blocking(|| ())).unwrap();
+    /// assert_eq!(rt.handle().num_blocking_threads(), 1);
+    /// ```
+    pub fn num_blocking_threads(&self) -> usize {
+        self.blocking.num_threads()
     }
 }
 
