@@ -18,14 +18,21 @@
 //! The `PARKED` transition happens with the mutex held and `unpark` takes the mutex before
 //! signalling, so a signal can never fall between the sleeper's check and its wait.
 //!
-//! This is the seam the I/O driver plugs into: a sleeper that holds the driver blocks in
-//! the poller instead of the condvar, and its unparker calls the poller's `notify`.
+//! # Parking in the driver
+//!
+//! A parker built [`with_driver`](Parker::with_driver) first tries to take the runtime's
+//! [`Driver`]: if it gets it, it sleeps in the OS poller instead of the condvar (state
+//! `PARKED_DRIVER`), serving I/O events and timers for the whole runtime while it waits,
+//! and `unpark` wakes it with the poller's `notify`. At most one thread holds the driver;
+//! every other sleeper uses its condvar.
+use crate::driver::Driver;
 use crate::loom::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
 use std::time::Duration;
 
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
 const NOTIFIED: usize = 2;
+const PARKED_DRIVER: usize = 3;
 
 /// The sleeping half: owned by one thread, `!Clone`.
 ///
@@ -49,16 +56,24 @@ struct Inner {
     /// Held while moving into `PARKED` and while signalling.
     lock: Mutex<()>,
     condvar: Condvar,
+    /// The runtime's driver, for parkers that may sleep in it.
+    driver: Option<std::sync::Arc<Driver>>,
 }
 
 impl Parker {
-    /// A parker without a token.
+    /// A parker without a token, that sleeps on its condvar.
     pub fn new() -> Self {
+        Self::with_driver(None)
+    }
+
+    /// A parker that sleeps in `driver` whenever it can take it.
+    pub(crate) fn with_driver(driver: Option<std::sync::Arc<Driver>>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 state: AtomicUsize::new(EMPTY),
                 lock: Mutex::new(()),
                 condvar: Condvar::new(),
+                driver,
             }),
         }
     }
@@ -100,6 +115,27 @@ impl Inner {
             .is_ok()
         {
             return;
+        }
+        if let Some(driver) = &self.driver {
+            if let Some(mut driver) = driver.try_lock() {
+                match self.state.compare_exchange(
+                    EMPTY,
+                    PARKED_DRIVER,
+                    Ordering::Acquire,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => {}
+                    Err(NOTIFIED) => {
+                        self.state.swap(EMPTY, Ordering::Acquire);
+                        return;
+                    }
+                    Err(other) => unreachable!("Parker::park: impossible state {other}"),
+                }
+                driver.park(timeout);
+                // Woken by `notify`, by an event, or by a timer: consume a token if any.
+                self.state.swap(EMPTY, Ordering::Acquire);
+                return;
+            }
         }
         if timeout == Some(Duration::ZERO) {
             return;
@@ -151,6 +187,11 @@ impl Inner {
                 // Taking the lock orders this signal after the sleeper's wait began.
                 drop(self.lock.lock());
                 self.condvar.notify_one();
+            }
+            PARKED_DRIVER => {
+                if let Some(driver) = &self.driver {
+                    driver.unpark();
+                }
             }
             other => unreachable!("Unparker::unpark: impossible state {other}"),
         }

@@ -222,7 +222,7 @@ impl Builder {
         }));
         match self.flavor {
             Flavor::CurrentThread => {
-                let shared = current_thread::new();
+                let shared = current_thread::new()?;
                 Ok(Runtime::from_parts(
                     Handle::from_scheduler(scheduler::Handle::CurrentThread(shared), blocking),
                     Vec::new(),

@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     core: Mutex<Option<Box<Core>>>,
     /// Threads waiting in `block_on` for the core to be released.
     core_waiters: Mutex<Vec<Unparker>>,
+    /// The runtime's I/O and timer driver; the core's parker sleeps in it.
+    pub(crate) driver: Arc<crate::driver::Driver>,
 }
 
 #[derive(Debug)]
@@ -46,8 +48,8 @@ struct Core {
 }
 
 thread_local! {
-    /// The driver of a current-thread runtime on this thread, or null (see [`Driver`]).
-    static CURRENT: Cell<*const Driver> = const { Cell::new(ptr::null()) };
+    /// The driver of a current-thread runtime on this thread, or null (see [`ActiveCore`]).
+    static CURRENT: Cell<*const ActiveCore> = const { Cell::new(ptr::null()) };
 }
 
 /// The core while a thread drives it.
@@ -55,14 +57,15 @@ thread_local! {
 /// # Invariants
 /// Lives on the driving thread's stack; [`CURRENT`] points to it exactly while it drives,
 /// so a reference obtained through `CURRENT` never dangles.
-struct Driver {
+struct ActiveCore {
     shared: Arc<Shared>,
     local: RefCell<VecDeque<Runnable>>,
 }
 
-pub(crate) fn new() -> Arc<Shared> {
-    let parker = Parker::new();
-    Arc::new(Shared {
+pub(crate) fn new() -> std::io::Result<Arc<Shared>> {
+    let driver = crate::driver::Driver::new()?;
+    let parker = Parker::with_driver(Some(driver.clone()));
+    Ok(Arc::new(Shared {
         remote: Injector::new(),
         unparker: parker.unparker(),
         registry: Registry::new(1),
@@ -73,7 +76,8 @@ pub(crate) fn new() -> Arc<Shared> {
             tick: 0,
         }))),
         core_waiters: Mutex::new(Vec::new()),
-    })
+        driver,
+    }))
 }
 
 /// Schedules a task of a current-thread runtime.
@@ -88,8 +92,8 @@ pub(crate) fn schedule(runnable: Runnable) {
     if let Some(runnable) = runnable {
         let shared = match &runnable.metadata().scheduler {
             scheduler::Handle::CurrentThread(shared) => shared.clone(),
-            scheduler::Handle::MultiThread(_) => {
-                unreachable!("current-thread schedule of a multi-thread task")
+            scheduler::Handle::MultiThread(_) | scheduler::Handle::Local(_) => {
+                unreachable!("current-thread schedule of another scheduler's task")
             }
         };
         shared.remote.push(runnable);
@@ -97,14 +101,14 @@ pub(crate) fn schedule(runnable: Runnable) {
     }
 }
 
-fn with_driver<R>(f: impl FnOnce(Option<&Driver>) -> R) -> R {
+fn with_driver<R>(f: impl FnOnce(Option<&ActiveCore>) -> R) -> R {
     let driver = CURRENT.with(Cell::get);
-    // SAFETY: non-null only while the `Driver` lives on this thread's stack (see the
-    // `Driver` invariants), and we are on that thread.
+    // SAFETY: non-null only while the `ActiveCore` lives on this thread's stack (see the
+    // `ActiveCore` invariants), and we are on that thread.
     f(unsafe { driver.as_ref() })
 }
 
-impl Driver {
+impl ActiveCore {
     fn owns(&self, runnable: &Runnable) -> bool {
         matches!(&runnable.metadata().scheduler,
             scheduler::Handle::CurrentThread(shared) if Arc::ptr_eq(shared, &self.shared))
@@ -226,14 +230,14 @@ impl Shared {
         task_waker: &Waker,
         mut future: std::pin::Pin<&mut F>,
     ) -> Option<F::Output> {
-        let driver = Driver {
+        let driver = ActiveCore {
             shared: self.clone(),
             local: RefCell::new(std::mem::take(&mut core.local)),
         };
         /// Uninstalls the driver and moves its queue back into the core, also on unwind.
         struct Uninstall<'a> {
-            previous: *const Driver,
-            driver: &'a Driver,
+            previous: *const ActiveCore,
+            driver: &'a ActiveCore,
             local: &'a mut VecDeque<Runnable>,
         }
         impl Drop for Uninstall<'_> {
@@ -265,12 +269,15 @@ impl Shared {
             }
             if ran == 0 && !waker.woken.load(Ordering::Acquire) && self.remote.is_empty() {
                 core.parker.park();
+            } else if ran == EVENT_INTERVAL {
+                // Busy: serve I/O and timers without blocking, so they are not starved.
+                core.parker.park_timeout(std::time::Duration::ZERO);
             }
         }
         None
     }
 
-    fn next_task(&self, driver: &Driver, tick: u32) -> Option<Runnable> {
+    fn next_task(&self, driver: &ActiveCore, tick: u32) -> Option<Runnable> {
         let remote = || loop {
             match self.remote.steal() {
                 Steal::Success(task) => return Some(task),
@@ -302,6 +309,7 @@ impl Shared {
             scheduler::drop_task(task);
         }
         scheduler::drop_all_tasks(&self.registry, &self.remote);
+        self.driver.shutdown();
         for waiter in self.core_waiters.lock().drain(..) {
             waiter.unpark();
         }

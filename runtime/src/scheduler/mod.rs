@@ -11,7 +11,7 @@ pub(crate) mod multi_thread;
 
 mod rand;
 
-use crate::task::{coop, registry::Registry, JoinHandle, Runnable};
+use crate::task::{coop, local_set, registry::Registry, JoinHandle, Runnable};
 use crossbeam_deque::{Injector, Steal};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -61,6 +61,8 @@ pub(crate) fn drop_all_tasks(registry: &Registry, injector: &Injector<Runnable>)
 pub(crate) enum Handle {
     CurrentThread(Arc<current_thread::Shared>),
     MultiThread(Arc<multi_thread::Shared>),
+    /// A `task::LocalSet`: only in the headers of its tasks, never a runtime's handle.
+    Local(Arc<local_set::Shared>),
 }
 
 impl Handle {
@@ -68,6 +70,16 @@ impl Handle {
         match self {
             Handle::CurrentThread(shared) => &shared.registry,
             Handle::MultiThread(shared) => &shared.registry,
+            Handle::Local(shared) => &shared.registry,
+        }
+    }
+
+    /// The runtime's I/O and timer driver.
+    pub(crate) fn driver(&self) -> &Arc<crate::driver::Driver> {
+        match self {
+            Handle::CurrentThread(shared) => &shared.driver,
+            Handle::MultiThread(shared) => &shared.driver,
+            Handle::Local(_) => unreachable!("a `LocalSet` is never a runtime's scheduler"),
         }
     }
 
@@ -79,6 +91,7 @@ impl Handle {
         match self {
             Handle::CurrentThread(shared) => shared.spawn(self, future),
             Handle::MultiThread(shared) => shared.spawn(self, future),
+            Handle::Local(_) => local_set::spawn(self, future),
         }
     }
 
@@ -88,6 +101,7 @@ impl Handle {
         match &runnable.metadata().scheduler {
             Handle::CurrentThread(_) => current_thread::schedule(runnable),
             Handle::MultiThread(_) => multi_thread::schedule(runnable, yielded),
+            Handle::Local(_) => local_set::schedule(runnable),
         }
     }
 
@@ -96,13 +110,14 @@ impl Handle {
         match self {
             Handle::CurrentThread(shared) => shared.block_on(future),
             Handle::MultiThread(_) => crate::runtime::park_thread::block_on(future),
+            Handle::Local(_) => unreachable!("a `LocalSet` is never a runtime's scheduler"),
         }
     }
 
     /// Number of worker threads (1 for the current-thread flavor).
     pub(crate) fn num_workers(&self) -> usize {
         match self {
-            Handle::CurrentThread(_) => 1,
+            Handle::CurrentThread(_) | Handle::Local(_) => 1,
             Handle::MultiThread(shared) => shared.num_workers(),
         }
     }

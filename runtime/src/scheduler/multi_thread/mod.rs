@@ -30,6 +30,8 @@ mod worker;
 
 pub use idle::Idle;
 
+use crate::blocking::BlockingPool;
+use crate::driver::Driver;
 use crate::park::{Parker, Unparker};
 use crate::runtime::builder::ThreadConfig;
 use crate::scheduler::rand::FastRand;
@@ -54,6 +56,8 @@ pub(crate) struct Shared {
     unparkers: Box<[Unparker]>,
     idle: CachePadded<Idle>,
     pub(crate) registry: Registry,
+    /// The runtime's I/O and timer driver; idle workers take turns blocking in it.
+    pub(crate) driver: Arc<Driver>,
     /// Set once, by `shutdown`; workers leave their loops when they see it.
     shutdown: AtomicBool,
     /// Number of workers that have left their loops, and the condvar `shutdown` waits on.
@@ -75,13 +79,15 @@ impl std::fmt::Debug for Shared {
 pub(crate) fn start(
     num_workers: usize,
     config: &ThreadConfig,
+    blocking: &Arc<BlockingPool>,
 ) -> io::Result<(Arc<Shared>, Vec<std::thread::JoinHandle<()>>)> {
     let num_workers = num_workers.max(1);
+    let driver = Driver::new()?;
     let mut locals = Vec::with_capacity(num_workers);
     let mut parkers = Vec::with_capacity(num_workers);
     for _ in 0..num_workers {
         locals.push(crossbeam_deque::Worker::new_fifo());
-        parkers.push(Parker::new());
+        parkers.push(Parker::with_driver(Some(driver.clone())));
     }
     let shared = Arc::new(Shared {
         injector: CachePadded::new(Injector::new()),
@@ -89,6 +95,7 @@ pub(crate) fn start(
         unparkers: parkers.iter().map(Parker::unparker).collect(),
         idle: CachePadded::new(Idle::new(num_workers)),
         registry: Registry::new(num_workers),
+        driver,
         shutdown: AtomicBool::new(false),
         exited: Mutex::new(0),
         exited_cv: Condvar::new(),
@@ -98,7 +105,8 @@ pub(crate) fn start(
         let spawned = config.spawn(index, {
             let shared = shared.clone();
             let config = config.clone();
-            move || worker::run(shared, index, local, parker, &config)
+            let blocking = blocking.clone();
+            move || worker::run(shared, index, local, parker, &config, blocking)
         });
         match spawned {
             Ok(thread) => threads.push(thread),
@@ -198,6 +206,8 @@ impl Shared {
             let _ = thread.join();
         }
         super::drop_all_tasks(&self.registry, &self.injector);
+        // Sources still alive (owned outside any task) fail from now on.
+        self.driver.shutdown();
         true
     }
 }
@@ -211,8 +221,8 @@ pub(crate) fn schedule(runnable: Runnable, yielded: bool) {
     };
     let shared = match &runnable.metadata().scheduler {
         super::Handle::MultiThread(shared) => shared.clone(),
-        super::Handle::CurrentThread(_) => {
-            unreachable!("multi-thread schedule of a current-thread task")
+        super::Handle::CurrentThread(_) | super::Handle::Local(_) => {
+            unreachable!("multi-thread schedule of another scheduler's task")
         }
     };
     shared.push_remote(runnable);

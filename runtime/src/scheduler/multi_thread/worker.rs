@@ -9,6 +9,7 @@
 //! finds this worker's [`Context`] and pushes onto the LIFO slot or the deque without
 //! touching shared state (beyond a fenced read of the idle counts when the deque grows).
 use super::Shared;
+use crate::blocking::BlockingPool;
 use crate::park::Parker;
 use crate::runtime::builder::ThreadConfig;
 use crate::runtime::{context, Handle};
@@ -22,6 +23,10 @@ use std::sync::Arc;
 /// Check the injector first every this many ticks, so remote work is never starved by a
 /// busy local queue (a prime, so it does not beat in step with task periods).
 pub(super) const GLOBAL_QUEUE_INTERVAL: u32 = 61;
+
+/// Every this many ticks a busy worker polls the driver without blocking, so I/O and
+/// timers are served even when no worker is idle.
+pub(super) const DRIVER_POLL_INTERVAL: u32 = 61;
 
 /// Consecutive polls from the LIFO slot before its occupant must queue like everyone else.
 pub(super) const MAX_LIFO_POLLS: u32 = 3;
@@ -73,7 +78,7 @@ pub(super) fn schedule_local(runnable: Runnable, yielded: bool) -> Result<(), Ru
         let Some(cx) = cx else { return Err(runnable) };
         let same = match &runnable.metadata().scheduler {
             scheduler::Handle::MultiThread(shared) => Arc::ptr_eq(shared, &cx.shared),
-            scheduler::Handle::CurrentThread(_) => false,
+            scheduler::Handle::CurrentThread(_) | scheduler::Handle::Local(_) => false,
         };
         if !same {
             return Err(runnable);
@@ -90,8 +95,9 @@ pub(super) fn run(
     local: crossbeam_deque::Worker<Runnable>,
     parker: Parker,
     config: &ThreadConfig,
+    blocking: Arc<BlockingPool>,
 ) {
-    let handle = Handle::from_scheduler(scheduler::Handle::MultiThread(shared.clone()));
+    let handle = Handle::from_scheduler(scheduler::Handle::MultiThread(shared.clone()), blocking);
     let _runtime = context::enter_runtime(&handle);
     let cx = Context {
         shared,
@@ -123,6 +129,9 @@ impl Context {
     fn run_loop(&self, parker: &Parker) {
         while !self.shared.is_shutdown() {
             self.tick.set(self.tick.get().wrapping_add(1));
+            if self.tick.get() % DRIVER_POLL_INTERVAL == 0 {
+                self.poll_driver();
+            }
             if let Some(task) = self.next_task() {
                 self.run_task(task);
                 continue;
@@ -208,7 +217,9 @@ impl Context {
         }
         loop {
             parker.park();
-            if self.shared.is_shutdown() {
+            if self.shared.is_shutdown() || self.has_local_work() {
+                // Shutting down, or the driver woke tasks onto our own queue while we
+                // slept in it: get up whether or not anyone notified us.
                 idle.unpark_self(self.index);
                 return;
             }
@@ -217,6 +228,22 @@ impl Context {
                 self.searching.set(true);
                 return;
             }
+        }
+    }
+
+    /// Whether this worker's own queues hold a task.
+    fn has_local_work(&self) -> bool {
+        let lifo = self.lifo.take();
+        let has_lifo = lifo.is_some();
+        self.lifo.set(lifo);
+        has_lifo || !self.local.is_empty()
+    }
+
+    /// Serves I/O events and due timers without blocking, if no other worker is in the
+    /// driver (busy workers must not starve them).
+    fn poll_driver(&self) {
+        if let Some(mut driver) = self.shared.driver.try_lock() {
+            driver.park(Some(std::time::Duration::ZERO));
         }
     }
 

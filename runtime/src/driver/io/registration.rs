@@ -1,0 +1,203 @@
+//! [`Registration`]: a source's slot in the driver; [`PollEvented`]: an I/O object that
+//! owns one and deregisters before it closes.
+use super::{Direction, ScheduledIo};
+use crate::driver::{shutdown_error, Driver};
+use crate::task::coop;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// A source registered with a runtime's driver.
+///
+/// # Invariant
+/// Registered under `key` until [`deregister`](Self::deregister) is called, which the owner
+/// ([`PollEvented`]) does before the fd is closed.
+#[derive(Debug)]
+pub(crate) struct Registration {
+    driver: Arc<Driver>,
+    key: usize,
+    io: Arc<ScheduledIo>,
+}
+
+impl Registration {
+    /// Registers `fd` with the driver of the current runtime.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    #[track_caller]
+    pub(crate) fn new(fd: BorrowedFd<'_>) -> io::Result<Self> {
+        let driver = crate::runtime::context::with_current(|handle| match handle {
+            Some(handle) => handle.inner.driver().clone(),
+            None => panic!(
+                "filch I/O object created outside a runtime; create it inside a task, \
+                 `Runtime::block_on` or `#[filch::main]`, or after `Runtime::enter()`"
+            ),
+        });
+        let (key, io) = driver.register(fd)?;
+        Ok(Self { driver, key, io })
+    }
+
+    /// Waits until the source is ready in `direction` (spending coop budget).
+    pub(crate) fn poll_ready(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<super::scheduled_io::ReadyEvent>> {
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        match self.io.poll_ready(direction, cx) {
+            Poll::Ready(event) => {
+                if event.ready.contains(super::Ready::SHUTDOWN) {
+                    return Poll::Ready(Err(shutdown_error()));
+                }
+                Poll::Ready(Ok(event))
+            }
+            Poll::Pending => {
+                coop::refund();
+                Poll::Pending
+            }
+        }
+    }
+
+    /// Runs `op` when the source is ready in `direction`, repeating after `WouldBlock`
+    /// (which clears the readiness it was tried under).
+    pub(crate) fn poll_io<R>(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            let event = match self.poll_ready(direction, cx) {
+                Poll::Ready(Ok(event)) => event,
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+                Poll::Pending => return Poll::Pending,
+            };
+            match op() {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.io.clear_readiness(event, direction);
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
+    /// Waits for readiness in `direction` without performing an operation.
+    pub(crate) async fn ready(&self, direction: Direction) -> io::Result<()> {
+        std::future::poll_fn(|cx| self.poll_ready(direction, cx).map_ok(|_| ())).await
+    }
+
+    /// Runs `op` (a non-blocking syscall) until it does not return `WouldBlock`.
+    pub(crate) async fn async_io<R>(
+        &self,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        std::future::poll_fn(|cx| self.poll_io(direction, cx, &mut op)).await
+    }
+
+    fn deregister(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
+        self.driver.deregister(self.key, fd)
+    }
+}
+
+/// An I/O object (`E` owns the fd) registered with the driver.
+///
+/// # Invariant
+/// `io` is `Some` until drop or [`into_inner`](Self::into_inner); in both, the fd is
+/// deregistered from the poller before `E` (and with it the fd) is dropped or returned.
+#[derive(Debug)]
+pub(crate) struct PollEvented<E: AsFd> {
+    io: Option<E>,
+    registration: Registration,
+}
+
+impl<E: AsFd> PollEvented<E> {
+    /// Registers `io` (which must already be in non-blocking mode) with the current
+    /// runtime's driver.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    #[track_caller]
+    pub(crate) fn new(io: E) -> io::Result<Self> {
+        let registration = Registration::new(io.as_fd())?;
+        Ok(Self {
+            io: Some(io),
+            registration,
+        })
+    }
+
+    pub(crate) fn get_ref(&self) -> &E {
+        self.io.as_ref().expect("PollEvented used after into_inner")
+    }
+
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.registration
+    }
+
+    /// Deregisters and hands back the I/O object (still non-blocking).
+    pub(crate) fn into_inner(mut self) -> io::Result<E> {
+        let io = self.io.take().expect("PollEvented used after into_inner");
+        self.registration.deregister(io.as_fd())?;
+        Ok(io)
+    }
+
+    /// `poll_io` on the read side with `op` applied to the inner object.
+    pub(crate) fn poll_read_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = self.get_ref();
+        self.registration.poll_io(Direction::Read, cx, || op(io))
+    }
+
+    /// `poll_io` on the write side with `op` applied to the inner object.
+    pub(crate) fn poll_write_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = self.get_ref();
+        self.registration.poll_io(Direction::Write, cx, || op(io))
+    }
+
+    /// Async form of [`poll_read_io`](Self::poll_read_io).
+    pub(crate) async fn read_io<R>(&self, mut op: impl FnMut(&E) -> io::Result<R>) -> io::Result<R> {
+        let io = self.get_ref();
+        self.registration.async_io(Direction::Read, || op(io)).await
+    }
+
+    /// Async form of [`poll_write_io`](Self::poll_write_io).
+    pub(crate) async fn write_io<R>(&self, mut op: impl FnMut(&E) -> io::Result<R>) -> io::Result<R> {
+        let io = self.get_ref();
+        self.registration.async_io(Direction::Write, || op(io)).await
+    }
+}
+
+impl<E: AsFd> AsRawFd for PollEvented<E> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.get_ref().as_fd().as_raw_fd()
+    }
+}
+
+impl<E: AsFd> AsFd for PollEvented<E> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.get_ref().as_fd()
+    }
+}
+
+impl<E: AsFd> Drop for PollEvented<E> {
+    fn drop(&mut self) {
+        if let Some(io) = self.io.take() {
+            // Deregister before `io` (the fd's owner) is dropped and closes it. An error
+            // (the fd was already removed) leaves nothing to clean up.
+            let _ = self.registration.deregister(io.as_fd());
+            drop(io);
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! [`ScheduledIo`]: the readiness of one registered source, and who waits on it.
+//!
+//! # Readiness protocol
+//!
+//! `readiness` packs the ready bits ([`Ready`]) with a *tick* that the driver bumps on
+//! every event it delivers for this source. A reader that gets `WouldBlock` clears the
+//! readable bit with [`ScheduledIo::clear_readiness`], passing the tick it observed when it
+//! saw the source ready: the clear is a compare-and-swap that fails if the tick changed,
+//! so an event that arrived between the failed syscall and the clear is never lost.
+//!
+//! With edge-triggered polling the OS reports each transition to ready once, so the bit
+//! must stay set until an operation actually returns `WouldBlock`; that is exactly when it
+//! is cleared.
+//!
+//! Wakers: one slot for the reading side and one for the writing side (a split stream has
+//! one task on each), each behind a small lock. `wake` takes the wakers of the directions
+//! an event concerns and wakes them after releasing the lock.
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Waker};
+
+/// Readiness bits of a source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ready(usize);
+
+impl Ready {
+    pub(crate) const EMPTY: Ready = Ready(0);
+    pub(crate) const READABLE: Ready = Ready(0b0001);
+    pub(crate) const WRITABLE: Ready = Ready(0b0010);
+    pub(crate) const READ_CLOSED: Ready = Ready(0b0100);
+    pub(crate) const WRITE_CLOSED: Ready = Ready(0b1000);
+    /// The driver shut down: every operation fails from now on.
+    pub(crate) const SHUTDOWN: Ready = Ready(0b1_0000);
+    const MASK: usize = 0b1_1111;
+
+    pub(crate) fn contains(self, other: Ready) -> bool {
+        self.0 & other.0 == other.0
+    }
+    pub(crate) fn intersects(self, other: Ready) -> bool {
+        self.0 & other.0 != 0
+    }
+    pub(crate) fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+impl std::ops::BitOr for Ready {
+    type Output = Ready;
+    fn bitor(self, rhs: Ready) -> Ready {
+        Ready(self.0 | rhs.0)
+    }
+}
+
+/// Which side of a source an operation is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+impl Direction {
+    /// The ready bits that let an operation of this direction proceed (including the
+    /// closed/shutdown bits, which make it return its error or EOF).
+    pub(crate) fn mask(self) -> Ready {
+        match self {
+            Direction::Read => Ready::READABLE | Ready::READ_CLOSED | Ready::SHUTDOWN,
+            Direction::Write => Ready::WRITABLE | Ready::WRITE_CLOSED | Ready::SHUTDOWN,
+        }
+    }
+}
+
+/// A readiness observation: the bits and the tick they were seen at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadyEvent {
+    pub(crate) ready: Ready,
+    tick: usize,
+}
+
+const TICK_SHIFT: u32 = 8;
+
+/// Per-source state shared by the driver and the source's owner.
+#[derive(Debug, Default)]
+pub(crate) struct ScheduledIo {
+    /// `tick << TICK_SHIFT | ready bits`; see the module docs.
+    readiness: AtomicUsize,
+    reader: Mutex<Option<Waker>>,
+    writer: Mutex<Option<Waker>>,
+}
+
+impl ScheduledIo {
+    /// Called by the driver for an event: sets `ready`, bumps the tick, wakes the waiters
+    /// of the directions concerned.
+    pub(crate) fn set_readiness(&self, ready: Ready) {
+        let mut current = self.readiness.load(Ordering::Acquire);
+        loop {
+            let tick = (current >> TICK_SHIFT).wrapping_add(1);
+            let next = (tick << TICK_SHIFT) | ((current | ready.0) & Ready::MASK);
+            match self.readiness.compare_exchange_weak(
+                current,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => break,
+                Err(actual) => current = actual,
+            }
+        }
+        if ready.intersects(Direction::Read.mask()) {
+            if let Some(waker) = self.reader.lock().take() {
+                waker.wake();
+            }
+        }
+        if ready.intersects(Direction::Write.mask()) {
+            if let Some(waker) = self.writer.lock().take() {
+                waker.wake();
+            }
+        }
+    }
+
+    fn load(&self) -> ReadyEvent {
+        let raw = self.readiness.load(Ordering::Acquire);
+        ReadyEvent {
+            ready: Ready(raw & Ready::MASK),
+            tick: raw >> TICK_SHIFT,
+        }
+    }
+
+    /// Ready if the source is ready in `direction`; otherwise stores the waker (and checks
+    /// once more, so an event racing with the registration is not missed).
+    pub(crate) fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
+        let event = self.load();
+        if event.ready.intersects(direction.mask()) {
+            return Poll::Ready(event);
+        }
+        let slot = match direction {
+            Direction::Read => &self.reader,
+            Direction::Write => &self.writer,
+        };
+        {
+            let mut slot = slot.lock();
+            match &*slot {
+                Some(w) if w.will_wake(cx.waker()) => {}
+                _ => *slot = Some(cx.waker().clone()),
+            }
+        }
+        let event = self.load();
+        if event.ready.intersects(direction.mask()) {
+            Poll::Ready(event)
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Clears the ready bit of `direction` seen in `event`, unless a newer event arrived
+    /// since (its tick changed). The closed/shutdown bits are never cleared.
+    pub(crate) fn clear_readiness(&self, event: ReadyEvent, direction: Direction) {
+        let clear = match direction {
+            Direction::Read => Ready::READABLE.0,
+            Direction::Write => Ready::WRITABLE.0,
+        };
+        let mut current = self.readiness.load(Ordering::Acquire);
+        loop {
+            if current >> TICK_SHIFT != event.tick {
+                return;
+            }
+            let next = current & !clear;
+            match self.readiness.compare_exchange_weak(
+                current,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Drops stored wakers (on deregistration).
+    pub(crate) fn clear_wakers(&self) {
+        self.reader.lock().take();
+        self.writer.lock().take();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_clear_does_not_erase_a_newer_event() {
+        let io = ScheduledIo::default();
+        io.set_readiness(Ready::READABLE);
+        let mut cx = Context::from_waker(Waker::noop());
+        let Poll::Ready(seen) = io.poll_ready(Direction::Read, &mut cx) else { panic!() };
+        // A new edge arrives after our read returned WouldBlock but before we clear.
+        io.set_readiness(Ready::READABLE);
+        io.clear_readiness(seen, Direction::Read);
+        assert!(io.poll_ready(Direction::Read, &mut cx).is_ready(), "newer event kept");
+        let Poll::Ready(seen) = io.poll_ready(Direction::Read, &mut cx) else { panic!() };
+        io.clear_readiness(seen, Direction::Read);
+        assert!(io.poll_ready(Direction::Read, &mut cx).is_pending());
+    }
+
+    #[test]
+    fn closed_and_shutdown_bits_stick() {
+        let io = ScheduledIo::default();
+        io.set_readiness(Ready::READ_CLOSED);
+        let mut cx = Context::from_waker(Waker::noop());
+        let Poll::Ready(seen) = io.poll_ready(Direction::Read, &mut cx) else { panic!() };
+        io.clear_readiness(seen, Direction::Read);
+        assert!(io.poll_ready(Direction::Read, &mut cx).is_ready());
+        assert!(io.poll_ready(Direction::Write, &mut cx).is_pending());
+    }
+}

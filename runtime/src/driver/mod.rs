@@ -1,0 +1,215 @@
+//! The driver: the one place a runtime waits on the OS.
+//!
+//! One [`Driver`] per runtime owns a [`polling::Poller`] (epoll/kqueue), the table of
+//! registered sources ([`io`]) and the timer wheel ([`time`]). It has no thread of its own:
+//! a worker that runs out of work and finds the driver free takes its lock
+//! ([`Driver::try_lock`]) and blocks in `Poller::wait`, with the timeout of the next timer;
+//! other idle workers sleep on their condvars. Whoever has new work for the worker blocked
+//! in the driver wakes it with [`Driver::unpark`] (`Poller::notify`). Busy workers also poll
+//! the driver without blocking every few dozen tasks, so I/O and timers are served even
+//! when nobody is idle.
+//!
+//! After waiting, the lock holder dispatches: each event sets its source's readiness and
+//! wakes the tasks waiting on it (they land on the lock holder's own run queue, since it is
+//! a worker), then due timers fire.
+pub(crate) mod io;
+pub(crate) mod time;
+
+use io::{Ready, ScheduledIo};
+use parking_lot::{Mutex, MutexGuard};
+use polling::{Event, Events, PollMode, Poller};
+use slab::Slab;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+use time::TimeDriver;
+
+/// The OS poller, the registered sources and the timers of one runtime.
+#[derive(Debug)]
+pub(crate) struct Driver {
+    poller: Poller,
+    /// Held by the thread that waits on the poller; also owns the buffers it dispatches with.
+    waiter: Mutex<WaitState>,
+    /// Registered sources, indexed by the key given to the poller.
+    sources: Mutex<Slab<Arc<ScheduledIo>>>,
+    pub(crate) time: TimeDriver,
+    shutdown: AtomicBool,
+    /// Number of I/O events dispatched (metrics).
+    events_dispatched: AtomicU64,
+}
+
+/// Buffers reused across waits (allocation-free steady state).
+#[derive(Debug)]
+struct WaitState {
+    events: Events,
+    ready: Vec<(Arc<ScheduledIo>, Ready)>,
+    fired: Vec<Waker>,
+}
+
+/// Proof of holding the driver: only its holder waits on the poller.
+pub(crate) struct DriverGuard<'a> {
+    driver: &'a Driver,
+    state: MutexGuard<'a, WaitState>,
+}
+
+impl Driver {
+    /// Opens the OS poller.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the poller cannot be created, or `Unsupported` on a platform whose
+    /// poller has no edge-triggered mode.
+    pub(crate) fn new() -> std::io::Result<Arc<Driver>> {
+        let poller = Poller::new()?;
+        if !poller.supports_edge() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "filch needs an edge-triggered OS poller (epoll or kqueue)",
+            ));
+        }
+        Ok(Arc::new(Driver {
+            poller,
+            waiter: Mutex::new(WaitState {
+                events: Events::new(),
+                ready: Vec::new(),
+                fired: Vec::new(),
+            }),
+            sources: Mutex::new(Slab::new()),
+            time: TimeDriver::new(),
+            shutdown: AtomicBool::new(false),
+            events_dispatched: AtomicU64::new(0),
+        }))
+    }
+
+    /// Takes the driver if nobody holds it.
+    pub(crate) fn try_lock(&self) -> Option<DriverGuard<'_>> {
+        self.waiter.try_lock().map(|state| DriverGuard {
+            driver: self,
+            state,
+        })
+    }
+
+    /// Wakes the thread blocked in the poller, if any (else the next wait returns at once).
+    pub(crate) fn unpark(&self) {
+        // Only fails if the poller is gone, which cannot happen while `self` lives.
+        let _ = self.poller.notify();
+    }
+
+    /// Registers `fd` for read and write readiness (edge-triggered).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from the poller; an error if the runtime has shut down.
+    pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> std::io::Result<(usize, Arc<ScheduledIo>)> {
+        if self.shutdown.load(Ordering::Acquire) {
+            return Err(shutdown_error());
+        }
+        let io = Arc::new(ScheduledIo::default());
+        let key = self.sources.lock().insert(io.clone());
+        // SAFETY: `add_with_mode` requires the source to be deleted from the poller before
+        // it is closed. Every caller is a `Registration`, whose owner (`PollEvented`)
+        // deregisters in its `Drop` before dropping the I/O object that owns the fd.
+        let added = unsafe { self.poller.add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge) };
+        if let Err(err) = added {
+            self.sources.lock().remove(key);
+            return Err(err);
+        }
+        Ok((key, io))
+    }
+
+    /// Removes `fd` (registered under `key`) from the poller and the source table.
+    pub(crate) fn deregister(&self, key: usize, fd: BorrowedFd<'_>) -> std::io::Result<()> {
+        let removed = self.sources.lock().try_remove(key);
+        if let Some(io) = removed {
+            io.clear_wakers();
+        }
+        self.poller.delete(fd)
+    }
+
+    /// Marks the runtime as shut down: every registered source reports `SHUTDOWN` (so its
+    /// operations fail instead of waiting forever) and new registrations are refused.
+    pub(crate) fn shutdown(&self) {
+        self.shutdown.store(true, Ordering::Release);
+        let sources: Vec<_> = self.sources.lock().iter().map(|(_, io)| io.clone()).collect();
+        for io in sources {
+            io.set_readiness(Ready::SHUTDOWN);
+        }
+        self.unpark();
+    }
+
+    /// Number of registered sources.
+    pub(crate) fn num_sources(&self) -> usize {
+        self.sources.lock().len()
+    }
+
+    /// Number of I/O events dispatched so far.
+    pub(crate) fn num_events(&self) -> u64 {
+        self.events_dispatched.load(Ordering::Relaxed)
+    }
+}
+
+impl DriverGuard<'_> {
+    /// Waits for I/O events or the next timer (and at most `max`, if given), then
+    /// dispatches what happened. `Some(Duration::ZERO)` polls without blocking.
+    pub(crate) fn park(&mut self, max: Option<Duration>) {
+        let driver = self.driver;
+        let state = &mut *self.state;
+        let blocking = max != Some(Duration::ZERO);
+        let timer = driver.time.process(blocking, &mut state.fired);
+        let timeout = match (timer, max) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        state.events.clear();
+        // An error here is EINTR or similar: treat it as a spurious wakeup.
+        let _ = driver.poller.wait(&mut state.events, timeout);
+        if blocking {
+            driver.time.woke();
+        }
+        self.dispatch();
+        driver.time.process(false, &mut self.state.fired);
+    }
+
+    fn dispatch(&mut self) {
+        let state = &mut *self.state;
+        if state.events.is_empty() {
+            return;
+        }
+        {
+            let sources = self.driver.sources.lock();
+            for event in state.events.iter() {
+                let Some(io) = sources.get(event.key) else { continue };
+                let mut ready = Ready::EMPTY;
+                if event.readable {
+                    ready = ready | Ready::READABLE;
+                }
+                if event.writable {
+                    ready = ready | Ready::WRITABLE;
+                }
+                if event.is_interrupt() {
+                    ready = ready | Ready::READ_CLOSED | Ready::WRITE_CLOSED;
+                }
+                if event.is_err() == Some(true) {
+                    // Let both directions run their syscall and report the error.
+                    ready = ready | Ready::READABLE | Ready::WRITABLE;
+                }
+                if !ready.is_empty() {
+                    state.ready.push((io.clone(), ready));
+                }
+            }
+        }
+        self.driver
+            .events_dispatched
+            .fetch_add(state.ready.len() as u64, Ordering::Relaxed);
+        for (io, ready) in state.ready.drain(..) {
+            io.set_readiness(ready);
+        }
+    }
+}
+
+/// The error every I/O operation returns once its runtime has shut down.
+pub(crate) fn shutdown_error() -> std::io::Error {
+    std::io::Error::other("the filch runtime this I/O object belongs to has shut down")
+}

@@ -1,0 +1,121 @@
+//! The time half of the driver: the [`TimerWheel`] behind a lock, and the clock.
+//!
+//! Timers are registered by [`Sleep`](crate::time::Sleep) futures from any thread. The
+//! wheel is advanced by whichever thread parks on the driver (or runs its periodic
+//! maintenance), which also computes the park timeout from
+//! [`TimerWheel::next_expiration`]. A timer that is due *earlier* than the timeout the
+//! parked thread went to sleep with has to wake it: `register` compares with
+//! `sleeping_until` and the caller notifies the poller.
+pub(crate) mod wheel;
+
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Waker;
+use std::time::{Duration, Instant};
+pub(crate) use wheel::TimerWheel;
+
+/// Clock and timer wheel of one runtime.
+#[derive(Debug)]
+pub(crate) struct TimeDriver {
+    /// Time zero of the wheel's millisecond counter.
+    start: Instant,
+    wheel: Mutex<TimerWheel>,
+    /// Deadline (ms) the thread parked in the driver will wake at by itself (`u64::MAX`:
+    /// it sleeps until notified); 0 when nobody is parked in the driver.
+    sleeping_until: AtomicU64,
+}
+
+impl TimeDriver {
+    pub(crate) fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            wheel: Mutex::new(TimerWheel::new()),
+            sleeping_until: AtomicU64::new(0),
+        }
+    }
+
+    /// `instant` as a wheel deadline: whole ms since start, rounded **up** so that a timer
+    /// never fires before its instant.
+    pub(crate) fn deadline_ms(&self, instant: Instant) -> u64 {
+        let since = instant.saturating_duration_since(self.start);
+        let ms = since.as_millis() as u64;
+        if since > Duration::from_millis(ms) {
+            ms + 1
+        } else {
+            ms
+        }
+    }
+
+    /// The current time in wheel ms, rounded **down**.
+    pub(crate) fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    /// Registers a timer; returns its key and whether the parked driver thread must be
+    /// notified (the new deadline is earlier than the one it sleeps until).
+    pub(crate) fn register(&self, deadline: u64, waker: &Waker) -> (usize, bool) {
+        let key = self.wheel.lock().insert(deadline, Some(waker.clone()));
+        (key, deadline < self.sleeping_until.load(Ordering::SeqCst))
+    }
+
+    /// Moves timer `key`; returns whether the parked thread must be notified.
+    pub(crate) fn reset(&self, key: usize, deadline: u64) -> bool {
+        self.wheel.lock().reset(key, deadline);
+        deadline < self.sleeping_until.load(Ordering::SeqCst)
+    }
+
+    /// `true` if the timer fired; otherwise records `waker` for when it does.
+    pub(crate) fn poll_fired(&self, key: usize, waker: &Waker) -> bool {
+        let mut wheel = self.wheel.lock();
+        if wheel.is_fired(key) {
+            return true;
+        }
+        wheel.set_waker(key, waker);
+        false
+    }
+
+    pub(crate) fn deadline_of(&self, key: usize) -> u64 {
+        self.wheel.lock().deadline(key)
+    }
+
+    pub(crate) fn remove(&self, key: usize) {
+        self.wheel.lock().remove(key);
+    }
+
+    /// Number of timers registered (fired or not, not yet dropped).
+    pub(crate) fn num_timers(&self) -> usize {
+        self.wheel.lock().len()
+    }
+
+    /// Fires due timers (waking them after the lock is released) and returns how long the
+    /// caller may sleep before the next one is due (`None`: no timer pending).
+    ///
+    /// With `parking`, also records (under the wheel lock, so no registration can slip in
+    /// between) the deadline the caller will sleep until: a timer registered later with an
+    /// earlier deadline then knows it must notify the poller.
+    pub(crate) fn process(&self, parking: bool, fired: &mut Vec<Waker>) -> Option<Duration> {
+        let next = {
+            let mut wheel = self.wheel.lock();
+            wheel.advance(self.now_ms(), fired);
+            let next = wheel.next_expiration();
+            if parking {
+                self.sleeping_until
+                    .store(next.unwrap_or(u64::MAX), Ordering::SeqCst);
+            }
+            next
+        };
+        for waker in fired.drain(..) {
+            waker.wake();
+        }
+        next.map(|at| {
+            let at = self.start + Duration::from_millis(at);
+            at.saturating_duration_since(Instant::now())
+        })
+    }
+
+    /// The parked thread woke up: nobody sleeps on a timeout any more, so registrations
+    /// need not notify (whoever parks next computes its timeout afresh).
+    pub(crate) fn woke(&self) {
+        self.sleeping_until.store(0, Ordering::SeqCst);
+    }
+}

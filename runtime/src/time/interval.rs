@@ -1,0 +1,131 @@
+//! [`Interval`]: ticks at a fixed period, with a choice of what to do about missed ticks.
+use super::sleep::{sleep_until, Sleep};
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// What an [`Interval`] does when a tick is late (the task was busy past one or more
+/// periods).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissedTickBehavior {
+    /// Fire the missed ticks back to back until caught up, keeping the original schedule
+    /// (`start + n * period`). The default.
+    #[default]
+    Burst,
+    /// Restart the schedule from now: the next tick is a full period after the late one.
+    Delay,
+    /// Drop the missed ticks and keep the original phase: the next tick is the next
+    /// `start + n * period` after now.
+    Skip,
+}
+
+/// Creates an interval whose first tick completes at once, then every `period`.
+///
+/// # Panics
+///
+/// Panics if `period` is zero, or outside a filch runtime.
+///
+/// # Examples
+///
+/// ```
+/// use filch::time::{interval, Duration, Instant};
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let start = Instant::now();
+///     let mut ticks = interval(Duration::from_millis(10));
+///     for _ in 0..3 {
+///         ticks.tick().await;
+///     }
+///     assert!(start.elapsed() >= Duration::from_millis(20));
+/// });
+/// ```
+#[track_caller]
+pub fn interval(period: Duration) -> Interval {
+    interval_at(Instant::now(), period)
+}
+
+/// Creates an interval whose first tick completes at `start`, then every `period`.
+///
+/// # Panics
+///
+/// Panics if `period` is zero, or outside a filch runtime.
+#[track_caller]
+pub fn interval_at(start: Instant, period: Duration) -> Interval {
+    assert!(
+        !period.is_zero(),
+        "`filch::time::interval` needs a non-zero period; use `yield_now` to run as often as possible"
+    );
+    Interval {
+        sleep: sleep_until(start),
+        period,
+        behavior: MissedTickBehavior::default(),
+    }
+}
+
+/// A stream of ticks; see [`interval`].
+#[derive(Debug)]
+pub struct Interval {
+    /// Completes at the next tick's scheduled instant.
+    sleep: Sleep,
+    period: Duration,
+    behavior: MissedTickBehavior,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns the instant it was scheduled for.
+    pub async fn tick(&mut self) -> Instant {
+        poll_fn(|cx| self.poll_tick(cx)).await
+    }
+
+    /// Polls for the next tick; see [`tick`](Self::tick).
+    pub fn poll_tick(&mut self, cx: &mut Context<'_>) -> Poll<Instant> {
+        if Pin::new(&mut self.sleep).poll(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let scheduled = self.sleep.deadline();
+        let now = Instant::now();
+        let next = match self.behavior {
+            MissedTickBehavior::Burst => scheduled + self.period,
+            _ if now < scheduled + self.period => scheduled + self.period,
+            MissedTickBehavior::Delay => now + self.period,
+            MissedTickBehavior::Skip => {
+                let late = now.duration_since(scheduled).as_nanos();
+                let periods = late / self.period.as_nanos() + 1;
+                scheduled + self.period * u32::try_from(periods).unwrap_or(u32::MAX)
+            }
+        };
+        Pin::new(&mut self.sleep).reset(next);
+        Poll::Ready(scheduled)
+    }
+
+    /// Restarts the schedule: the next tick is one period from now.
+    pub fn reset(&mut self) {
+        Pin::new(&mut self.sleep).reset(Instant::now() + self.period);
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// What happens to missed ticks.
+    pub fn missed_tick_behavior(&self) -> MissedTickBehavior {
+        self.behavior
+    }
+
+    /// Sets what happens to missed ticks.
+    pub fn set_missed_tick_behavior(&mut self, behavior: MissedTickBehavior) {
+        self.behavior = behavior;
+    }
+}
+
+impl futures_core::Stream for Interval {
+    type Item = Instant;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
+        self.get_mut().poll_tick(cx).map(Some)
+    }
+}
+
+use std::future::Future as _;

@@ -1,0 +1,164 @@
+//! [`Sleep`]: a future that completes at a deadline.
+use crate::driver::Driver;
+use crate::task::coop;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Waits until `duration` has elapsed (asyncio's `sleep`).
+///
+/// # Panics
+///
+/// Panics if called outside a filch runtime.
+///
+/// # Examples
+///
+/// ```
+/// use filch::time::{sleep, Duration};
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(sleep(Duration::from_millis(5)));
+/// ```
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    let deadline = Instant::now()
+        .checked_add(duration)
+        .unwrap_or_else(far_future);
+    sleep_until(deadline)
+}
+
+/// Waits until `deadline`.
+///
+/// # Panics
+///
+/// Panics if called outside a filch runtime.
+///
+/// # Examples
+///
+/// ```
+/// use filch::time::{sleep_until, Duration, Instant};
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// let deadline = Instant::now() + Duration::from_millis(5);
+/// rt.block_on(sleep_until(deadline));
+/// assert!(Instant::now() >= deadline);
+/// ```
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        driver: current_driver("sleep"),
+        deadline,
+        key: None,
+    }
+}
+
+/// About 30 years from now: "never", but still an `Instant`.
+pub(crate) fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+#[track_caller]
+pub(crate) fn current_driver(what: &str) -> Arc<Driver> {
+    crate::runtime::context::with_current(|handle| match handle {
+        Some(handle) => handle.inner.driver().clone(),
+        None => panic!(
+            "`filch::time::{what}` called outside a runtime; call it inside a task, \
+             `Runtime::block_on` or `#[filch::main]`, or after `Runtime::enter()`"
+        ),
+    })
+}
+
+/// A future that completes at its deadline; returned by [`sleep`] and [`sleep_until`].
+///
+/// The timer is registered on the first poll and cancelled (in O(1)) when the `Sleep` is
+/// dropped. `Sleep` is `Unpin`.
+pub struct Sleep {
+    driver: Arc<Driver>,
+    deadline: Instant,
+    /// The timer wheel entry, once registered; owned by this `Sleep`.
+    key: Option<usize>,
+}
+
+impl Sleep {
+    /// The instant this sleep completes at.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline (earlier or later), even after the sleep completed: it then
+    /// completes again at the new deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::time::{sleep, Duration, Instant};
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut s = std::pin::pin!(sleep(Duration::from_secs(60)));
+    ///     s.as_mut().reset(Instant::now() + Duration::from_millis(5));
+    ///     s.await;
+    /// });
+    /// ```
+    pub fn reset(mut self: Pin<&mut Self>, deadline: Instant) {
+        self.deadline = deadline;
+        if let Some(key) = self.key {
+            let ms = self.driver.time.deadline_ms(deadline);
+            if self.driver.time.reset(key, ms) {
+                self.driver.unpark();
+            }
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let this = &mut *self;
+        let ready = match this.key {
+            Some(key) => this.driver.time.poll_fired(key, cx.waker()),
+            None if Instant::now() >= this.deadline => true,
+            None => {
+                let ms = this.driver.time.deadline_ms(this.deadline);
+                let (key, notify) = this.driver.time.register(ms, cx.waker());
+                this.key = Some(key);
+                if notify {
+                    this.driver.unpark();
+                }
+                false
+            }
+        };
+        if ready {
+            Poll::Ready(())
+        } else {
+            coop::refund();
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.driver.time.remove(key);
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("registered", &self.key.is_some())
+            .finish()
+    }
+}

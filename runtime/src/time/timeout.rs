@@ -1,0 +1,84 @@
+//! [`Timeout`]: a future with a deadline (asyncio's `wait_for`).
+use super::error::Elapsed;
+use super::sleep::{sleep_until, Sleep};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Runs `future`, giving up with [`Elapsed`] if it has not completed within `duration`.
+/// The future is dropped when the time is up.
+///
+/// # Panics
+///
+/// Panics if called outside a filch runtime.
+///
+/// # Examples
+///
+/// ```
+/// use filch::time::{sleep, timeout, Duration};
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     assert_eq!(timeout(Duration::from_secs(5), async { 7 }).await, Ok(7));
+///     assert!(timeout(Duration::from_millis(5), sleep(Duration::from_secs(5))).await.is_err());
+/// });
+/// ```
+#[track_caller]
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    let deadline = Instant::now()
+        .checked_add(duration)
+        .unwrap_or_else(super::sleep::far_future);
+    timeout_at(deadline, future)
+}
+
+/// Runs `future` until `deadline`; see [`timeout`].
+///
+/// # Panics
+///
+/// Panics if called outside a filch runtime.
+#[track_caller]
+pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
+    Timeout {
+        future,
+        sleep: sleep_until(deadline),
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future returned by [`timeout`] and [`timeout_at`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        sleep: Sleep,
+    }
+}
+
+impl<F> Timeout<F> {
+    /// The wrapped future.
+    pub fn get_ref(&self) -> &F {
+        &self.future
+    }
+
+    /// Gives the wrapped future back, cancelling the deadline.
+    pub fn into_inner(self) -> F {
+        self.future
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        // The future first: one that is ready exactly at the deadline still wins.
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        match Pin::new(this.sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
