@@ -1,0 +1,580 @@
+//! [`LocalSet`]: a single-threaded executor for `!Send` futures, driven inside another
+//! runtime's task or `block_on`; and [`spawn_local`], which spawns onto it.
+//!
+//! # Design
+//!
+//! A local task is an ordinary filch task (same [`Header`](super::Header), same
+//! [`JoinHandle`], same panic capture and abort) whose scheduler is
+//! [`scheduler::Handle::Local`]. Its future is wrapped in [`ThreadBound`], which panics if
+//! anything polls it on another thread: the set lives on one thread (it is `!Send`) and
+//! only ever runs its tasks there.
+//!
+//! State is split by capability:
+//!
+//! * [`Shared`] (`Send + Sync`, in every task header): the set's [`Registry`], the
+//!   `remote` queue for wakes that happen off the set's thread (or while it is not being
+//!   driven), and an [`AtomicWaker`] holding the waker of whoever polls the set.
+//! * `Context` (`Rc`, `!Send`): the `local` queue, touched only on the set's thread, with no
+//!   atomics. The thread-local `CURRENT` points to the context of the set being driven or
+//!   entered on this thread (a stack: nested sets restore the outer one).
+//!
+//! # Scheduling
+//!
+//! A wake on the set's thread *while the set is being driven* (inside
+//! [`LocalSet::run_until`] or [`LocalSet`]'s own `poll`) pushes to the local queue: the
+//! driver is going to look there before it returns. Any other wake pushes to `remote` and
+//! wakes the driver's waker. Each poll of the set runs at most [`MAX_TASKS_PER_TICK`]
+//! tasks, taking from `remote` first every [`REMOTE_INTERVAL`] tasks so neither queue
+//! starves the other, each with a fresh cooperative budget; if work is left it wakes
+//! itself and returns `Pending`, so the `run_until` future and the outer runtime get
+//! their turn.
+//!
+//! # Dropping the set
+//!
+//! Dropping a `LocalSet` (on its thread) closes its registry, wakes every task still
+//! alive and drops them all, repeating until a round finds nothing (a destructor may wake
+//! or spawn more); their `JoinHandle`s resolve to a cancelled [`JoinError`](super::JoinError).
+//! After that every task of the set is closed, so no later wake can reach `remote`.
+use super::registry::Registry;
+use super::{JoinHandle, Runnable};
+use crate::scheduler;
+use futures_util::task::AtomicWaker;
+use parking_lot::Mutex;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::pin::{pin, Pin};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+use std::thread::{self, ThreadId};
+
+/// Tasks run per poll of the set before it yields to its caller.
+const MAX_TASKS_PER_TICK: u32 = 61;
+/// Every this many tasks, the remote queue is checked before the local one.
+const REMOTE_INTERVAL: u32 = 31;
+
+/// The part of a [`LocalSet`] that task headers and other threads reach.
+pub(crate) struct Shared {
+    /// Every live task of the set; closed when the set is dropped.
+    pub(crate) registry: Registry,
+    /// Tasks woken off the set's thread, or while the set was not being driven.
+    remote: Mutex<VecDeque<Runnable>>,
+    /// The waker of whoever last polled the set.
+    waker: AtomicWaker,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // No lock taken here: a header may be printed anywhere.
+        f.debug_struct("local_set::Shared").finish_non_exhaustive()
+    }
+}
+
+/// The set's thread-bound part.
+struct Context {
+    shared: Arc<Shared>,
+    /// `scheduler::Handle::Local(shared)`, for the headers of new tasks.
+    handle: scheduler::Handle,
+    /// Tasks woken on the set's thread while it was being driven.
+    local: RefCell<VecDeque<Runnable>>,
+    /// Whether a `run_until` or `poll` of the set is on the stack of this thread.
+    driving: Cell<bool>,
+    /// Tasks run so far, for the remote-queue interval.
+    tick: Cell<u32>,
+}
+
+thread_local! {
+    /// The set being driven or entered on this thread.
+    static CURRENT: RefCell<Option<Rc<Context>>> = const { RefCell::new(None) };
+}
+
+/// A set of `!Send` tasks that all run on the thread that drives the set.
+///
+/// Spawn onto it with [`LocalSet::spawn_local`], or with [`spawn_local`] from code that
+/// the set is driving. Its tasks make progress only while the set is being driven:
+/// inside [`run_until`](Self::run_until) / [`block_on`](Self::block_on), or while the set
+/// itself is awaited (it is a future that completes once all its tasks are done).
+///
+/// It works on either runtime flavor: on a multi-thread runtime,
+/// [`LocalSet::block_on`] runs the set's tasks on the thread that called it, while
+/// `Send` tasks spawned with [`filch::spawn`](crate::spawn) still go to the workers.
+///
+/// Dropping the set drops every task still in it.
+///
+/// # Examples
+///
+/// ```
+/// use filch::task::LocalSet;
+/// use std::rc::Rc;
+///
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// let set = LocalSet::new();
+/// let shared = Rc::new(5); // `Rc` is not `Send`
+/// let answer = set.block_on(&rt, async move {
+///     let shared2 = shared.clone();
+///     let task = filch::task::spawn_local(async move { *shared2 * 2 });
+///     task.await.unwrap() + *shared
+/// });
+/// assert_eq!(answer, 15);
+/// ```
+pub struct LocalSet {
+    context: Rc<Context>,
+}
+
+impl LocalSet {
+    /// Creates an empty set, owned by the current thread.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let set = filch::task::LocalSet::new();
+    /// # drop(set);
+    /// ```
+    pub fn new() -> LocalSet {
+        let shared = Arc::new(Shared {
+            registry: Registry::new(1),
+            remote: Mutex::new(VecDeque::new()),
+            waker: AtomicWaker::new(),
+        });
+        LocalSet {
+            context: Rc::new(Context {
+                handle: scheduler::Handle::Local(shared.clone()),
+                shared,
+                local: RefCell::new(VecDeque::new()),
+                driving: Cell::new(false),
+                tick: Cell::new(0),
+            }),
+        }
+    }
+
+    /// Spawns a `!Send` future onto this set and returns its [`JoinHandle`].
+    ///
+    /// The task runs once the set is driven ([`run_until`](Self::run_until),
+    /// [`block_on`](Self::block_on) or awaiting the set).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::task::LocalSet;
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    ///
+    /// let rt = filch::runtime::Builder::new_current_thread().build().unwrap();
+    /// let set = LocalSet::new();
+    /// let counter = Rc::new(Cell::new(0));
+    /// let c = counter.clone();
+    /// let task = set.spawn_local(async move { c.set(c.get() + 1) });
+    /// set.block_on(&rt, task).unwrap();
+    /// assert_eq!(counter.get(), 1);
+    /// ```
+    pub fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.context.spawn(future)
+    }
+
+    /// Runs `future` to completion on the current task, driving the set's tasks while it
+    /// waits.
+    ///
+    /// Code inside `future` (and inside the set's tasks) may call [`spawn_local`]. The
+    /// set's tasks that are still alive when `future` completes stay in the set; they run
+    /// again the next time it is driven.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::task::LocalSet;
+    ///
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// let set = LocalSet::new();
+    /// let n = rt.block_on(set.run_until(async {
+    ///     filch::task::spawn_local(async { 20 }).await.unwrap() + 22
+    /// }));
+    /// assert_eq!(n, 42);
+    /// ```
+    pub async fn run_until<F: Future>(&self, future: F) -> F::Output {
+        let mut future = pin!(future);
+        poll_fn(|cx| self.poll_run_until(future.as_mut(), cx)).await
+    }
+
+    fn poll_run_until<F: Future>(
+        &self,
+        future: Pin<&mut F>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<F::Output> {
+        let _drive = DriveGuard::new(&self.context);
+        self.context.shared.waker.register(cx.waker());
+        if let Poll::Ready(output) = future.poll(cx) {
+            return Poll::Ready(output);
+        }
+        if self.context.run_tick() {
+            cx.waker().wake_by_ref();
+        }
+        Poll::Pending
+    }
+
+    /// Runs `future` to completion on `rt`, driving the set's tasks on this thread:
+    /// `rt.block_on(self.run_until(future))`.
+    ///
+    /// # Panics
+    ///
+    /// Panics where [`Runtime::block_on`](crate::runtime::Runtime::block_on) does: when
+    /// called from a thread that already drives tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::task::LocalSet;
+    ///
+    /// let rt = filch::runtime::Builder::new_current_thread().build().unwrap();
+    /// let set = LocalSet::new();
+    /// let text = set.block_on(&rt, async {
+    ///     let local = std::rc::Rc::new("local");
+    ///     filch::task::spawn_local(async move { local.len() }).await.unwrap()
+    /// });
+    /// assert_eq!(text, 5);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, rt: &crate::runtime::Runtime, future: F) -> F::Output {
+        rt.block_on(self.run_until(future))
+    }
+
+    /// Makes this set the target of [`spawn_local`] on this thread until the guard drops.
+    ///
+    /// The tasks spawned meanwhile run once the set is driven.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::task::LocalSet;
+    ///
+    /// let rt = filch::runtime::Builder::new_current_thread().build().unwrap();
+    /// let set = LocalSet::new();
+    /// let task = {
+    ///     let _guard = set.enter();
+    ///     filch::task::spawn_local(async { 1 })
+    /// };
+    /// assert_eq!(set.block_on(&rt, task).unwrap(), 1);
+    /// ```
+    pub fn enter(&self) -> LocalEnterGuard {
+        LocalEnterGuard {
+            previous: CURRENT.with(|current| current.replace(Some(self.context.clone()))),
+        }
+    }
+
+    /// Closes the registry and drops every task of the set, until a round finds none.
+    fn drop_all_tasks(&self) {
+        let context = &self.context;
+        loop {
+            let wakers = context.shared.registry.close_and_drain();
+            let mut progressed = !wakers.is_empty();
+            // Wakes land in `local` (we are driving) or `remote`; both are drained below.
+            for waker in wakers {
+                waker.wake();
+            }
+            while let Some(task) = context.pop_local().or_else(|| context.pop_remote()) {
+                progressed = true;
+                scheduler::drop_task(task);
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+}
+
+impl Default for LocalSet {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Completes once every task of the set has finished (or been dropped), driving them
+/// meanwhile.
+///
+/// # Examples
+///
+/// ```
+/// use filch::task::LocalSet;
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+///
+/// let rt = filch::runtime::Builder::new_current_thread().build().unwrap();
+/// let set = LocalSet::new();
+/// let log = Rc::new(RefCell::new(Vec::new()));
+/// for i in 0..3 {
+///     let log = log.clone();
+///     set.spawn_local(async move {
+///         filch::task::yield_now().await;
+///         log.borrow_mut().push(i);
+///     });
+/// }
+/// rt.block_on(set);
+/// assert_eq!(log.borrow().len(), 3);
+/// ```
+impl Future for LocalSet {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
+        let _drive = DriveGuard::new(&self.context);
+        self.context.shared.waker.register(cx.waker());
+        if self.context.run_tick() {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        } else if self.context.shared.registry.len() == 0 {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for LocalSet {
+    fn drop(&mut self) {
+        let _drive = DriveGuard::new(&self.context);
+        self.drop_all_tasks();
+    }
+}
+
+impl fmt::Debug for LocalSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalSet")
+            .field("tasks", &self.context.shared.registry.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Keeps a [`LocalSet`] entered on this thread; see [`LocalSet::enter`].
+#[must_use = "the set is only entered while the guard is alive"]
+pub struct LocalEnterGuard {
+    previous: Option<Rc<Context>>,
+}
+
+impl Drop for LocalEnterGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // Swap outside the borrow: dropping the replaced `Rc` runs no user code, but keep
+        // the borrow short anyway. `try_with`: a guard may drop during thread teardown.
+        let replaced = CURRENT.try_with(|current| current.replace(previous));
+        drop(replaced);
+    }
+}
+
+impl fmt::Debug for LocalEnterGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalEnterGuard").finish_non_exhaustive()
+    }
+}
+
+/// Enters the set and marks it as driven for the duration of one poll (also on unwind).
+struct DriveGuard<'a> {
+    context: &'a Context,
+    was_driving: bool,
+    _enter: LocalEnterGuard,
+}
+
+impl<'a> DriveGuard<'a> {
+    fn new(context: &'a Rc<Context>) -> Self {
+        DriveGuard {
+            context,
+            was_driving: context.driving.replace(true),
+            // `try_with`: a set stored in a thread-local may be dropped during thread
+            // teardown, after `CURRENT` is gone; its wakes then take the remote path.
+            _enter: LocalEnterGuard {
+                previous: CURRENT
+                    .try_with(|current| current.replace(Some(context.clone())))
+                    .ok()
+                    .flatten(),
+            },
+        }
+    }
+}
+
+impl Drop for DriveGuard<'_> {
+    fn drop(&mut self) {
+        self.context.driving.set(self.was_driving);
+    }
+}
+
+impl Context {
+    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let (runnable, join) = super::create_local(&self.handle, future);
+        if let Some(runnable) = runnable {
+            self.local.borrow_mut().push_back(runnable);
+            // Whoever polls the set (if anyone) must look at the new task.
+            self.shared.waker.wake();
+        }
+        join
+    }
+
+    fn owns(&self, runnable: &Runnable) -> bool {
+        matches!(&runnable.metadata().scheduler,
+            scheduler::Handle::Local(shared) if Arc::ptr_eq(shared, &self.shared))
+    }
+
+    fn pop_local(&self) -> Option<Runnable> {
+        self.local.borrow_mut().pop_front()
+    }
+
+    fn pop_remote(&self) -> Option<Runnable> {
+        self.shared.remote.lock().pop_front()
+    }
+
+    fn next_task(&self) -> Option<Runnable> {
+        let tick = self.tick.get().wrapping_add(1);
+        self.tick.set(tick);
+        if tick % REMOTE_INTERVAL == 0 {
+            self.pop_remote().or_else(|| self.pop_local())
+        } else {
+            self.pop_local().or_else(|| self.pop_remote())
+        }
+    }
+
+    /// Runs up to [`MAX_TASKS_PER_TICK`] tasks; returns `true` if runnable work is left.
+    fn run_tick(&self) -> bool {
+        for _ in 0..MAX_TASKS_PER_TICK {
+            match self.next_task() {
+                Some(task) => scheduler::run_task(task),
+                None => return false,
+            }
+        }
+        !self.local.borrow().is_empty() || !self.shared.remote.lock().is_empty()
+    }
+}
+
+/// Spawns a `!Send` future onto the [`LocalSet`] being driven (or entered) on this thread.
+///
+/// # Panics
+///
+/// Panics if no `LocalSet` is driven or entered on this thread.
+///
+/// # Examples
+///
+/// ```
+/// use filch::task::{spawn_local, LocalSet};
+/// use std::rc::Rc;
+///
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// LocalSet::new().block_on(&rt, async {
+///     let data = Rc::new(vec![1, 2, 3]);
+///     let task = spawn_local(async move {
+///         // Nested spawns land on the same set.
+///         spawn_local(async move { data.iter().sum::<i32>() }).await.unwrap()
+///     });
+///     assert_eq!(task.await.unwrap(), 6);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let context = CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten();
+    match context {
+        Some(context) => context.spawn(future),
+        None => panic!(
+            "`spawn_local` called outside a `LocalSet`; wrap the code in \
+             `LocalSet::run_until` or `LocalSet::block_on`"
+        ),
+    }
+}
+
+/// Spawns a `Send` future onto the set behind `handle` (a `scheduler::Handle::Local`),
+/// from any thread: its first poll is scheduled like a wake.
+pub(crate) fn spawn<F>(handle: &scheduler::Handle, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let (runnable, join) = super::create(handle, 0, future);
+    if let Some(runnable) = runnable {
+        schedule(runnable);
+    }
+    join
+}
+
+/// Schedules a task of a [`LocalSet`] (the `Local` arm of the schedule function).
+pub(crate) fn schedule(runnable: Runnable) {
+    // `try_with`: a wake during thread teardown takes the remote path.
+    let context = CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten();
+    if let Some(context) = context.filter(|c| c.driving.get() && c.owns(&runnable)) {
+        context.local.borrow_mut().push_back(runnable);
+        return;
+    }
+    let shared = match &runnable.metadata().scheduler {
+        scheduler::Handle::Local(shared) => shared.clone(),
+        _ => unreachable!("local-set schedule of another scheduler's task"),
+    };
+    shared.remote.lock().push_back(runnable);
+    shared.waker.wake();
+}
+
+/// A future that may only be polled and dropped on the thread that created it; the
+/// wrapper that lets a `!Send` future live in a task.
+///
+/// # Invariant
+/// `future` is structurally pinned and touched only on `owner`: polling elsewhere panics
+/// before reaching it; dropping elsewhere leaks it and panics (unless already unwinding),
+/// which `async_task` turns into an abort, as for any panicking task destructor. Neither
+/// happens in filch: a set runs and drops its tasks on its own thread only.
+pub(crate) struct ThreadBound<F> {
+    owner: ThreadId,
+    future: ManuallyDrop<F>,
+    /// `!Send` by itself; [`super::create_local`] argues why the task may still be shared.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<F> ThreadBound<F> {
+    pub(crate) fn new(future: F) -> Self {
+        ThreadBound {
+            owner: thread::current().id(),
+            future: ManuallyDrop::new(future),
+            _not_send: PhantomData,
+        }
+    }
+
+    fn on_owner(&self) -> bool {
+        thread::current().id() == self.owner
+    }
+}
+
+impl<F: Future> Future for ThreadBound<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
+        assert!(
+            self.on_owner(),
+            "a `LocalSet` task was polled on a thread other than its set's"
+        );
+        // SAFETY: `future` is structurally pinned: never moved out, only dropped in place.
+        unsafe { self.map_unchecked_mut(|this| &mut *this.future) }.poll(cx)
+    }
+}
+
+impl<F> Drop for ThreadBound<F> {
+    fn drop(&mut self) {
+        if self.on_owner() {
+            // SAFETY: dropped exactly once, here, in place; never used again.
+            unsafe { ManuallyDrop::drop(&mut self.future) };
+        } else if !thread::panicking() {
+            panic!("a `LocalSet` task was dropped on a thread other than its set's (leaked)");
+        }
+    }
+}
