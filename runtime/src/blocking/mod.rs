@@ -1,6 +1,6 @@
 //! The blocking pool: threads for work that blocks (file system calls, CPU-heavy loops,
 //! synchronous libraries), so that it never stalls a worker. asyncio calls this
-//! `to_thread`; in filch it is [`spawn_blocking`](crate::task::spawn_blocking).
+//! `to_thread`; in filch it is [`crate::task::spawn_blocking`].
 //!
 //! # A blocking task is a task
 //!

@@ -68,7 +68,7 @@ impl Default for Config {
 }
 
 /// The blocking pool of one runtime. Lives in an `Arc` in the runtime's
-/// [`Handle`](crate::runtime::Handle).
+/// [`crate::runtime::Handle`].
 pub(crate) struct BlockingPool {
     state: Mutex<State>,
     /// Idle threads wait here for work or shutdown.

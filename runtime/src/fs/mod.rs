@@ -6,7 +6,7 @@
 //! round trip is a *hop*; it costs a queue push, a thread wake-up and a task wake-up, a few
 //! microseconds, so this module is built to make few of them:
 //!
-//! * the free functions ([`read`], [`write`], [`copy`], [`metadata`], ...) each do their
+//! * the free functions ([`read`], [`write()`], [`copy`], [`metadata`], ...) each do their
 //!   whole job in one hop;
 //! * [`File`] buffers: a read hop fills a read-ahead buffer that grows from 64 KiB to
 //!   2 MiB as a sequential read goes on, and writes collect in a buffer of up to 2 MiB that
