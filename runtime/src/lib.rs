@@ -41,12 +41,15 @@
 )]
 
 mod blocking;
+mod driver;
 mod loom;
 mod park;
 mod scheduler;
 
+pub mod fs;
 pub mod runtime;
 pub mod task;
+pub mod time;
 
 pub use task::spawn;
 

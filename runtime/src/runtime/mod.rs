@@ -6,17 +6,19 @@
 pub(crate) mod builder;
 pub(crate) mod context;
 mod handle;
+mod metrics;
 pub(crate) mod park_thread;
 
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, TryCurrentError};
+pub use metrics::RuntimeMetrics;
 
 use crate::scheduler;
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// An async runtime: a scheduler, its worker threads, and every task spawned on it.
 ///
@@ -85,6 +87,29 @@ impl Runtime {
         self.handle.spawn(future)
     }
 
+    /// Runs `f` on this runtime's blocking pool; see
+    /// [`filch::task::spawn_blocking`](crate::task::spawn_blocking).
+    ///
+    /// # Panics
+    ///
+    /// Panics if the pool has no thread and the OS refuses to start one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// let job = rt.spawn_blocking(|| std::env::temp_dir().exists());
+    /// assert!(rt.block_on(job).unwrap());
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
     /// The runtime's handle, to spawn or block on it from other threads.
     pub fn handle(&self) -> &Handle {
         &self.handle
@@ -124,6 +149,7 @@ impl Runtime {
         if std::mem::replace(&mut self.shut_down, true) {
             return;
         }
+        let started = Instant::now();
         // Waiting for the workers from one of them would wait for ourselves.
         let timeout = if context::is_driving() {
             Some(Duration::ZERO)
@@ -135,7 +161,12 @@ impl Runtime {
             scheduler::Handle::MultiThread(shared) => {
                 shared.shutdown(std::mem::take(&mut self.threads), timeout);
             }
+            scheduler::Handle::Local(_) => unreachable!("a `Runtime` never runs a `LocalSet`"),
         }
+        // After the scheduler: no task can spawn blocking work any more. Running jobs get
+        // what is left of the timeout.
+        let left = timeout.map(|t| t.saturating_sub(started.elapsed()));
+        self.handle.blocking.shutdown(left);
     }
 }
 

@@ -32,11 +32,16 @@
 pub(crate) mod coop;
 mod join;
 mod join_set;
+pub(crate) mod local_set;
 pub(crate) mod registry;
+mod task_local;
 mod yield_now;
 
+pub use crate::blocking::spawn_blocking;
 pub use join::{JoinError, JoinHandle};
 pub use join_set::JoinSet;
+pub use local_set::{spawn_local, LocalEnterGuard, LocalSet};
+pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
 use crate::scheduler;
@@ -78,6 +83,44 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    // SAFETY: `F` and its output are `Send`, so the task may be run, dropped and joined
+    // anywhere.
+    unsafe { create_unchecked(handle, shard_hint, future) }
+}
+
+/// [`create`] for a `!Send` future of a [`LocalSet`] (`handle` is its
+/// `scheduler::Handle::Local`); must be called on the set's thread.
+pub(crate) fn create_local<F>(
+    handle: &scheduler::Handle,
+    future: F,
+) -> (Option<Runnable>, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    // SAFETY: `ThreadBound` panics before touching `future` if the task is polled or
+    // dropped on another thread, so `future` never leaves this thread. The output is made
+    // here (the set runs its tasks on its own thread), and it is only moved elsewhere by
+    // the `JoinHandle`, which is `Send` only if the output is.
+    unsafe { create_unchecked(handle, 0, local_set::ThreadBound::new(future)) }
+}
+
+/// The body of [`create`] and [`create_local`].
+///
+/// # Safety
+///
+/// Either `F` and `F::Output` are `Send`, or `F` is only polled and dropped on the calling
+/// thread and `F::Output` only leaves it through the `JoinHandle` (which is `Send` only
+/// for a `Send` output).
+unsafe fn create_unchecked<F>(
+    handle: &scheduler::Handle,
+    shard_hint: usize,
+    future: F,
+) -> (Option<Runnable>, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
     let registry = handle.registry();
     let (shard, mut guard) = registry.lock(shard_hint);
     if guard.closed {
@@ -93,8 +136,9 @@ where
         key: slot.key(),
     };
     // SAFETY: `spawn_unchecked` lifts three requirements of `spawn`:
-    // - `Send`: `F` is `Send` (bound above) and `TaskFuture` adds only a `&Header`, which is
-    //   `Sync`; the schedule function is a plain `fn`.
+    // - `Send`: `F` is `Send`, or confined to this thread (the caller's contract), and
+    //   `TaskFuture` adds only a `&Header`, which is `Sync`; the schedule function is a
+    //   plain `fn`.
     // - `'static`: the only borrow in the future is of the task's own metadata, which
     //   `async_task` documents as allowed: it lives as long as the task allocation, which
     //   outlives the future stored inside it.

@@ -129,12 +129,13 @@ impl Future for Sleep {
             None if Instant::now() >= this.deadline => true,
             None => {
                 let ms = this.driver.time.deadline_ms(this.deadline);
-                let (key, notify) = this.driver.time.register(ms, cx.waker());
-                this.key = Some(key);
-                if notify {
+                let registered = this.driver.time.register(ms, cx.waker());
+                this.key = Some(registered.key);
+                if registered.notify {
                     this.driver.unpark();
                 }
-                false
+                // The wheel may have moved past the deadline since we read the clock.
+                registered.fired
             }
         };
         if ready {

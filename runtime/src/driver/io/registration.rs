@@ -85,6 +85,32 @@ impl Registration {
         }
     }
 
+    /// Runs `op` once if the source is ready in `direction`, without waiting and without
+    /// touching the stored waker (so a task waiting on this direction keeps its wakeup);
+    /// `WouldBlock` if it is not ready, and on `WouldBlock` from `op` the readiness is
+    /// cleared as in [`poll_io`](Self::poll_io). Added for `filch::net`'s `try_read` /
+    /// `try_write`: a non-clearing `try_*` would make `readable().await` spin.
+    pub(crate) fn try_io<R>(
+        &self,
+        direction: Direction,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
+        let event = self.io.load();
+        if event.ready.contains(super::Ready::SHUTDOWN) {
+            return Err(shutdown_error());
+        }
+        if !event.ready.intersects(direction.mask()) {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
+        match op() {
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                self.io.clear_readiness(event, direction);
+                Err(err)
+            }
+            result => result,
+        }
+    }
+
     /// Waits for readiness in `direction` without performing an operation.
     pub(crate) async fn ready(&self, direction: Direction) -> io::Result<()> {
         std::future::poll_fn(|cx| self.poll_ready(direction, cx).map_ok(|_| ())).await

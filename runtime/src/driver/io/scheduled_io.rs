@@ -117,7 +117,9 @@ impl ScheduledIo {
         }
     }
 
-    fn load(&self) -> ReadyEvent {
+    /// The current readiness, without registering interest. (`pub(crate)` for
+    /// [`Registration::try_io`](super::Registration::try_io), added with `filch::net`.)
+    pub(crate) fn load(&self) -> ReadyEvent {
         let raw = self.readiness.load(Ordering::Acquire);
         ReadyEvent {
             ready: Ready(raw & Ready::MASK),

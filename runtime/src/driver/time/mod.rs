@@ -14,6 +14,16 @@ use std::task::Waker;
 use std::time::{Duration, Instant};
 pub(crate) use wheel::TimerWheel;
 
+/// What [`TimeDriver::register`] did.
+#[derive(Debug)]
+pub(crate) struct Registered {
+    pub(crate) key: usize,
+    /// Already due: the caller must not wait for a wakeup (none will come).
+    pub(crate) fired: bool,
+    /// The thread parked in the driver must be woken to shorten its timeout.
+    pub(crate) notify: bool,
+}
+
 /// Clock and timer wheel of one runtime.
 #[derive(Debug)]
 pub(crate) struct TimeDriver {
@@ -51,11 +61,20 @@ impl TimeDriver {
         self.start.elapsed().as_millis() as u64
     }
 
-    /// Registers a timer; returns its key and whether the parked driver thread must be
-    /// notified (the new deadline is earlier than the one it sleeps until).
-    pub(crate) fn register(&self, deadline: u64, waker: &Waker) -> (usize, bool) {
-        let key = self.wheel.lock().insert(deadline, Some(waker.clone()));
-        (key, deadline < self.sleeping_until.load(Ordering::SeqCst))
+    /// Registers a timer; returns its key, whether it has already fired (the wheel was
+    /// advanced past `deadline` by another thread since the caller looked at the clock),
+    /// and whether the parked driver thread must be notified (the new deadline is earlier
+    /// than the one it sleeps until).
+    pub(crate) fn register(&self, deadline: u64, waker: &Waker) -> Registered {
+        let mut wheel = self.wheel.lock();
+        let key = wheel.insert(deadline, Some(waker.clone()));
+        let fired = wheel.is_fired(key);
+        drop(wheel);
+        Registered {
+            key,
+            fired,
+            notify: !fired && deadline < self.sleeping_until.load(Ordering::SeqCst),
+        }
     }
 
     /// Moves timer `key`; returns whether the parked thread must be notified.
@@ -72,10 +91,6 @@ impl TimeDriver {
         }
         wheel.set_waker(key, waker);
         false
-    }
-
-    pub(crate) fn deadline_of(&self, key: usize) -> u64 {
-        self.wheel.lock().deadline(key)
     }
 
     pub(crate) fn remove(&self, key: usize) {

@@ -219,8 +219,12 @@ impl Context {
             parker.park();
             if self.shared.is_shutdown() || self.has_local_work() {
                 // Shutting down, or the driver woke tasks onto our own queue while we
-                // slept in it: get up whether or not anyone notified us.
-                idle.unpark_self(self.index);
+                // slept in it: get up whether or not anyone notified us. If a notifier
+                // did take us off the list, it counted us as searching: keep that count
+                // right (a leaked searcher would stop every later notification).
+                if !idle.unpark_self(self.index) {
+                    self.searching.set(true);
+                }
                 return;
             }
             if !idle.is_sleeping(self.index) {
