@@ -483,11 +483,24 @@ fn profile(spec: &str) {
         .1;
     let rt = runtime();
     let start = std::time::Instant::now();
-    (0..iterations).for_each(|_| run(rt.handle()));
+    let mut times: Vec<Duration> = (0..iterations)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            run(rt.handle());
+            start.elapsed()
+        })
+        .collect();
+    let total = start.elapsed();
+    times.sort();
+    let at = |q: usize| times.get((times.len() * q / 100).min(times.len().saturating_sub(1)));
     eprintln!(
-        "{group}/{function}: {iterations} iterations on {} workers in {:?}",
+        "{group}/{function}: {iterations} iterations on {} workers in {total:?}; \
+         per iteration min {:?}, median {:?}, p90 {:?}, max {:?}",
         num_cpus::get(),
-        start.elapsed()
+        at(0).copied().unwrap_or_default(),
+        at(50).copied().unwrap_or_default(),
+        at(90).copied().unwrap_or_default(),
+        times.last().copied().unwrap_or_default(),
     );
 }
 
