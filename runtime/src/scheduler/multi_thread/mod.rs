@@ -46,6 +46,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Registry shards per worker. A worker spreads the tasks it spawns over its own shards in
+/// turn, so the thief that completes a task it stole rarely fights the spawner (busy
+/// inserting the next ones) for the same lock.
+pub(crate) const REGISTRY_SHARDS_PER_WORKER: usize = 4;
+
 /// State shared by all workers of one multi-thread runtime.
 pub(crate) struct Shared {
     /// Tasks from outside the runtime, and overflow.
@@ -94,7 +99,7 @@ pub(crate) fn start(
         stealers: locals.iter().map(|w| w.stealer()).collect(),
         unparkers: parkers.iter().map(Parker::unparker).collect(),
         idle: CachePadded::new(Idle::new(num_workers)),
-        registry: Registry::new(num_workers),
+        registry: Registry::new(num_workers * REGISTRY_SHARDS_PER_WORKER),
         driver,
         shutdown: AtomicBool::new(false),
         exited: Mutex::new(0),
@@ -134,10 +139,14 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let shard = worker::current_index(self).unwrap_or_else(remote_shard_hint);
+        let shard = worker::spawn_shard(self).unwrap_or_else(remote_shard_hint);
         let (runnable, join) = task::create(handle, shard, future);
         if let Some(runnable) = runnable {
-            schedule(runnable, false);
+            // From a worker: its LIFO slot. From outside: straight to the injector (we
+            // already hold the `Arc`, so no clone of it as in a remote wake).
+            if let Err(runnable) = worker::schedule_local(runnable, false) {
+                self.push_remote(runnable);
+            }
         }
         join
     }

@@ -28,6 +28,10 @@ pub(super) const GLOBAL_QUEUE_INTERVAL: u32 = 61;
 /// timers are served even when no worker is idle.
 pub(super) const DRIVER_POLL_INTERVAL: u32 = 61;
 
+/// Backoff steps a searcher spins, watching the queues, before it parks (a few
+/// microseconds in all; only searchers spin, and at most half the workers search).
+const SPIN_ROUNDS: u32 = 16;
+
 /// Consecutive polls from the LIFO slot before its occupant must queue like everyone else.
 pub(super) const MAX_LIFO_POLLS: u32 = 3;
 
@@ -52,6 +56,8 @@ struct Context {
     searching: Cell<bool>,
     tick: Cell<u32>,
     lifo_polls: Cell<u32>,
+    /// Tasks spawned on this worker (picks the registry shard).
+    spawns: Cell<usize>,
     rng: FastRand,
 }
 
@@ -63,11 +69,16 @@ fn with_context<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
     f(unsafe { cx.as_ref() })
 }
 
-/// The index of the current worker, if this thread is a worker of `shared`.
-pub(super) fn current_index(shared: &Arc<Shared>) -> Option<usize> {
+/// The registry shard for a task spawned on this thread, if it is a worker of `shared`:
+/// the worker's own shards, in turn (see `REGISTRY_SHARDS_PER_WORKER`).
+pub(super) fn spawn_shard(shared: &Arc<Shared>) -> Option<usize> {
     with_context(|cx| {
-        cx.filter(|cx| Arc::ptr_eq(&cx.shared, shared))
-            .map(|cx| cx.index)
+        cx.filter(|cx| Arc::ptr_eq(&cx.shared, shared)).map(|cx| {
+            let turn = cx.spawns.get().wrapping_add(1);
+            cx.spawns.set(turn);
+            cx.index * super::REGISTRY_SHARDS_PER_WORKER
+                + turn % super::REGISTRY_SHARDS_PER_WORKER
+        })
     })
 }
 
@@ -107,6 +118,7 @@ pub(super) fn run(
         searching: Cell::new(false),
         tick: Cell::new(0),
         lifo_polls: Cell::new(0),
+        spawns: Cell::new(0),
         rng: FastRand::new(FastRand::seed() ^ index as u64),
     };
     struct ClearCurrent;
@@ -138,6 +150,9 @@ impl Context {
             }
             if let Some(task) = self.search() {
                 self.run_task(task);
+                continue;
+            }
+            if self.searching.get() && self.spin_for_work() {
                 continue;
             }
             self.park(parker);
@@ -204,6 +219,20 @@ impl Context {
             }
         }
         None
+    }
+
+    /// A searcher that found nothing watches the queues for a moment before parking:
+    /// work often arrives within microseconds (a producer spawning in a loop), and a park
+    /// plus a wakeup costs two context switches. Bounded: [`SPIN_ROUNDS`] backoff steps.
+    fn spin_for_work(&self) -> bool {
+        let backoff = crossbeam_utils::Backoff::new();
+        for _ in 0..SPIN_ROUNDS {
+            if self.shared.has_visible_work() {
+                return true;
+            }
+            backoff.spin();
+        }
+        false
     }
 
     fn park(&self, parker: &Parker) {
