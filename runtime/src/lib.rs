@@ -48,6 +48,7 @@ mod scheduler;
 
 pub mod fs;
 pub mod runtime;
+pub mod signal;
 pub mod task;
 pub mod time;
 

@@ -1,0 +1,89 @@
+//! Signals: [`ctrl_c`].
+//!
+//! The process-wide handler is installed once, through `signal-hook-registry` (which
+//! chains with other handlers and restores nothing by hand). The handler only does what is
+//! async-signal-safe: it writes one byte to a non-blocking pipe. A small thread, started on
+//! first use, reads that pipe and publishes each delivery on a [`watch`] channel; every
+//! [`ctrl_c`] future, on any runtime or executor, waits for the next publication after it
+//! was created. (Signals are process-global, so their delivery is not tied to one runtime's
+//! driver: a runtime shutting down must not deafen the others.)
+use filch_sync::watch;
+use std::io::{self, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, OnceLock};
+
+/// One signal number's global state.
+struct Registration {
+    /// Bumped once per delivery (shared with the signal thread, which publishes).
+    deliveries: Arc<watch::Sender<u64>>,
+}
+
+static SIGINT: OnceLock<Result<Registration, io::ErrorKind>> = OnceLock::new();
+
+fn register_sigint() -> io::Result<&'static Registration> {
+    let state = SIGINT.get_or_init(|| install(libc::SIGINT).map_err(|e| e.kind()));
+    state
+        .as_ref()
+        .map_err(|&kind| io::Error::new(kind, "registering the SIGINT handler failed"))
+}
+
+fn install(signal: libc::c_int) -> io::Result<Registration> {
+    let (mut reader, writer) = UnixStream::pair()?;
+    writer.set_nonblocking(true)?;
+    let (deliveries, _) = watch::channel(0u64);
+    let deliveries = Arc::new(deliveries);
+    let publisher = deliveries.clone();
+    std::thread::Builder::new()
+        .name("filch-signal".into())
+        .spawn(move || {
+            let mut buf = [0u8; 64];
+            // Blocks until the handler writes; each byte (or batch) is one publication.
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                publisher.send_modify(|count| *count += n as u64);
+            }
+        })?;
+    let action = move || {
+        // Async-signal-safe: one write(2) on a non-blocking socket. A full buffer means a
+        // delivery is already pending, which is enough.
+        let _ = (&writer).write(&[1]);
+    };
+    // SAFETY: `register` requires the action to be async-signal-safe; it only calls
+    // write(2) (through `&UnixStream`'s `Write`, which allocates nothing).
+    unsafe { signal_hook_registry::register(signal, action) }?;
+    Ok(Registration { deliveries })
+}
+
+/// Completes when the process next receives SIGINT (Ctrl-C), asyncio's
+/// `loop.add_signal_handler(SIGINT, ...)`.
+///
+/// The first call installs a handler for the whole process: from then on SIGINT no longer
+/// terminates the program by default, so a program that waits for Ctrl-C should shut down
+/// itself when this completes. Each call waits for a SIGINT delivered *after* the call.
+///
+/// # Errors
+///
+/// The OS error if the handler cannot be installed.
+///
+/// # Examples
+///
+/// ```no_run
+/// #[filch::main]
+/// async fn main() -> std::io::Result<()> {
+///     println!("press Ctrl-C to stop");
+///     filch::signal::ctrl_c().await?;
+///     println!("stopping");
+///     Ok(())
+/// }
+/// ```
+pub async fn ctrl_c() -> io::Result<()> {
+    let registration = register_sigint()?;
+    let mut deliveries = registration.deliveries.subscribe();
+    deliveries.mark_unchanged();
+    deliveries
+        .changed()
+        .await
+        .map_err(|_| io::Error::other("the signal thread stopped"))
+}
