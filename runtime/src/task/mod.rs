@@ -29,6 +29,7 @@
 //! 3. **Registration**: the registry slot is reserved (under the shard lock) before the task
 //!    is allocated, so its key is known to the header from the start; the task's future
 //!    removes the slot when it is dropped, whatever the reason.
+mod block_in_place;
 pub(crate) mod coop;
 mod join;
 mod join_set;
@@ -38,6 +39,7 @@ mod task_local;
 mod yield_now;
 
 pub use crate::blocking::spawn_blocking;
+pub use block_in_place::block_in_place;
 pub use join::{JoinError, JoinHandle};
 pub use join_set::JoinSet;
 pub use local_set::{spawn_local, LocalEnterGuard, LocalSet};

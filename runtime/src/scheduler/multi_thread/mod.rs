@@ -29,6 +29,7 @@ mod idle;
 mod worker;
 
 pub use idle::Idle;
+pub(crate) use worker::hand_off_core;
 
 use crate::blocking::BlockingPool;
 use crate::driver::Driver;
@@ -45,6 +46,16 @@ use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// Worker threads' progress through shutdown.
+#[derive(Debug, Default)]
+struct ThreadCounts {
+    /// Worker loops that have ended (one per worker index).
+    loops_exited: usize,
+    /// Threads that run (or ran) a worker loop and have not finished, including the ones
+    /// `block_in_place` left running its closure after handing their core away.
+    alive: usize,
+}
 
 /// Registry shards per worker. A worker spreads the tasks it spawns over its own shards in
 /// turn, so the thief that completes a task it stole rarely fights the spawner (busy
@@ -66,8 +77,8 @@ pub(crate) struct Shared {
     /// Set once, by `shutdown`; workers leave their loops when they see it.
     shutdown: AtomicBool,
     /// Number of workers that have left their loops, and the condvar `shutdown` waits on.
-    exited: Mutex<usize>,
-    exited_cv: Condvar,
+    threads: Mutex<ThreadCounts>,
+    threads_cv: Condvar,
 }
 
 impl std::fmt::Debug for Shared {
@@ -102,11 +113,12 @@ pub(crate) fn start(
         registry: Registry::new(num_workers * REGISTRY_SHARDS_PER_WORKER),
         driver,
         shutdown: AtomicBool::new(false),
-        exited: Mutex::new(0),
-        exited_cv: Condvar::new(),
+        threads: Mutex::new(ThreadCounts::default()),
+        threads_cv: Condvar::new(),
     });
     let mut threads = Vec::with_capacity(num_workers);
     for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
+        shared.thread_starting();
         let spawned = config.spawn(index, {
             let shared = shared.clone();
             let config = config.clone();
@@ -116,6 +128,7 @@ pub(crate) fn start(
         match spawned {
             Ok(thread) => threads.push(thread),
             Err(err) => {
+                shared.thread_finished();
                 // Stop the workers already running before reporting the error.
                 shared.shutdown(threads, None);
                 return Err(err);
@@ -173,9 +186,21 @@ impl Shared {
         self.shutdown.load(Ordering::Acquire)
     }
 
-    fn worker_exited(&self) {
-        *self.exited.lock() += 1;
-        self.exited_cv.notify_all();
+    /// A worker thread is about to start (at build, or for a `block_in_place` hand-off).
+    fn thread_starting(&self) {
+        self.threads.lock().alive += 1;
+    }
+
+    /// A worker loop ended (its core is gone).
+    fn loop_exited(&self) {
+        self.threads.lock().loops_exited += 1;
+        self.threads_cv.notify_all();
+    }
+
+    /// A worker thread is done (after its stop hook).
+    fn thread_finished(&self) {
+        self.threads.lock().alive -= 1;
+        self.threads_cv.notify_all();
     }
 
     /// Stops the workers and drops every task. Waits for the workers for at most
@@ -192,24 +217,32 @@ impl Shared {
             unparker.unpark();
         }
         let all_exited = {
+            // Every loop must end; without a timeout, also every thread (including ones
+            // a `block_in_place` left finishing its closure), so hooks have run.
             let deadline = timeout.map(|t| Instant::now() + t);
-            let mut exited = self.exited.lock();
-            while *exited < threads.len() {
+            let n = self.num_workers();
+            let mut counts = self.threads.lock();
+            while counts.loops_exited < n || (deadline.is_none() && counts.alive > 0) {
                 match deadline {
-                    None => self.exited_cv.wait(&mut exited),
+                    None => self.threads_cv.wait(&mut counts),
                     Some(deadline) => {
-                        if self.exited_cv.wait_until(&mut exited, deadline).timed_out() {
+                        if self.threads_cv.wait_until(&mut counts, deadline).timed_out() {
                             break;
                         }
                     }
                 }
             }
-            *exited >= threads.len()
+            counts.loops_exited >= n
         };
         if !all_exited {
             return false;
         }
         for thread in threads {
+            // A thread whose core `block_in_place` handed off may still be inside the
+            // blocking closure when a timeout is given: leave it to finish on its own.
+            if timeout.is_some() && !thread.is_finished() {
+                continue;
+            }
             // A worker never panics out of its loop (tasks' panics are caught); if a hook
             // panicked, the runtime still shuts down.
             let _ = thread.join();

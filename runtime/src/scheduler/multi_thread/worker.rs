@@ -37,17 +37,26 @@ pub(super) const MAX_LIFO_POLLS: u32 = 3;
 
 thread_local! {
     /// The worker running on this thread, or null. Set for the whole of [`run`].
-    static CURRENT: Cell<*const Context> = const { Cell::new(ptr::null()) };
+    static CURRENT: Cell<*mut Context> = const { Cell::new(ptr::null_mut()) };
 }
 
-/// The state of one worker that its own thread (and the tasks it runs) touch.
+/// One worker's *core*: the state its thread (and the tasks it runs) touch.
 ///
 /// # Invariants
-/// Lives on the worker thread's stack for the whole of [`run`]; [`CURRENT`] points to it
-/// exactly during that time, so a reference obtained through `CURRENT` never dangles.
-/// All fields are only used from that thread (`Context` is `!Sync` through its `Cell`s and
-/// the deque's `Worker`).
+/// Heap-allocated and owned by exactly one thread at a time, the one running
+/// [`run_thread`] with it; [`CURRENT`] points to it on that thread only, so a reference
+/// obtained through `CURRENT` never dangles. [`hand_off_core`] transfers ownership to a new
+/// thread; the old one clears `CURRENT` first and never touches the core again (its
+/// `run_loop` returns as soon as the current task's poll does). The owner frees it when
+/// its loop ends at shutdown. `Context` is `!Sync` (`Cell`s, the deque's `Worker`): it is
+/// only ever used by its owner.
 struct Context {
+    /// This runtime's handle, entered by whichever thread drives the core.
+    handle: Handle,
+    /// Thread naming, stack size and hooks, for the thread a hand-off starts.
+    config: ThreadConfig,
+    /// Where this worker sleeps (condvar, or the driver).
+    parker: Parker,
     shared: Arc<Shared>,
     index: usize,
     local: crossbeam_deque::Worker<Runnable>,
@@ -64,8 +73,8 @@ struct Context {
 /// Runs `f` with this thread's worker context if it belongs to `shared`'s runtime.
 fn with_context<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
     let cx = CURRENT.with(Cell::get);
-    // SAFETY: `CURRENT` is non-null only while the `Context` it points to is alive on this
-    // thread's stack (see the `Context` invariants), and we are on that thread.
+    // SAFETY: `CURRENT` is non-null only on the thread that owns the `Context` it points to,
+    // while it owns it (see the `Context` invariants), and we are on that thread.
     f(unsafe { cx.as_ref() })
 }
 
@@ -108,9 +117,9 @@ pub(super) fn run(
     config: &ThreadConfig,
     blocking: Arc<BlockingPool>,
 ) {
-    let handle = Handle::from_scheduler(scheduler::Handle::MultiThread(shared.clone()), blocking);
-    let _runtime = context::enter_runtime(&handle);
-    let cx = Context {
+    let core = Box::new(Context {
+        handle: Handle::from_scheduler(scheduler::Handle::MultiThread(shared.clone()), blocking),
+        config: config.clone(),
         shared,
         index,
         local,
@@ -120,43 +129,103 @@ pub(super) fn run(
         lifo_polls: Cell::new(0),
         spawns: Cell::new(0),
         rng: FastRand::new(FastRand::seed() ^ index as u64),
-    };
-    struct ClearCurrent;
-    impl Drop for ClearCurrent {
-        fn drop(&mut self) {
-            CURRENT.with(|c| c.set(ptr::null()));
+        parker,
+    });
+    run_thread(CorePtr(Box::into_raw(core)));
+}
+
+/// Owning pointer to a worker's [`Context`] (its *core*), passed between threads by
+/// [`block_in_place`](crate::task::block_in_place).
+struct CorePtr(*mut Context);
+
+// SAFETY: a `CorePtr` is the unique owner of a heap `Context` (see `Context`'s invariants);
+// sending it sends that ownership, and `Context`'s fields are all `Send`.
+unsafe impl Send for CorePtr {}
+
+/// The body of a worker thread: drives `core` until shutdown, or until a task on this
+/// thread calls [`block_in_place`](crate::task::block_in_place), which hands the core to a new thread.
+fn run_thread(core: CorePtr) {
+    // SAFETY: `core` owns a live `Context` (CorePtr invariant); this thread is its only user
+    // until it either frees it below or hands it off (after which it never touches it).
+    let cx = unsafe { &*core.0 };
+    let config = cx.config.clone();
+    let _runtime = context::enter_runtime(&cx.handle);
+    CURRENT.with(|c| c.set(core.0));
+    config.run_start_hook();
+    let handed_off = cx.run_loop();
+    // The core is ours only if it was not handed off; `shared` outlives it either way.
+    let shared = cx.shared.clone();
+    if !handed_off {
+        cx.drop_local_tasks();
+        CURRENT.with(|c| c.set(ptr::null_mut()));
+        // SAFETY: not handed off, so this thread still owns the core, and `cx` is not
+        // used after this point.
+        drop(unsafe { Box::from_raw(core.0) });
+        shared.loop_exited();
+    }
+    config.run_stop_hook();
+    shared.thread_finished();
+}
+
+thread_local! {
+    /// Set on a worker thread whose core [`block_in_place`](crate::task::block_in_place) gave away: when the current
+    /// task's poll returns, the thread leaves its loop without touching the core again.
+    static HANDED_OFF: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f`, a blocking closure, on the current thread; see
+/// [`filch::task::block_in_place`](crate::task::block_in_place).
+///
+/// On a worker, the worker's core (queues, LIFO slot, parker, index) moves to a new thread
+/// first, so the runtime keeps its full set of workers while `f` blocks this one; this
+/// thread leaves the runtime when the current task's poll returns. Returns `None` if this
+/// thread is not a worker (the caller decides what that means).
+pub(crate) fn hand_off_core() -> Option<()> {
+    let core = CURRENT.with(|c| c.replace(ptr::null_mut()));
+    if core.is_null() {
+        return None;
+    }
+    // SAFETY: `CURRENT` pointed at this thread's core, which is alive (Context invariants).
+    let config = unsafe { &*core }.config.clone();
+    let owned = CorePtr(core);
+    // SAFETY: as above, the core is alive while this thread owns it.
+    let shared = unsafe { &*core }.shared.clone();
+    shared.thread_starting();
+    match config.spawn(0, move || run_thread(owned)) {
+        Ok(_detached) => HANDED_OFF.with(|h| h.set(true)),
+        Err(_) => {
+            shared.thread_finished();
+            // No thread for the core: it stays here (`f` then blocks this worker, which
+            // still beats failing). The unrun closure held only the pointer.
+            CURRENT.with(|c| c.set(core));
         }
     }
-    CURRENT.with(|c| c.set(&cx));
-    let clear = ClearCurrent;
-    config.run_start_hook();
-    cx.run_loop(&parker);
-    cx.drop_local_tasks();
-    drop(clear);
-    config.run_stop_hook();
-    cx.shared.worker_exited();
+    Some(())
 }
 
 impl Context {
-    fn run_loop(&self, parker: &Parker) {
+    /// The worker loop. Returns `true` if a task handed the core to another thread
+    /// ([`block_in_place`](crate::task::block_in_place)), in which case the caller must not touch it again.
+    fn run_loop(&self) -> bool {
         while !self.shared.is_shutdown() {
             self.tick.set(self.tick.get().wrapping_add(1));
             if self.tick.get() % DRIVER_POLL_INTERVAL == 0 {
                 self.poll_driver();
             }
-            if let Some(task) = self.next_task() {
+            if let Some(task) = self.next_task().or_else(|| self.search()) {
                 self.run_task(task);
-                continue;
-            }
-            if let Some(task) = self.search() {
-                self.run_task(task);
+                if HANDED_OFF.with(|h| h.replace(false)) {
+                    // `self` belongs to another thread now.
+                    return true;
+                }
                 continue;
             }
             if self.searching.get() && self.spin_for_work() {
                 continue;
             }
-            self.park(parker);
+            self.park();
         }
+        false
     }
 
     fn run_task(&self, task: Runnable) {
@@ -235,7 +304,8 @@ impl Context {
         false
     }
 
-    fn park(&self, parker: &Parker) {
+    fn park(&self) {
+        let parker = &self.parker;
         let idle = &self.shared.idle;
         if idle.transition_to_parked(self.index, self.searching.replace(false))
             && self.shared.has_visible_work()
