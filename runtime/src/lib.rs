@@ -68,3 +68,8 @@ pub mod __loom {
     pub use crate::park::{Parker, Unparker};
     pub use crate::scheduler::multi_thread::Idle;
 }
+
+/// Runs every `rust` block of `docs/guide.md` ("From asyncio to filch") as a doctest.
+#[doc = include_str!("../../docs/guide.md")]
+#[cfg(doctest)]
+pub struct GuideDoctests;

@@ -6,7 +6,10 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn other_tasks_run_while_the_only_worker_blocks() {
-    let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
     rt.block_on(async {
         let release = Arc::new(AtomicBool::new(false));
         let ticks = Arc::new(AtomicUsize::new(0));
@@ -15,7 +18,10 @@ fn other_tasks_run_while_the_only_worker_blocks() {
             filch::task::block_in_place(|| {
                 let start = Instant::now();
                 while !r.load(Ordering::SeqCst) {
-                    assert!(start.elapsed() < Duration::from_secs(20), "nobody released us");
+                    assert!(
+                        start.elapsed() < Duration::from_secs(20),
+                        "nobody released us"
+                    );
                     std::thread::sleep(Duration::from_millis(1));
                 }
             });
@@ -74,7 +80,10 @@ fn repeated_hand_offs_keep_the_worker_count_and_shut_down_cleanly() {
     });
     drop(rt);
     // Every thread that started (originals and replacements) also stopped.
-    assert_eq!(started.load(Ordering::SeqCst), stopped.load(Ordering::SeqCst));
+    assert_eq!(
+        started.load(Ordering::SeqCst),
+        stopped.load(Ordering::SeqCst)
+    );
     assert!(started.load(Ordering::SeqCst) >= 2);
 }
 

@@ -17,7 +17,10 @@ fn sleep_never_completes_early() {
             for ms in [0u64, 1, 2, 5, 17, 50] {
                 let start = Instant::now();
                 sleep(Duration::from_millis(ms)).await;
-                assert!(start.elapsed() >= Duration::from_millis(ms), "{name}: {ms} ms");
+                assert!(
+                    start.elapsed() >= Duration::from_millis(ms),
+                    "{name}: {ms} ms"
+                );
             }
         });
     }
@@ -39,7 +42,10 @@ fn sleep_until_a_past_instant_is_ready() {
 fn a_sleeping_runtime_wakes_for_its_timer() {
     // Nothing else to do: every worker is parked, one of them in the driver with the
     // timer's timeout.
-    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let start = Instant::now();
     let t = rt.spawn(async {
         sleep(Duration::from_millis(30)).await;
@@ -51,7 +57,10 @@ fn a_sleeping_runtime_wakes_for_its_timer() {
 
 #[test]
 fn an_earlier_timer_registered_while_the_driver_sleeps_wakes_it() {
-    let rt = Builder::new_multi_thread().worker_threads(1).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
     rt.block_on(async {
         // The worker parks in the driver with a 10 s timeout...
         let long = filch::spawn(sleep(Duration::from_secs(10)));
@@ -115,7 +124,11 @@ fn interval_ticks_on_schedule() {
             seen.push(ticks.tick().await);
         }
         for (i, t) in seen.iter().enumerate() {
-            assert_eq!(*t, start + Duration::from_millis(10) * i as u32, "scheduled instants");
+            assert_eq!(
+                *t,
+                start + Duration::from_millis(10) * i as u32,
+                "scheduled instants"
+            );
         }
         assert!(start.elapsed() >= Duration::from_millis(30));
     });
@@ -130,7 +143,7 @@ fn missed_ticks(behavior: MissedTickBehavior) -> Vec<Duration> {
         ticks.set_missed_tick_behavior(behavior);
         assert_eq!(ticks.missed_tick_behavior(), behavior);
         ticks.tick().await; // at start
-        // Busy for 3.5 periods: ticks at 20, 40, 60 are missed.
+                            // Busy for 3.5 periods: ticks at 20, 40, 60 are missed.
         std::thread::sleep(Duration::from_millis(70));
         let mut out = Vec::new();
         for _ in 0..3 {
@@ -144,7 +157,10 @@ fn missed_ticks(behavior: MissedTickBehavior) -> Vec<Duration> {
 #[test]
 fn missed_ticks_burst_keeps_the_schedule() {
     let ms = |n| Duration::from_millis(n);
-    assert_eq!(missed_ticks(MissedTickBehavior::Burst), [ms(20), ms(40), ms(60)]);
+    assert_eq!(
+        missed_ticks(MissedTickBehavior::Burst),
+        [ms(20), ms(40), ms(60)]
+    );
 }
 
 #[test]
@@ -182,7 +198,10 @@ fn sleep_outside_a_runtime_panics_with_the_fix() {
 
 #[test]
 fn ten_thousand_tasks_sleeping_one_ms() {
-    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let done = Arc::new(AtomicUsize::new(0));
     let d = done.clone();
     rt.block_on(async move {
@@ -226,7 +245,10 @@ fn cancelling_many_timers_is_cheap_and_leaves_none_behind() {
 fn timers_fire_while_every_worker_is_busy() {
     // Two workers spinning through yields: nobody is idle, so only the periodic driver
     // poll of busy workers can fire the timer.
-    let rt = Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     rt.block_on(async {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let spinners: Vec<_> = (0..4)
@@ -240,7 +262,9 @@ fn timers_fire_while_every_worker_is_busy() {
             })
             .collect();
         let start = Instant::now();
-        filch::spawn(sleep(Duration::from_millis(20))).await.unwrap();
+        filch::spawn(sleep(Duration::from_millis(20)))
+            .await
+            .unwrap();
         assert!(start.elapsed() >= Duration::from_millis(20));
         assert!(start.elapsed() < Duration::from_secs(10));
         stop.store(true, Ordering::Relaxed);

@@ -124,7 +124,12 @@ impl BlockingPool {
         R: Send + 'static,
     {
         let shard = self.next_shard.fetch_add(1, Ordering::Relaxed);
-        let (runnable, join) = task::create(&handle.inner, shard, super::BlockingTask::new(f));
+        let (runnable, join) = task::create(
+            &handle.inner,
+            shard,
+            super::BlockingTask::new(f),
+            std::panic::Location::caller(),
+        );
         if let Some(runnable) = runnable {
             self.push(handle, runnable);
         }

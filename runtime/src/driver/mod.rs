@@ -102,7 +102,10 @@ impl Driver {
     /// # Errors
     ///
     /// The OS error from the poller; an error if the runtime has shut down.
-    pub(crate) fn register(&self, fd: BorrowedFd<'_>) -> std::io::Result<(usize, Arc<ScheduledIo>)> {
+    pub(crate) fn register(
+        &self,
+        fd: BorrowedFd<'_>,
+    ) -> std::io::Result<(usize, Arc<ScheduledIo>)> {
         if self.shutdown.load(Ordering::Acquire) {
             return Err(shutdown_error());
         }
@@ -111,7 +114,10 @@ impl Driver {
         // SAFETY: `add_with_mode` requires the source to be deleted from the poller before
         // it is closed. Every caller is a `Registration`, whose owner (`PollEvented`)
         // deregisters in its `Drop` before dropping the I/O object that owns the fd.
-        let added = unsafe { self.poller.add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge) };
+        let added = unsafe {
+            self.poller
+                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)
+        };
         if let Err(err) = added {
             self.sources.lock().remove(key);
             return Err(err);
@@ -132,7 +138,12 @@ impl Driver {
     /// operations fail instead of waiting forever) and new registrations are refused.
     pub(crate) fn shutdown(&self) {
         self.shutdown.store(true, Ordering::Release);
-        let sources: Vec<_> = self.sources.lock().iter().map(|(_, io)| io.clone()).collect();
+        let sources: Vec<_> = self
+            .sources
+            .lock()
+            .iter()
+            .map(|(_, io)| io.clone())
+            .collect();
         for io in sources {
             io.set_readiness(Ready::SHUTDOWN);
         }
@@ -180,7 +191,9 @@ impl DriverGuard<'_> {
         {
             let sources = self.driver.sources.lock();
             for event in state.events.iter() {
-                let Some(io) = sources.get(event.key) else { continue };
+                let Some(io) = sources.get(event.key) else {
+                    continue;
+                };
                 let mut ready = Ready::EMPTY;
                 if event.readable {
                     ready = ready | Ready::READABLE;

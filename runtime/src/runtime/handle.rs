@@ -85,12 +85,13 @@ impl Handle {
     /// let task = rt.handle().spawn(async { 5 });
     /// assert_eq!(rt.block_on(task).unwrap(), 5);
     /// ```
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.inner.spawn(future)
+        self.inner.spawn(future, std::panic::Location::caller())
     }
 
     /// Runs `f` on this runtime's blocking pool; callable from any thread. See

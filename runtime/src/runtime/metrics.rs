@@ -1,5 +1,7 @@
 //! [`RuntimeMetrics`]: a snapshot of what a runtime is doing.
 use super::Handle;
+use crate::scheduler;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A point-in-time view of a runtime's counters; see [`Handle::metrics`].
 ///
@@ -33,12 +35,45 @@ pub struct RuntimeMetrics {
     pub io_events: u64,
     /// Timers registered and not yet dropped.
     pub timers: usize,
+    /// Tasks waiting in the global injector (spawns and wakes from outside the workers).
+    pub injector_depth: usize,
+    /// Tasks spawned from outside the workers.
+    pub remote_spawns: u64,
+    /// Sleeping workers woken because work was published.
+    pub notifications: u64,
+    /// Per-worker counters (one entry for the current-thread flavor, with only `polls`,
+    /// `spawned` and `parks` kept).
+    pub workers: Vec<WorkerMetrics>,
+}
+
+/// Counters of one worker; see [`RuntimeMetrics::workers`].
+///
+/// `spawned` and `budget_forced_yields` are folded in when the worker parks or polls the
+/// driver, so they may lag by a few dozen tasks on a busy worker.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WorkerMetrics {
+    /// Task polls run.
+    pub polls: u64,
+    /// Tasks spawned by tasks running on this worker.
+    pub spawned: u64,
+    /// Successful steals from other workers.
+    pub steals: u64,
+    /// Tasks taken by those steals.
+    pub stolen_tasks: u64,
+    /// Times the worker went to sleep.
+    pub parks: u64,
+    /// Times a task was made to yield because its cooperative budget ran out.
+    pub budget_forced_yields: u64,
+    /// Tasks in the worker's local deque at the time of the snapshot.
+    pub local_queue_depth: usize,
 }
 
 impl Handle {
     /// A snapshot of the runtime's counters.
     pub fn metrics(&self) -> RuntimeMetrics {
         let driver = self.inner.driver();
+        let (injector_depth, remote_spawns, notifications, workers) = self.scheduler_metrics();
         RuntimeMetrics {
             num_workers: self.num_workers(),
             alive_tasks: self.num_alive_tasks(),
@@ -48,6 +83,49 @@ impl Handle {
             io_sources: driver.num_sources(),
             io_events: driver.num_events(),
             timers: driver.time.num_timers(),
+            injector_depth,
+            remote_spawns,
+            notifications,
+            workers,
+        }
+    }
+
+    fn scheduler_metrics(&self) -> (usize, u64, u64, Vec<WorkerMetrics>) {
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        match &self.inner {
+            scheduler::Handle::MultiThread(shared) => {
+                let workers = shared
+                    .counters
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| WorkerMetrics {
+                        polls: load(&c.polls),
+                        spawned: load(&c.spawns),
+                        steals: load(&c.steals),
+                        stolen_tasks: load(&c.stolen_tasks),
+                        parks: load(&c.parks),
+                        budget_forced_yields: load(&c.forced_yields),
+                        local_queue_depth: shared.local_queue_depth(i),
+                    })
+                    .collect();
+                (
+                    shared.injector_depth(),
+                    load(&shared.remote_spawns),
+                    load(&shared.notifications),
+                    workers,
+                )
+            }
+            scheduler::Handle::CurrentThread(shared) => {
+                let c = &shared.counters;
+                let worker = WorkerMetrics {
+                    polls: load(&c.polls),
+                    spawned: load(&c.spawns),
+                    parks: load(&c.parks),
+                    ..WorkerMetrics::default()
+                };
+                (shared.remote_depth(), 0, 0, vec![worker])
+            }
+            scheduler::Handle::Local(_) => unreachable!("a `LocalSet` is never a runtime"),
         }
     }
 }

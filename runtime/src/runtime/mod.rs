@@ -11,7 +11,7 @@ pub(crate) mod park_thread;
 
 pub use builder::Builder;
 pub use handle::{EnterGuard, Handle, TryCurrentError};
-pub use metrics::RuntimeMetrics;
+pub use metrics::{RuntimeMetrics, WorkerMetrics};
 
 use crate::scheduler;
 use crate::task::JoinHandle;
@@ -79,6 +79,7 @@ impl Runtime {
     }
 
     /// Spawns `future` onto this runtime; see [`Handle::spawn`].
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,

@@ -38,6 +38,8 @@ pub(crate) struct Shared {
     core_waiters: Mutex<Vec<Unparker>>,
     /// The runtime's I/O and timer driver; the core's parker sleeps in it.
     pub(crate) driver: Arc<crate::driver::Driver>,
+    /// Metrics (`polls` and `parks` written only by the thread holding the core).
+    pub(crate) counters: super::multi_thread::WorkerCounters,
 }
 
 #[derive(Debug)]
@@ -77,6 +79,7 @@ pub(crate) fn new() -> std::io::Result<Arc<Shared>> {
         }))),
         core_waiters: Mutex::new(Vec::new()),
         driver,
+        counters: Default::default(),
     }))
 }
 
@@ -148,16 +151,19 @@ impl Wake for BlockOnWaker {
 }
 
 impl Shared {
+    #[track_caller]
     pub(crate) fn spawn<F>(
         self: &Arc<Self>,
         handle: &scheduler::Handle,
         future: F,
+        location: &'static std::panic::Location<'static>,
     ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (runnable, join) = task::create(handle, 0, future);
+        self.counters.spawns.fetch_add(1, Ordering::Relaxed);
+        let (runnable, join) = task::create(handle, 0, future, location);
         if let Some(runnable) = runnable {
             schedule(runnable);
         }
@@ -201,6 +207,11 @@ impl Shared {
                 parker.park();
             }
         })
+    }
+
+    /// Tasks waiting in the remote queue.
+    pub(crate) fn remote_depth(&self) -> usize {
+        self.remote.len()
     }
 
     fn take_core(&self) -> Option<Box<Core>> {
@@ -265,9 +276,11 @@ impl Shared {
                     break;
                 };
                 ran += 1;
+                scheduler::multi_thread::bump(&self.counters.polls, 1);
                 scheduler::run_task(task);
             }
             if ran == 0 && !waker.woken.load(Ordering::Acquire) && self.remote.is_empty() {
+                scheduler::multi_thread::bump(&self.counters.parks, 1);
                 core.parker.park();
             } else if ran == EVENT_INTERVAL {
                 // Busy: serve I/O and timers without blocking, so they are not starved.

@@ -83,15 +83,20 @@ impl Handle {
         }
     }
 
-    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    #[track_caller]
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        location: &'static std::panic::Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         match self {
-            Handle::CurrentThread(shared) => shared.spawn(self, future),
-            Handle::MultiThread(shared) => shared.spawn(self, future),
-            Handle::Local(_) => local_set::spawn(self, future),
+            Handle::CurrentThread(shared) => shared.spawn(self, future, location),
+            Handle::MultiThread(shared) => shared.spawn(self, future, location),
+            Handle::Local(_) => local_set::spawn(self, future, location),
         }
     }
 

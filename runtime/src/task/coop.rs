@@ -14,6 +14,8 @@ pub(crate) const BUDGET: u8 = 128;
 thread_local! {
     /// `None` outside a task poll: unconstrained.
     static REMAINING: Cell<Option<u8>> = const { Cell::new(None) };
+    /// Times a leaf future on this thread returned `Pending` because the budget ran out.
+    static FORCED_YIELDS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Runs `f` (one task poll) with a fresh budget, restoring the previous one afterwards.
@@ -34,6 +36,7 @@ pub(crate) fn budget<R>(f: impl FnOnce() -> R) -> R {
 pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
     REMAINING.with(|r| match r.get() {
         Some(0) => {
+            FORCED_YIELDS.with(|n| n.set(n.get() + 1));
             cx.waker().wake_by_ref();
             Poll::Pending
         }
@@ -43,6 +46,12 @@ pub(crate) fn poll_proceed(cx: &mut Context<'_>) -> Poll<()> {
         }
         None => Poll::Ready(()),
     })
+}
+
+/// Takes this thread's count of budget-forced yields since the last call (workers fold it
+/// into their metrics now and then).
+pub(crate) fn take_forced_yields() -> u64 {
+    FORCED_YIELDS.with(|n| n.replace(0))
 }
 
 /// Gives back the unit [`poll_proceed`] took for an operation that made no progress.

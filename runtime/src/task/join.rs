@@ -35,6 +35,8 @@ pub struct JoinHandle<T> {
     /// Points into the task allocation, which `task` keeps alive: it is only dereferenced
     /// while `task` is `Some`. (`FallibleTask` does not expose the metadata itself.)
     header: NonNull<Header>,
+    /// The task's id (kept here too: a refused spawn has no header).
+    id: super::Id,
 }
 
 // SAFETY: `FallibleTask<T, Header>` is `Send` for `T: Send`, and the `header` pointer only
@@ -48,9 +50,11 @@ unsafe impl<T: Send> Sync for JoinHandle<T> {}
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: async_task::Task<Result<T, JoinError>, Header>) -> Self {
         let header = NonNull::from(task.metadata());
+        let id = task.metadata().id;
         Self {
             task: Some(task.fallible()),
             header,
+            id,
         }
     }
 
@@ -59,6 +63,7 @@ impl<T> JoinHandle<T> {
         Self {
             task: None,
             header: NonNull::dangling(),
+            id: super::Id::next(),
         }
     }
 
@@ -94,6 +99,29 @@ impl<T> JoinHandle<T> {
             // slot may belong to another task now: a spurious wake is harmless.
             header.scheduler.registry().wake(header.shard, header.key);
         }
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> super::Id {
+        self.id
+    }
+
+    /// Where the task was spawned (the caller of `spawn`), while the handle still holds
+    /// the task (before its output is taken); `None` after that, or if the runtime refused
+    /// the spawn.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// let handle = rt.spawn(std::future::pending::<()>());
+    /// assert_eq!(handle.spawn_location().unwrap().file(), file!());
+    /// ```
+    pub fn spawn_location(&self) -> Option<&'static std::panic::Location<'static>> {
+        self.task.as_ref()?;
+        // SAFETY: `task` is `Some`, so the allocation `header` points into is alive (see
+        // the field's invariant).
+        Some(unsafe { self.header.as_ref() }.location)
     }
 
     /// Returns `true` if the task has finished (completed, panicked or been cancelled).

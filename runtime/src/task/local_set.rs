@@ -171,6 +171,7 @@ impl LocalSet {
     /// set.block_on(&rt, task).unwrap();
     /// assert_eq!(counter.get(), 1);
     /// ```
+    #[track_caller]
     pub fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -403,12 +404,14 @@ impl Drop for DriveGuard<'_> {
 }
 
 impl Context {
+    #[track_caller]
     fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        let (runnable, join) = super::create_local(&self.handle, future);
+        let (runnable, join) =
+            super::create_local(&self.handle, future, std::panic::Location::caller());
         if let Some(runnable) = runnable {
             self.local.borrow_mut().push_back(runnable);
             // Whoever polls the set (if anyone) must look at the new task.
@@ -495,12 +498,17 @@ where
 
 /// Spawns a `Send` future onto the set behind `handle` (a `scheduler::Handle::Local`),
 /// from any thread: its first poll is scheduled like a wake.
-pub(crate) fn spawn<F>(handle: &scheduler::Handle, future: F) -> JoinHandle<F::Output>
+#[track_caller]
+pub(crate) fn spawn<F>(
+    handle: &scheduler::Handle,
+    future: F,
+    location: &'static std::panic::Location<'static>,
+) -> JoinHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    let (runnable, join) = super::create(handle, 0, future);
+    let (runnable, join) = super::create(handle, 0, future, location);
     if let Some(runnable) = runnable {
         schedule(runnable);
     }

@@ -31,6 +31,7 @@
 //!    removes the slot when it is dropped, whatever the reason.
 mod block_in_place;
 pub(crate) mod coop;
+mod id;
 mod join;
 mod join_set;
 pub(crate) mod local_set;
@@ -40,6 +41,7 @@ mod yield_now;
 
 pub use crate::blocking::spawn_blocking;
 pub use block_in_place::block_in_place;
+pub use id::{id, try_id, Id};
 pub use join::{JoinError, JoinHandle};
 pub use join_set::JoinSet;
 pub use local_set::{spawn_local, LocalEnterGuard, LocalSet};
@@ -68,6 +70,10 @@ pub(crate) struct Header {
     /// Registry shard and key of this task; valid until the future is dropped.
     pub(crate) shard: usize,
     pub(crate) key: usize,
+    /// The task's id.
+    pub(crate) id: Id,
+    /// Where the task was spawned (`#[track_caller]` through the spawn APIs), for reports.
+    pub(crate) location: &'static std::panic::Location<'static>,
 }
 
 /// Allocates a task for `future` on `handle`'s scheduler, registering it in `shard_hint`'s
@@ -76,10 +82,12 @@ pub(crate) struct Header {
 /// Returns the first [`Runnable`] for the caller to schedule, or `None` if the runtime is
 /// shutting down, in which case the future has already been dropped and the handle
 /// resolves to a cancelled [`JoinError`].
+#[track_caller]
 pub(crate) fn create<F>(
     handle: &scheduler::Handle,
     shard_hint: usize,
     future: F,
+    location: &'static std::panic::Location<'static>,
 ) -> (Option<Runnable>, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
@@ -87,14 +95,16 @@ where
 {
     // SAFETY: `F` and its output are `Send`, so the task may be run, dropped and joined
     // anywhere.
-    unsafe { create_unchecked(handle, shard_hint, future) }
+    unsafe { create_unchecked(handle, shard_hint, future, location) }
 }
 
 /// [`create`] for a `!Send` future of a [`LocalSet`] (`handle` is its
 /// `scheduler::Handle::Local`); must be called on the set's thread.
+#[track_caller]
 pub(crate) fn create_local<F>(
     handle: &scheduler::Handle,
     future: F,
+    location: &'static std::panic::Location<'static>,
 ) -> (Option<Runnable>, JoinHandle<F::Output>)
 where
     F: Future + 'static,
@@ -104,7 +114,7 @@ where
     // dropped on another thread, so `future` never leaves this thread. The output is made
     // here (the set runs its tasks on its own thread), and it is only moved elsewhere by
     // the `JoinHandle`, which is `Send` only if the output is.
-    unsafe { create_unchecked(handle, 0, local_set::ThreadBound::new(future)) }
+    unsafe { create_unchecked(handle, 0, local_set::ThreadBound::new(future), location) }
 }
 
 /// The body of [`create`] and [`create_local`].
@@ -114,10 +124,12 @@ where
 /// Either `F` and `F::Output` are `Send`, or `F` is only polled and dropped on the calling
 /// thread and `F::Output` only leaves it through the `JoinHandle` (which is `Send` only
 /// for a `Send` output).
+#[track_caller]
 unsafe fn create_unchecked<F>(
     handle: &scheduler::Handle,
     shard_hint: usize,
     future: F,
+    location: &'static std::panic::Location<'static>,
 ) -> (Option<Runnable>, JoinHandle<F::Output>)
 where
     F: Future + 'static,
@@ -136,6 +148,8 @@ where
         aborted: AtomicBool::new(false),
         shard,
         key: slot.key(),
+        id: Id::next(),
+        location,
     };
     // SAFETY: `spawn_unchecked` lifts three requirements of `spawn`:
     // - `Send`: `F` is `Send`, or confined to this thread (the caller's contract), and
@@ -187,6 +201,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         if self.header.aborted.load(Ordering::Acquire) {
             return Poll::Ready(Err(JoinError::cancelled()));
         }
+        let _current = self.header.id.enter();
         // SAFETY: `future` is structurally pinned: it is never moved out of `self` (it is
         // only dropped in place, in `Drop`), so pinning `self` pins it.
         let future = unsafe { self.map_unchecked_mut(|this| &mut *this.future) };
@@ -237,8 +252,9 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    let location = std::panic::Location::caller();
     crate::runtime::context::with_current(|handle| match handle {
-        Some(handle) => handle.spawn(future),
+        Some(handle) => handle.inner.spawn(future, location),
         None => panic!(
             "`filch::spawn` called outside a runtime; use `#[filch::main]`, \
              `Runtime::block_on`, or spawn through a `Handle` (`Runtime::handle`)"

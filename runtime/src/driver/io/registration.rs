@@ -193,15 +193,23 @@ impl<E: AsFd> PollEvented<E> {
     }
 
     /// Async form of [`poll_read_io`](Self::poll_read_io).
-    pub(crate) async fn read_io<R>(&self, mut op: impl FnMut(&E) -> io::Result<R>) -> io::Result<R> {
+    pub(crate) async fn read_io<R>(
+        &self,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
         let io = self.get_ref();
         self.registration.async_io(Direction::Read, || op(io)).await
     }
 
     /// Async form of [`poll_write_io`](Self::poll_write_io).
-    pub(crate) async fn write_io<R>(&self, mut op: impl FnMut(&E) -> io::Result<R>) -> io::Result<R> {
+    pub(crate) async fn write_io<R>(
+        &self,
+        mut op: impl FnMut(&E) -> io::Result<R>,
+    ) -> io::Result<R> {
         let io = self.get_ref();
-        self.registration.async_io(Direction::Write, || op(io)).await
+        self.registration
+            .async_io(Direction::Write, || op(io))
+            .await
     }
 }
 

@@ -129,7 +129,11 @@ impl ScheduledIo {
 
     /// Ready if the source is ready in `direction`; otherwise stores the waker (and checks
     /// once more, so an event racing with the registration is not missed).
-    pub(crate) fn poll_ready(&self, direction: Direction, cx: &mut Context<'_>) -> Poll<ReadyEvent> {
+    pub(crate) fn poll_ready(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+    ) -> Poll<ReadyEvent> {
         let event = self.load();
         if event.ready.intersects(direction.mask()) {
             return Poll::Ready(event);
@@ -194,12 +198,19 @@ mod tests {
         let io = ScheduledIo::default();
         io.set_readiness(Ready::READABLE);
         let mut cx = Context::from_waker(Waker::noop());
-        let Poll::Ready(seen) = io.poll_ready(Direction::Read, &mut cx) else { panic!() };
+        let Poll::Ready(seen) = io.poll_ready(Direction::Read, &mut cx) else {
+            panic!()
+        };
         // A new edge arrives after our read returned WouldBlock but before we clear.
         io.set_readiness(Ready::READABLE);
         io.clear_readiness(seen, Direction::Read);
-        assert!(io.poll_ready(Direction::Read, &mut cx).is_ready(), "newer event kept");
-        let Poll::Ready(seen) = io.poll_ready(Direction::Read, &mut cx) else { panic!() };
+        assert!(
+            io.poll_ready(Direction::Read, &mut cx).is_ready(),
+            "newer event kept"
+        );
+        let Poll::Ready(seen) = io.poll_ready(Direction::Read, &mut cx) else {
+            panic!()
+        };
         io.clear_readiness(seen, Direction::Read);
         assert!(io.poll_ready(Direction::Read, &mut cx).is_pending());
     }
@@ -209,7 +220,9 @@ mod tests {
         let io = ScheduledIo::default();
         io.set_readiness(Ready::READ_CLOSED);
         let mut cx = Context::from_waker(Waker::noop());
-        let Poll::Ready(seen) = io.poll_ready(Direction::Read, &mut cx) else { panic!() };
+        let Poll::Ready(seen) = io.poll_ready(Direction::Read, &mut cx) else {
+            panic!()
+        };
         io.clear_readiness(seen, Direction::Read);
         assert!(io.poll_ready(Direction::Read, &mut cx).is_ready());
         assert!(io.poll_ready(Direction::Write, &mut cx).is_pending());

@@ -137,7 +137,8 @@ impl TimerWheel {
     /// This is the start of the earliest non-empty slot, which is no later than the
     /// earliest deadline: waking then may only cascade timers, never fire one early.
     pub(crate) fn next_expiration(&self) -> Option<u64> {
-        (0..LEVELS).find_map(|level| self.next_slot_start(level))
+        (0..LEVELS)
+            .find_map(|level| self.next_slot_start(level))
             .map(|t| t.max(self.elapsed))
     }
 

@@ -43,7 +43,7 @@ use parking_lot::{Condvar, Mutex};
 use std::cell::Cell;
 use std::future::Future;
 use std::io;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -55,6 +55,23 @@ struct ThreadCounts {
     /// Threads that run (or ran) a worker loop and have not finished, including the ones
     /// `block_in_place` left running its closure after handing their core away.
     alive: usize,
+}
+
+/// Counters of one worker, written only by the thread that owns its core (a plain
+/// load-and-store, no read-modify-write), read by [`Handle::metrics`](crate::runtime::Handle::metrics).
+#[derive(Debug, Default)]
+pub(crate) struct WorkerCounters {
+    pub(crate) polls: AtomicU64,
+    pub(crate) spawns: AtomicU64,
+    pub(crate) steals: AtomicU64,
+    pub(crate) stolen_tasks: AtomicU64,
+    pub(crate) parks: AtomicU64,
+    pub(crate) forced_yields: AtomicU64,
+}
+
+/// Adds `n` to a counter only its owner writes.
+pub(crate) fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
 }
 
 /// Registry shards per worker. A worker spreads the tasks it spawns over its own shards in
@@ -74,6 +91,12 @@ pub(crate) struct Shared {
     pub(crate) registry: Registry,
     /// The runtime's I/O and timer driver; idle workers take turns blocking in it.
     pub(crate) driver: Arc<Driver>,
+    /// `counters[i]`: worker `i`'s metrics.
+    pub(crate) counters: Box<[CachePadded<WorkerCounters>]>,
+    /// Spawns from outside the workers, and sleepers woken by a notification (both off
+    /// the hot paths: a remote spawn already writes the shared injector).
+    pub(crate) remote_spawns: AtomicU64,
+    pub(crate) notifications: AtomicU64,
     /// Set once, by `shutdown`; workers leave their loops when they see it.
     shutdown: AtomicBool,
     /// Number of workers that have left their loops, and the condvar `shutdown` waits on.
@@ -112,6 +135,9 @@ pub(crate) fn start(
         idle: CachePadded::new(Idle::new(num_workers)),
         registry: Registry::new(num_workers * REGISTRY_SHARDS_PER_WORKER),
         driver,
+        counters: (0..num_workers).map(|_| CachePadded::default()).collect(),
+        remote_spawns: AtomicU64::new(0),
+        notifications: AtomicU64::new(0),
         shutdown: AtomicBool::new(false),
         threads: Mutex::new(ThreadCounts::default()),
         threads_cv: Condvar::new(),
@@ -143,21 +169,24 @@ impl Shared {
         self.stealers.len()
     }
 
+    #[track_caller]
     pub(crate) fn spawn<F>(
         self: &Arc<Self>,
         handle: &super::Handle,
         future: F,
+        location: &'static std::panic::Location<'static>,
     ) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
         let shard = worker::spawn_shard(self).unwrap_or_else(remote_shard_hint);
-        let (runnable, join) = task::create(handle, shard, future);
+        let (runnable, join) = task::create(handle, shard, future, location);
         if let Some(runnable) = runnable {
             // From a worker: its LIFO slot. From outside: straight to the injector (we
             // already hold the `Arc`, so no clone of it as in a remote wake).
             if let Err(runnable) = worker::schedule_local(runnable, false) {
+                self.remote_spawns.fetch_add(1, Ordering::Relaxed);
                 self.push_remote(runnable);
             }
         }
@@ -173,8 +202,19 @@ impl Shared {
     /// Wakes one sleeping worker if work was published and nobody is looking for it.
     fn notify_parked(&self) {
         if let Some(worker) = self.idle.worker_to_notify() {
+            self.notifications.fetch_add(1, Ordering::Relaxed);
             self.unparkers[worker].unpark();
         }
+    }
+
+    /// Tasks waiting in the injector.
+    pub(crate) fn injector_depth(&self) -> usize {
+        self.injector.len()
+    }
+
+    /// Tasks in worker `i`'s deque (a snapshot).
+    pub(crate) fn local_queue_depth(&self, i: usize) -> usize {
+        self.stealers[i].len()
     }
 
     /// Whether any queue a searcher could take from holds a task.
@@ -226,7 +266,11 @@ impl Shared {
                 match deadline {
                     None => self.threads_cv.wait(&mut counts),
                     Some(deadline) => {
-                        if self.threads_cv.wait_until(&mut counts, deadline).timed_out() {
+                        if self
+                            .threads_cv
+                            .wait_until(&mut counts, deadline)
+                            .timed_out()
+                        {
                             break;
                         }
                     }

@@ -85,8 +85,7 @@ pub(super) fn spawn_shard(shared: &Arc<Shared>) -> Option<usize> {
         cx.filter(|cx| Arc::ptr_eq(&cx.shared, shared)).map(|cx| {
             let turn = cx.spawns.get().wrapping_add(1);
             cx.spawns.set(turn);
-            cx.index * super::REGISTRY_SHARDS_PER_WORKER
-                + turn % super::REGISTRY_SHARDS_PER_WORKER
+            cx.index * super::REGISTRY_SHARDS_PER_WORKER + turn % super::REGISTRY_SHARDS_PER_WORKER
         })
     })
 }
@@ -228,7 +227,12 @@ impl Context {
         false
     }
 
+    fn counters(&self) -> &super::WorkerCounters {
+        &self.shared.counters[self.index]
+    }
+
     fn run_task(&self, task: Runnable) {
+        super::bump(&self.counters().polls, 1);
         if self.searching.replace(false) && self.shared.idle.transition_from_searching() {
             // The last searcher found work: there may be more, so wake the next one.
             self.shared.notify_parked();
@@ -273,7 +277,12 @@ impl Context {
                     continue;
                 }
                 match stealers[victim].steal_batch_and_pop(&self.local) {
-                    Steal::Success(task) => return Some(task),
+                    Steal::Success(task) => {
+                        let counters = self.counters();
+                        super::bump(&counters.steals, 1);
+                        super::bump(&counters.stolen_tasks, 1 + self.local.len() as u64);
+                        return Some(task);
+                    }
                     Steal::Retry => retry = true,
                     Steal::Empty => {}
                 }
@@ -305,6 +314,8 @@ impl Context {
     }
 
     fn park(&self) {
+        self.flush_counters();
+        super::bump(&self.counters().parks, 1);
         let parker = &self.parker;
         let idle = &self.shared.idle;
         if idle.transition_to_parked(self.index, self.searching.replace(false))
@@ -344,7 +355,21 @@ impl Context {
 
     /// Serves I/O events and due timers without blocking, if no other worker is in the
     /// driver (busy workers must not starve them).
+    /// Folds thread-local counts (spawns, budget-forced yields) into the metrics.
+    fn flush_counters(&self) {
+        let counters = self.counters();
+        counters.spawns.store(
+            self.spawns.get() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        super::bump(
+            &counters.forced_yields,
+            crate::task::coop::take_forced_yields(),
+        );
+    }
+
     fn poll_driver(&self) {
+        self.flush_counters();
         if let Some(mut driver) = self.shared.driver.try_lock() {
             driver.park(Some(std::time::Duration::ZERO));
         }
