@@ -7,7 +7,10 @@ use filch::time::{timeout, Duration};
 fn ctrl_c_completes_on_sigint_and_only_for_later_signals() {
     for rt in [
         Builder::new_current_thread().build().unwrap(),
-        Builder::new_multi_thread().worker_threads(2).build().unwrap(),
+        Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
     ] {
         rt.block_on(async {
             let waiter = filch::spawn(filch::signal::ctrl_c());
