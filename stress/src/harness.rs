@@ -1,0 +1,512 @@
+//! [`Harness`]: runs scenarios on one runtime under a watchdog and builds the [`Report`].
+//!
+//! # The watchdog
+//!
+//! The thread that calls [`Harness::run`] is the watchdog. Every 20 ms it reads each
+//! scenario's progress counter and its probe's outstanding wake:
+//!
+//! * a counter that has not moved for the stall bound, while its scenario has not
+//!   finished, is a **stall**: a lost wakeup or a starved task. It is reported with the
+//!   scenario, the seed and a dump of `Handle::metrics()`, and the run stops at once (a
+//!   stalled task may never finish, so the run cannot wait for it);
+//! * a probe wake not polled within the stall bound is a stall too;
+//! * a worker thread that exits while the run is going (its thread-local guard, planted by
+//!   `on_thread_start`, is dropped) is a global violation: a worker must survive panics.
+//!
+//! After the run length the stop signal is raised; each scenario finishes what it started
+//! and returns (still watched: a drain that stops making progress is a stall), then its
+//! check runs on the quiescent state, then the runtime shuts down.
+use crate::config::{scenario_seed, Config, Fault};
+use crate::ctx::{lock, Ctx, RunShared, ScenarioState};
+use crate::report::{peak_rss_kib, LatencySummary, MetricsSnapshot, Report, ScenarioReport};
+use crate::scenario::Scenario;
+use crate::scenarios;
+use filch::task::JoinHandle;
+use std::cell::RefCell;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant};
+
+/// Runs scenarios (built-in or your own) on one filch runtime, under the watchdog and the
+/// wake-latency probes, and reports what broke.
+///
+/// # Examples
+///
+/// A user scenario, run together with the built-in ping-pong load: many tasks increment a
+/// counter behind `filch::sync::Mutex` while the check proves no increment was lost.
+///
+/// ```
+/// use filch_stress::{Harness, Scenario};
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// let done = Arc::new(AtomicU64::new(0));
+/// let counter = Arc::new(filch::sync::Mutex::new(0u64));
+/// let (d, c) = (done.clone(), counter.clone());
+/// let scenario = Scenario::new("counter", move |mut ctx| async move {
+///     while !ctx.is_stopped() {
+///         let tasks = ctx.rng().usize(1..8);
+///         let mut handles = Vec::new();
+///         for _ in 0..tasks {
+///             let (d, c) = (d.clone(), c.clone());
+///             handles.push(ctx.spawn(async move {
+///                 let mut n = c.lock().await;
+///                 filch::task::yield_now().await;
+///                 *n += 1;
+///                 d.fetch_add(1, Ordering::Relaxed);
+///             }));
+///         }
+///         for h in handles {
+///             if h.await.is_err() {
+///                 ctx.violation("increment task failed");
+///             }
+///         }
+///         ctx.progress(tasks as u64);
+///     }
+/// })
+/// .check(move || {
+///     let (n, d) = (*counter.try_lock().unwrap(), done.load(Ordering::Relaxed));
+///     if n == d { Ok(()) } else { Err(format!("counter {n} != increments {d}")) }
+/// });
+///
+/// let report = Harness::new(7)
+///     .duration(Duration::from_millis(500))
+///     .workers(2)
+///     .builtin(&["ping-pong"])
+///     .unwrap()
+///     .scenario(scenario)
+///     .run();
+/// assert!(report.passed, "{}", report.to_text());
+/// assert!(report.scenarios.iter().all(|s| s.ops > 0));
+/// ```
+#[derive(Debug)]
+pub struct Harness {
+    config: Config,
+    scenarios: Vec<Scenario>,
+}
+
+impl Harness {
+    /// A harness with master seed `seed` and the default [`Config`] otherwise.
+    pub fn new(seed: u64) -> Self {
+        Self::with_config(Config {
+            seed,
+            ..Config::default()
+        })
+    }
+
+    /// A harness with `config`.
+    pub fn with_config(config: Config) -> Self {
+        Self {
+            config,
+            scenarios: Vec::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// How long the scenarios run before the stop signal.
+    pub fn duration(mut self, d: Duration) -> Self {
+        self.config.duration = d;
+        self
+    }
+
+    /// Worker threads of the runtime under test.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.config.workers = n.max(1);
+        self
+    }
+
+    /// The stall bound of the watchdog.
+    pub fn stall_bound(mut self, d: Duration) -> Self {
+        self.config.stall = d;
+        self
+    }
+
+    /// Plants a fault in the harness's own wake path.
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.config.fault = Some(fault);
+        self
+    }
+
+    /// Draws a progress bar on stderr when it is a terminal.
+    pub fn progress_bar(mut self, on: bool) -> Self {
+        self.config.progress_bar = on;
+        self
+    }
+
+    /// Prints each violation to stderr as it happens (on by default).
+    pub fn echo_violations(mut self, on: bool) -> Self {
+        self.config.echo_violations = on;
+        self
+    }
+
+    /// Adds built-in scenarios by name; `mixed` adds all of them.
+    ///
+    /// # Errors
+    ///
+    /// An unknown name (the message lists the known ones).
+    pub fn builtin(mut self, names: &[&str]) -> Result<Self, String> {
+        for name in names {
+            if *name == "mixed" {
+                for n in scenarios::NAMES {
+                    self.push_builtin(n)?;
+                }
+            } else {
+                self.push_builtin(name)?;
+            }
+        }
+        Ok(self)
+    }
+
+    fn push_builtin(&mut self, name: &str) -> Result<(), String> {
+        if self.scenarios.iter().any(|s| s.name == name) {
+            return Ok(());
+        }
+        let s = scenarios::builtin(name).ok_or_else(|| {
+            format!(
+                "unknown scenario `{name}` (known: mixed, {})",
+                scenarios::NAMES.join(", ")
+            )
+        })?;
+        self.scenarios.push(s);
+        Ok(())
+    }
+
+    /// Adds a scenario of your own; it runs under the same watchdog and probes, alongside
+    /// whatever built-in load was added.
+    pub fn scenario(mut self, scenario: Scenario) -> Self {
+        self.scenarios.push(scenario);
+        self
+    }
+
+    /// Runs every scenario at once on a fresh multi-thread runtime and reports.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the runtime cannot be built, or when called from inside a filch runtime
+    /// (the calling thread is the watchdog and blocks).
+    pub fn run(self) -> Report {
+        run(self.config, self.scenarios)
+    }
+}
+
+/// Panic payloads starting with this are planned by the `panics` scenario; the harness's
+/// panic hook keeps them off stderr.
+pub const PLANNED_PANIC: &str = "filch-stress: planned panic";
+
+fn install_panic_filter() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let payload = info.payload();
+            let msg = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+            if msg.is_some_and(|m| m.starts_with(PLANNED_PANIC)) {
+                return;
+            }
+            previous(info);
+        }));
+    });
+}
+
+/// Dropped when a worker thread exits: proves workers survive panicking tasks.
+struct WorkerLife(Arc<AtomicUsize>);
+
+impl Drop for WorkerLife {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+thread_local! {
+    static WORKER_LIFE: RefCell<Option<WorkerLife>> = const { RefCell::new(None) };
+}
+
+struct Entry {
+    state: Arc<ScenarioState>,
+    task: Option<JoinHandle<()>>,
+    probe: Option<JoinHandle<()>>,
+    check: Option<Box<dyn FnOnce() -> Result<(), String> + Send>>,
+    last_progress: u64,
+    last_change: Instant,
+    stalled: bool,
+    finished: bool,
+}
+
+fn panic_message(e: filch::task::JoinError) -> String {
+    if e.is_panic() {
+        let p = e.into_panic();
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "<non-string payload>".into())
+    } else {
+        e.to_string()
+    }
+}
+
+fn summary(state: &ScenarioState) -> LatencySummary {
+    let h = lock(&state.latency);
+    if h.is_empty() {
+        return LatencySummary::default();
+    }
+    let us = |ns: u64| ns as f64 / 1000.0;
+    LatencySummary {
+        samples: h.len(),
+        p50_us: us(h.value_at_quantile(0.50)),
+        p99_us: us(h.value_at_quantile(0.99)),
+        max_us: us(h.max()),
+    }
+}
+
+fn run(config: Config, scenarios: Vec<Scenario>) -> Report {
+    install_panic_filter();
+    let started = Instant::now();
+    let starts = Arc::new(AtomicUsize::new(0));
+    let exits = Arc::new(AtomicUsize::new(0));
+    let rt = {
+        let (starts, exits) = (starts.clone(), exits.clone());
+        filch::runtime::Builder::new_multi_thread()
+            .worker_threads(config.workers)
+            .thread_name("filch-stress-worker")
+            .on_thread_start(move || {
+                starts.fetch_add(1, Ordering::SeqCst);
+                let life = WorkerLife(exits.clone());
+                WORKER_LIFE.with(|l| *l.borrow_mut() = Some(life));
+            })
+            .build()
+            .expect("build the runtime under test")
+    };
+    let handle = rt.handle().clone();
+    let run = Arc::new(RunShared {
+        master_seed: config.seed,
+        epoch: started,
+        stop: AtomicBool::new(false),
+        stop_notify: filch::sync::Notify::new(),
+        spawned: AtomicU64::new(0),
+        fault: config.fault,
+        fault_counter: AtomicU64::new(0),
+        faults_fired: AtomicU64::new(0),
+        workers: config.workers,
+        echo_violations: config.echo_violations,
+    });
+    let names: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
+
+    let mut entries = Vec::new();
+    for s in scenarios {
+        let seed = scenario_seed(config.seed, &s.name);
+        let state = Arc::new(ScenarioState::new(s.name.clone(), seed));
+        let ctx = Ctx::new(state.clone(), run.clone(), handle.clone());
+        let probe_ctx = Ctx::new(state.clone(), run.clone(), handle.clone());
+        let task = ctx.spawn((s.run)(ctx.clone()));
+        let probe = probe_ctx.spawn(crate::probe::probe(probe_ctx.clone()));
+        entries.push(Entry {
+            state,
+            task: Some(task),
+            probe: Some(probe),
+            check: s.check,
+            last_progress: 0,
+            last_change: Instant::now(),
+            stalled: false,
+            finished: false,
+        });
+    }
+
+    let bar = if config.progress_bar && std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(config.duration.as_secs().max(1));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} s  {msg}",
+            )
+            .expect("valid template"),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+
+    let deadline = started + config.duration;
+    let mut stop_at: Option<Instant> = None;
+    let mut global_violations = Vec::new();
+    let mut worker_death_reported = false;
+    loop {
+        std::thread::sleep(Duration::from_millis(20));
+        let now = Instant::now();
+        if stop_at.is_none() && now >= deadline {
+            run.signal_stop();
+            stop_at = Some(now);
+            bar.set_message("stopping: draining scenarios");
+        }
+        let mut stall_now = false;
+        for e in &mut entries {
+            if e.finished || e.stalled {
+                continue;
+            }
+            let task_done = e.task.as_ref().is_none_or(|t| t.is_finished());
+            let probe_done = e.probe.as_ref().is_none_or(|t| t.is_finished());
+            if task_done && probe_done && stop_at.is_some() {
+                e.finished = true;
+                continue;
+            }
+            let p = e.state.progress.load(Ordering::Relaxed);
+            if p != e.last_progress || task_done {
+                e.last_progress = p;
+                e.last_change = now;
+            } else if now - e.last_change >= config.stall {
+                let metrics = MetricsSnapshot::from(handle.metrics());
+                e.state.record_violation(
+                    config.seed,
+                    config.echo_violations,
+                    format!(
+                        "stall: progress counter stuck at {p} for {:.1} s{} (lost wakeup or \
+                         starvation); runtime metrics: {metrics}",
+                        config.stall.as_secs_f64(),
+                        if stop_at.is_some() {
+                            " while draining after the stop signal"
+                        } else {
+                            ""
+                        }
+                    ),
+                );
+                e.stalled = true;
+                stall_now = true;
+                continue;
+            }
+            let pending = e.state.probe_pending_since.load(Ordering::Acquire);
+            if pending != 0 {
+                let woken_at = run.epoch + Duration::from_nanos(pending - 1);
+                if now.saturating_duration_since(woken_at) >= config.stall {
+                    let metrics = MetricsSnapshot::from(handle.metrics());
+                    e.state.record_violation(
+                        config.seed,
+                        config.echo_violations,
+                        format!(
+                            "stall: probe woke a task {:.1} s ago and it has not been polled \
+                             (lost wakeup or starvation); runtime metrics: {metrics}",
+                            now.saturating_duration_since(woken_at).as_secs_f64()
+                        ),
+                    );
+                    e.stalled = true;
+                    stall_now = true;
+                }
+            }
+        }
+        let dead = exits.load(Ordering::SeqCst);
+        if dead > 0 && !worker_death_reported {
+            worker_death_reported = true;
+            global_violations.push(format!(
+                "{dead} worker thread(s) exited during the run (started {})",
+                starts.load(Ordering::SeqCst)
+            ));
+        }
+        let ops: u64 = entries
+            .iter()
+            .map(|e| e.state.progress.load(Ordering::Relaxed))
+            .sum();
+        bar.set_position(now.saturating_duration_since(started).as_secs());
+        if stop_at.is_none() {
+            bar.set_message(format!("{ops} ops"));
+        }
+        if stall_now {
+            // A stalled task may never finish: stop the others and report now.
+            run.signal_stop();
+            break;
+        }
+        if stop_at.is_some() && entries.iter().all(|e| e.finished) {
+            break;
+        }
+    }
+    bar.finish_and_clear();
+
+    let metrics = MetricsSnapshot::from(handle.metrics());
+    for e in &mut entries {
+        if !e.finished {
+            continue;
+        }
+        for jh in [e.task.take(), e.probe.take()].into_iter().flatten() {
+            if let Err(err) = handle.block_on(jh) {
+                e.state.record_violation(
+                    config.seed,
+                    config.echo_violations,
+                    format!("scenario task failed: {}", panic_message(err)),
+                );
+            }
+        }
+        if let Some(check) = e.check.take() {
+            if let Err(msg) = check() {
+                e.state.record_violation(
+                    config.seed,
+                    config.echo_violations,
+                    format!("end-of-run check: {msg}"),
+                );
+            }
+        }
+    }
+
+    // Drop unfinished handles before shutdown (their tasks are dropped by it).
+    for e in &mut entries {
+        e.task = None;
+        e.probe = None;
+    }
+    let shutdown_started = Instant::now();
+    let shutdown_limit = Duration::from_secs(10);
+    rt.shutdown_timeout(shutdown_limit);
+    if shutdown_started.elapsed() >= shutdown_limit {
+        global_violations.push(format!(
+            "runtime shutdown did not finish within {} s",
+            shutdown_limit.as_secs()
+        ));
+    }
+
+    let scenarios: Vec<ScenarioReport> = entries
+        .iter()
+        .map(|e| ScenarioReport {
+            name: e.state.name.clone(),
+            seed: e.state.seed,
+            params: lock(&e.state.params).clone(),
+            ops: e.state.progress.load(Ordering::Relaxed),
+            violations: e.state.violation_count.load(Ordering::Relaxed),
+            violation_messages: lock(&e.state.violations).clone(),
+            stalled: e.stalled,
+            finished: e.finished,
+            wake_latency: summary(&e.state),
+        })
+        .collect();
+    let mut report = Report {
+        seed: config.seed,
+        workers: config.workers,
+        fault: config.fault.map(|f| f.to_string()),
+        configured_seconds: config.duration.as_secs_f64(),
+        elapsed_seconds: started.elapsed().as_secs_f64(),
+        passed: false,
+        scenarios,
+        global_violations,
+        tasks_spawned: run.spawned.load(Ordering::Relaxed),
+        faults_fired: run.faults_fired.load(Ordering::Relaxed),
+        metrics,
+        peak_rss_kib: peak_rss_kib(),
+        replay: format!(
+            "cargo run --release -p filch-stress -- --seed {} --workers {} --seconds {} \
+             --stall-seconds {} --scenario {}{}",
+            config.seed,
+            config.workers,
+            config.duration.as_secs_f64(),
+            config.stall.as_secs_f64(),
+            names.join(","),
+            config
+                .fault
+                .map(|f| format!(" --fault {f}"))
+                .unwrap_or_default()
+        ),
+    };
+    report.passed = report.violations() == 0 && report.scenarios.iter().all(|s| s.finished);
+    report
+}
