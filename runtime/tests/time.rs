@@ -191,9 +191,25 @@ fn zero_period_is_refused() {
 }
 
 #[test]
-#[should_panic(expected = "called outside a runtime")]
-fn sleep_outside_a_runtime_panics_with_the_fix() {
-    let _ = sleep(Duration::from_millis(1));
+#[should_panic(expected = "polled outside a runtime")]
+fn sleep_polled_outside_a_runtime_panics_with_the_fix() {
+    let mut s = sleep(Duration::from_millis(1));
+    let _ = futures::FutureExt::poll_unpin(
+        &mut s,
+        &mut std::task::Context::from_waker(std::task::Waker::noop()),
+    );
+}
+
+#[test]
+fn a_sleep_made_outside_runs_on_the_runtime_that_polls_it() {
+    let s = sleep(Duration::from_millis(2));
+    let rt = Builder::new_current_thread().build().unwrap();
+    rt.block_on(s);
+    rt.block_on(timeout(
+        Duration::from_secs(5),
+        sleep(Duration::from_millis(1)),
+    ))
+    .unwrap();
 }
 
 #[test]

@@ -24,7 +24,7 @@ pub enum MissedTickBehavior {
 ///
 /// # Panics
 ///
-/// Panics if `period` is zero, or outside a filch runtime.
+/// Panics if `period` is zero. The interval panics if polled outside a filch runtime.
 ///
 /// # Examples
 ///
@@ -40,7 +40,6 @@ pub enum MissedTickBehavior {
 ///     assert!(start.elapsed() >= Duration::from_millis(20));
 /// });
 /// ```
-#[track_caller]
 pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
 }
@@ -49,7 +48,7 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// # Panics
 ///
-/// Panics if `period` is zero, or outside a filch runtime.
+/// Panics if `period` is zero. The interval panics if polled outside a filch runtime.
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(

@@ -10,9 +10,12 @@ use std::time::{Duration, Instant};
 
 /// Waits until `duration` has elapsed (asyncio's `sleep`).
 ///
+/// Like every future, the returned [`Sleep`] does nothing until polled; it finds its
+/// runtime's timer on the first poll.
+///
 /// # Panics
 ///
-/// Panics if called outside a filch runtime.
+/// The returned future panics if first polled outside a filch runtime.
 ///
 /// # Examples
 ///
@@ -21,7 +24,6 @@ use std::time::{Duration, Instant};
 /// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(sleep(Duration::from_millis(5)));
 /// ```
-#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
     let deadline = Instant::now()
         .checked_add(duration)
@@ -33,7 +35,7 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// # Panics
 ///
-/// Panics if called outside a filch runtime.
+/// The returned future panics if first polled outside a filch runtime.
 ///
 /// # Examples
 ///
@@ -44,10 +46,9 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// rt.block_on(sleep_until(deadline));
 /// assert!(Instant::now() >= deadline);
 /// ```
-#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
-        driver: current_driver("sleep"),
+        driver: None,
         deadline,
         key: None,
     }
@@ -58,23 +59,23 @@ pub(crate) fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
-#[track_caller]
 pub(crate) fn current_driver(what: &str) -> Arc<Driver> {
     crate::runtime::context::with_current(|handle| match handle {
         Some(handle) => handle.inner.driver().clone(),
         None => panic!(
-            "`filch::time::{what}` called outside a runtime; call it inside a task, \
-             `Runtime::block_on` or `#[filch::main]`, or after `Runtime::enter()`"
+            "`filch::time::{what}` polled outside a runtime; await it inside a task, \
+             `Runtime::block_on` or `#[filch::main]`"
         ),
     })
 }
 
 /// A future that completes at its deadline; returned by [`sleep`] and [`sleep_until`].
 ///
-/// The timer is registered on the first poll and cancelled (in O(1)) when the `Sleep` is
-/// dropped. `Sleep` is `Unpin`.
+/// The timer is registered on the first poll (with the runtime polling it) and cancelled
+/// (in O(1)) when the `Sleep` is dropped. `Sleep` is `Unpin`.
 pub struct Sleep {
-    driver: Arc<Driver>,
+    /// The timer driver, found on the first poll.
+    driver: Option<Arc<Driver>>,
     deadline: Instant,
     /// The timer wheel entry, once registered; owned by this `Sleep`.
     key: Option<usize>,
@@ -107,10 +108,10 @@ impl Sleep {
     /// ```
     pub fn reset(mut self: Pin<&mut Self>, deadline: Instant) {
         self.deadline = deadline;
-        if let Some(key) = self.key {
-            let ms = self.driver.time.deadline_ms(deadline);
-            if self.driver.time.reset(key, ms) {
-                self.driver.unpark();
+        if let (Some(key), Some(driver)) = (self.key, &self.driver) {
+            let ms = driver.time.deadline_ms(deadline);
+            if driver.time.reset(key, ms) {
+                driver.unpark();
             }
         }
     }
@@ -124,15 +125,16 @@ impl Future for Sleep {
             return Poll::Pending;
         }
         let this = &mut *self;
+        let driver = this.driver.get_or_insert_with(|| current_driver("sleep"));
         let ready = match this.key {
-            Some(key) => this.driver.time.poll_fired(key, cx.waker()),
+            Some(key) => driver.time.poll_fired(key, cx.waker()),
             None if Instant::now() >= this.deadline => true,
             None => {
-                let ms = this.driver.time.deadline_ms(this.deadline);
-                let registered = this.driver.time.register(ms, cx.waker());
+                let ms = driver.time.deadline_ms(this.deadline);
+                let registered = driver.time.register(ms, cx.waker());
                 this.key = Some(registered.key);
                 if registered.notify {
-                    this.driver.unpark();
+                    driver.unpark();
                 }
                 // The wheel may have moved past the deadline since we read the clock.
                 registered.fired
@@ -149,8 +151,8 @@ impl Future for Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
-            self.driver.time.remove(key);
+        if let (Some(key), Some(driver)) = (self.key.take(), &self.driver) {
+            driver.time.remove(key);
         }
     }
 }

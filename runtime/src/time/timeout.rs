@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 ///
 /// # Panics
 ///
-/// Panics if called outside a filch runtime.
+/// The returned future panics if first polled outside a filch runtime.
 ///
 /// # Examples
 ///
@@ -23,7 +23,6 @@ use std::time::{Duration, Instant};
 ///     assert!(timeout(Duration::from_millis(5), sleep(Duration::from_secs(5))).await.is_err());
 /// });
 /// ```
-#[track_caller]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     let deadline = Instant::now()
         .checked_add(duration)
@@ -36,7 +35,6 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// # Panics
 ///
 /// Panics if called outside a filch runtime.
-#[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
         future,
