@@ -58,3 +58,60 @@ impl Baton {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Wake};
+
+    struct CountingWaker(AtomicUsize);
+
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn poll_take(baton: &Baton, waker: &Arc<CountingWaker>) -> Poll<(u64, Instant)> {
+        let waker = Waker::from(waker.clone());
+        let mut cx = Context::from_waker(&waker);
+        let fut = std::pin::pin!(baton.take());
+        fut.poll(&mut cx)
+    }
+
+    #[test]
+    fn pass_wakes_the_taker_unless_the_fault_drops_it() {
+        let baton = Baton::default();
+        let w = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        assert!(poll_take(&baton, &w).is_pending());
+        baton.pass(1, || false);
+        assert_eq!(w.0.load(Ordering::SeqCst), 1);
+        assert!(matches!(poll_take(&baton, &w), Poll::Ready((1, _))));
+
+        assert!(poll_take(&baton, &w).is_pending());
+        let mut asked = false;
+        baton.pass(2, || {
+            asked = true;
+            true
+        });
+        assert!(asked);
+        assert_eq!(
+            w.0.load(Ordering::SeqCst),
+            1,
+            "the dropped wake must not reach the waker"
+        );
+        // The value is there; only the wakeup was lost.
+        assert!(matches!(poll_take(&baton, &w), Poll::Ready((2, _))));
+    }
+
+    #[test]
+    fn the_fault_is_not_asked_without_a_waiter() {
+        let baton = Baton::default();
+        baton.pass(3, || panic!("no waker to drop"));
+        let w = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        assert!(matches!(poll_take(&baton, &w), Poll::Ready((3, _))));
+    }
+}

@@ -350,8 +350,8 @@ fn run(config: Config, scenarios: Vec<Scenario>) -> Report {
             if e.finished || e.stalled {
                 continue;
             }
-            let task_done = e.task.as_ref().is_none_or(|t| t.is_finished());
-            let probe_done = e.probe.as_ref().is_none_or(|t| t.is_finished());
+            let task_done = e.task.as_ref().map_or(true, |t| t.is_finished());
+            let probe_done = e.probe.as_ref().map_or(true, |t| t.is_finished());
             if task_done && probe_done && stop_at.is_some() {
                 e.finished = true;
                 continue;
@@ -500,7 +500,15 @@ fn run(config: Config, scenarios: Vec<Scenario>) -> Report {
             config.workers,
             config.duration.as_secs_f64(),
             config.stall.as_secs_f64(),
-            names.join(","),
+            if names
+                .iter()
+                .map(String::as_str)
+                .eq(scenarios::NAMES.iter().copied())
+            {
+                "mixed".to_string()
+            } else {
+                names.join(",")
+            },
             config
                 .fault
                 .map(|f| format!(" --fault {f}"))
