@@ -47,6 +47,8 @@ mod park;
 mod scheduler;
 
 pub mod fs;
+pub mod io;
+pub mod net;
 pub mod runtime;
 pub mod signal;
 pub mod task;

@@ -1,0 +1,369 @@
+//! [`TcpStream`]: a TCP connection registered with the runtime's driver.
+use super::split::{split, ReadHalf, WriteHalf};
+use super::split_owned::{split_owned, OwnedReadHalf, OwnedWriteHalf};
+use crate::driver::io::{Direction, PollEvented};
+use crate::net::addr::{each_addr, resolution_of, ToSocketAddrs};
+use crate::net::socket::{connect_in_progress, new_socket};
+use futures_io::{AsyncRead, AsyncWrite};
+use socket2::{Domain, Protocol, SockAddr, Type};
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// A TCP connection: `std::net::TcpStream`, with reads and writes that wait for the socket
+/// instead of blocking the thread.
+///
+/// Read and write it through [`AsyncRead`]/[`AsyncWrite`] and the helpers of
+/// [`filch::io`](crate::io) (`read`, `read_exact`, `write_all`, ...). Closing
+/// ([`AsyncWriteExt::close`](crate::io::AsyncWriteExt::close)) shuts down the write side,
+/// so the peer reads end-of-file; dropping the stream closes the socket.
+///
+/// To read in one task and write in another, use [`split`](Self::split) (borrowed halves)
+/// or [`into_split`](Self::into_split) (owned halves).
+///
+/// # Examples
+///
+/// ```
+/// use filch::io::{AsyncReadExt, AsyncWriteExt};
+/// use filch::net::{TcpListener, TcpStream};
+///
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+///     let addr = listener.local_addr().unwrap();
+///     let server = filch::spawn(async move {
+///         let (mut socket, _) = listener.accept().await.unwrap();
+///         let mut buf = [0; 5];
+///         socket.read_exact(&mut buf).await.unwrap();
+///         socket.write_all(&buf).await.unwrap();
+///     });
+///     let mut client = TcpStream::connect(addr).await.unwrap();
+///     client.write_all(b"hello").await.unwrap();
+///     let mut echo = Vec::new();
+///     client.read_to_end(&mut echo).await.unwrap();
+///     assert_eq!(echo, b"hello");
+///     server.await.unwrap();
+/// });
+/// ```
+pub struct TcpStream {
+    io: PollEvented<std::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Opens a connection to `addr`, trying each address it resolves to in turn.
+    ///
+    /// The connect itself is non-blocking: the task waits for the socket to become
+    /// writable, then reads the outcome with `SO_ERROR`.
+    ///
+    /// # Errors
+    ///
+    /// The error of the last address tried, as the OS reported it (for instance
+    /// `ConnectionRefused` with its `raw_os_error`), or a resolution error.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        each_addr(resolution_of(&addr), Self::connect_addr).await
+    }
+
+    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        let socket = new_socket(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        match socket.connect(&SockAddr::from(addr)) {
+            Ok(()) => {}
+            Err(err) if connect_in_progress(&err) => {}
+            Err(err) => return Err(err),
+        }
+        let stream = TcpStream::new(std::net::TcpStream::from(socket))?;
+        stream.io.registration().ready(Direction::Write).await?;
+        if let Some(err) = stream.io.get_ref().take_error()? {
+            return Err(err);
+        }
+        // Writable without a pending error means connected on Linux; elsewhere make sure
+        // (a spurious wakeup would show up here as `NotConnected`).
+        stream.peer_addr()?;
+        Ok(stream)
+    }
+
+    /// Registers a connected, non-blocking std stream.
+    #[track_caller]
+    pub(crate) fn new(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            io: PollEvented::new(stream)?,
+        })
+    }
+
+    /// Takes over a connected `std::net::TcpStream`, switching it to non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from switching modes or registering with the driver (an error once the
+    /// runtime has shut down).
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    #[track_caller]
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::new(stream)
+    }
+
+    /// Deregisters the stream and hands back the `std::net::TcpStream`, still in
+    /// non-blocking mode (call `set_nonblocking(false)` to block on it).
+    ///
+    /// # Errors
+    ///
+    /// The OS error from removing it from the poller.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        self.io.into_inner()
+    }
+
+    /// The local address of the connection.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getsockname`).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The address of the peer.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getpeername`), e.g. `NotConnected`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Sets `TCP_NODELAY` (turns Nagle's algorithm off when `true`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`setsockopt`).
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getsockopt`).
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.get_ref().nodelay()
+    }
+
+    /// Sets the IP time-to-live of outgoing packets.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`setsockopt`).
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_ttl(ttl)
+    }
+
+    /// The IP time-to-live of outgoing packets.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getsockopt`).
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get_ref().ttl()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from reading the option.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Shuts down the read side, the write side or both (`shutdown(2)`). After
+    /// `Shutdown::Write` the peer reads end-of-file.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `NotConnected`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Waits until the stream may be readable. It can be a false positive: follow with
+    /// [`try_read`](Self::try_read), which clears the readiness if it would block.
+    ///
+    /// # Errors
+    ///
+    /// An error once the runtime has shut down.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.registration().ready(Direction::Read).await
+    }
+
+    /// Waits until the stream may be writable; see [`readable`](Self::readable).
+    ///
+    /// # Errors
+    ///
+    /// An error once the runtime has shut down.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.registration().ready(Direction::Write).await
+    }
+
+    /// Reads what is available without waiting: `WouldBlock` if nothing is, `Ok(0)` at
+    /// end-of-file.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error of `recv`.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let io = self.io.get_ref();
+        self.io
+            .registration()
+            .try_io(Direction::Read, || (&*io).read(buf))
+    }
+
+    /// Writes what fits in the send buffer without waiting: `WouldBlock` if nothing does.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error of `send`.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        let io = self.io.get_ref();
+        self.io
+            .registration()
+            .try_io(Direction::Write, || (&*io).write(buf))
+    }
+
+    /// Reads into `buf` without removing the data from the socket's queue (`MSG_PEEK`),
+    /// waiting until some is available.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `recv`.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read_io(|io| io.peek(buf)).await
+    }
+
+    /// Borrows the stream as a read half and a write half, usable from two futures of one
+    /// task (e.g. with `filch::join!`).
+    ///
+    /// With [`AsyncReadExt`](crate::io::AsyncReadExt) in scope, `stream.split()` on an
+    /// owned stream resolves to that trait's `split`, which takes the stream by value and
+    /// puts the halves behind a lock. Call this one as `TcpStream::split(&mut stream)` (or
+    /// `(&mut stream).split()`).
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        split(self)
+    }
+
+    /// Splits the stream into owned halves that can move to different tasks. Dropping the
+    /// write half shuts down the write side; [`reunite`](OwnedReadHalf::reunite) puts the
+    /// halves back together.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split_owned(self)
+    }
+
+    pub(crate) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_io(cx, |io| (&*io).read(buf))
+    }
+
+    pub(crate) fn poll_read_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_io(cx, |io| (&*io).read_vectored(bufs))
+    }
+
+    pub(crate) fn poll_write_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_io(cx, |io| (&*io).write(buf))
+    }
+
+    pub(crate) fn poll_write_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_io(cx, |io| (&*io).write_vectored(bufs))
+    }
+
+    /// `poll_close`: shut down the write side (it never waits).
+    pub(crate) fn poll_close_priv(&self) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+impl AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_priv(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_vectored_priv(cx, bufs)
+    }
+}
+
+impl AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_priv(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_priv(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Nothing is buffered in user space.
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_close_priv()
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.io.get_ref().fmt(f)
+    }
+}

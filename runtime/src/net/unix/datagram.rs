@@ -1,0 +1,228 @@
+//! [`UnixDatagram`]: a Unix-domain datagram socket registered with the runtime's driver.
+use crate::driver::io::{Direction, PollEvented};
+use std::fmt;
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+
+/// A Unix-domain datagram socket. As with [`UdpSocket`](crate::net::UdpSocket), at most
+/// one task should wait to receive and one to send at a time.
+///
+/// # Examples
+///
+/// ```
+/// use filch::net::UnixDatagram;
+///
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let (a, b) = UnixDatagram::pair().unwrap();
+///     a.send(b"one datagram").await.unwrap();
+///     let mut buf = [0; 32];
+///     let n = b.recv(&mut buf).await.unwrap();
+///     assert_eq!(&buf[..n], b"one datagram");
+/// });
+/// ```
+pub struct UnixDatagram {
+    io: PollEvented<std::os::unix::net::UnixDatagram>,
+}
+
+impl UnixDatagram {
+    /// A socket bound to `path`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `AddrInUse` if the path exists.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    #[track_caller]
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixDatagram> {
+        // `std` creates it with `SOCK_CLOEXEC`.
+        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::bind(path)?)
+    }
+
+    /// A socket bound to no address (it can send, and receive replies only if connected
+    /// to a peer that knows where to answer).
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    #[track_caller]
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::from_std(std::os::unix::net::UnixDatagram::unbound()?)
+    }
+
+    /// A pair of connected sockets (`socketpair(2)`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    #[track_caller]
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = std::os::unix::net::UnixDatagram::pair()?;
+        Ok((UnixDatagram::from_std(a)?, UnixDatagram::from_std(b)?))
+    }
+
+    /// Takes over a std datagram socket, switching it to non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from switching modes or registering with the driver.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    #[track_caller]
+    pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        socket.set_nonblocking(true)?;
+        Ok(UnixDatagram {
+            io: PollEvented::new(socket)?,
+        })
+    }
+
+    /// Deregisters the socket and hands back the std socket, still non-blocking.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from removing it from the poller.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixDatagram> {
+        self.io.into_inner()
+    }
+
+    /// Connects the socket to `path`: [`send`](Self::send) goes there and
+    /// [`recv`](Self::recv) only accepts datagrams from there. Datagram connects complete
+    /// at once, so this does not wait.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `ConnectionRefused` or `NotFound`.
+    pub fn connect(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        self.io.get_ref().connect(path)
+    }
+
+    /// Sends `buf` to the connected peer.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `send`.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.write_io(|socket| socket.send(buf)).await
+    }
+
+    /// Receives one datagram from the connected peer.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `recv`.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read_io(|socket| socket.recv(buf)).await
+    }
+
+    /// Sends `buf` to the socket bound at `path`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `sendto`.
+    pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.io.write_io(|socket| socket.send_to(buf, path)).await
+    }
+
+    /// Receives one datagram and the address of its sender.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `recvfrom`.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io.read_io(|socket| socket.recv_from(buf)).await
+    }
+
+    /// Receives a datagram if one is queued: `WouldBlock` otherwise.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let socket = self.io.get_ref();
+        self.io
+            .registration()
+            .try_io(Direction::Read, || socket.recv(buf))
+    }
+
+    /// Sends a datagram to the connected peer if there is room: `WouldBlock` otherwise.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        let socket = self.io.get_ref();
+        self.io
+            .registration()
+            .try_io(Direction::Write, || socket.send(buf))
+    }
+
+    /// The address the socket is bound to.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getsockname`).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The address of the connected peer.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected`, or the OS error.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Shuts down the read side, the write side or both.
+    ///
+    /// # Errors
+    ///
+    /// The OS error.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from reading the option.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+}
+
+impl AsFd for UnixDatagram {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
+
+impl AsRawFd for UnixDatagram {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.io.get_ref().fmt(f)
+    }
+}

@@ -1,0 +1,310 @@
+//! [`UnixStream`]: a Unix-domain stream socket registered with the runtime's driver.
+use super::split::{split, ReadHalf, WriteHalf};
+use super::split_owned::{split_owned, OwnedReadHalf, OwnedWriteHalf};
+use crate::driver::io::{Direction, PollEvented};
+use crate::net::socket::{connect_in_progress, new_socket};
+use futures_io::{AsyncRead, AsyncWrite};
+use socket2::{Domain, SockAddr, Type};
+use std::fmt;
+use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// A Unix-domain stream connection; the local-socket twin of
+/// [`TcpStream`](crate::net::TcpStream), with the same reading, writing and splitting API.
+///
+/// # Examples
+///
+/// ```
+/// use filch::io::{AsyncReadExt, AsyncWriteExt};
+/// use filch::net::UnixStream;
+///
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let (mut a, mut b) = UnixStream::pair().unwrap();
+///     a.write_all(b"over the socket pair").await.unwrap();
+///     a.close().await.unwrap();
+///     let mut got = String::new();
+///     b.read_to_string(&mut got).await.unwrap();
+///     assert_eq!(got, "over the socket pair");
+/// });
+/// ```
+pub struct UnixStream {
+    io: PollEvented<std::os::unix::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket bound at `path`.
+    ///
+    /// The connect is non-blocking. If the listener's backlog is full the OS does not
+    /// queue the attempt: this returns `WouldBlock` (`EAGAIN`) and the caller may retry.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `NotFound` for a path with no socket, `ConnectionRefused` when
+    /// nothing listens on it.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let addr = SockAddr::unix(path)?;
+        let socket = new_socket(Domain::UNIX, Type::STREAM, None)?;
+        match socket.connect(&addr) {
+            Ok(()) => {}
+            Err(err) if connect_in_progress(&err) => {}
+            Err(err) => return Err(err),
+        }
+        let stream = UnixStream::new(socket.into())?;
+        stream.io.registration().ready(Direction::Write).await?;
+        if let Some(err) = stream.io.get_ref().take_error()? {
+            return Err(err);
+        }
+        Ok(stream)
+    }
+
+    /// A pair of connected sockets (`socketpair(2)`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error, or an error registering with the driver.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    #[track_caller]
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        // `std` creates both with `SOCK_CLOEXEC`.
+        let (a, b) = std::os::unix::net::UnixStream::pair()?;
+        Ok((UnixStream::from_std(a)?, UnixStream::from_std(b)?))
+    }
+
+    #[track_caller]
+    pub(crate) fn new(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            io: PollEvented::new(stream)?,
+        })
+    }
+
+    /// Takes over a connected `std::os::unix::net::UnixStream`, switching it to
+    /// non-blocking mode.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from switching modes or registering with the driver.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    #[track_caller]
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        UnixStream::new(stream)
+    }
+
+    /// Deregisters the stream and hands back the std stream, still non-blocking.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from removing it from the poller.
+    pub fn into_std(self) -> io::Result<std::os::unix::net::UnixStream> {
+        self.io.into_inner()
+    }
+
+    /// The local address (unnamed for a connecting socket or one half of a pair).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getsockname`).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The address of the peer.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getpeername`).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Takes the pending socket error (`SO_ERROR`), if any.
+    ///
+    /// # Errors
+    ///
+    /// The OS error from reading the option.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Shuts down the read side, the write side or both.
+    ///
+    /// # Errors
+    ///
+    /// The OS error, e.g. `NotConnected`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// Waits until the stream may be readable; see
+    /// [`TcpStream::readable`](crate::net::TcpStream::readable).
+    ///
+    /// # Errors
+    ///
+    /// An error once the runtime has shut down.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.io.registration().ready(Direction::Read).await
+    }
+
+    /// Waits until the stream may be writable.
+    ///
+    /// # Errors
+    ///
+    /// An error once the runtime has shut down.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.io.registration().ready(Direction::Write).await
+    }
+
+    /// Reads what is available without waiting: `WouldBlock` if nothing is.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error.
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let io = self.io.get_ref();
+        self.io
+            .registration()
+            .try_io(Direction::Read, || (&*io).read(buf))
+    }
+
+    /// Writes what fits without waiting: `WouldBlock` if nothing does.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        let io = self.io.get_ref();
+        self.io
+            .registration()
+            .try_io(Direction::Write, || (&*io).write(buf))
+    }
+
+    /// Borrows the stream as a read half and a write half.
+    ///
+    /// With [`AsyncReadExt`](crate::io::AsyncReadExt) in scope, `stream.split()` on an
+    /// owned stream resolves to that trait's `split`, which takes the stream by value and
+    /// puts the halves behind a lock. Call this one as `UnixStream::split(&mut stream)` (or
+    /// `(&mut stream).split()`).
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        split(self)
+    }
+
+    /// Splits the stream into owned halves for different tasks; dropping the write half
+    /// shuts down the write side.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        split_owned(self)
+    }
+
+    pub(crate) fn poll_read_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_io(cx, |io| (&*io).read(buf))
+    }
+
+    pub(crate) fn poll_read_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_read_io(cx, |io| (&*io).read_vectored(bufs))
+    }
+
+    pub(crate) fn poll_write_priv(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_io(cx, |io| (&*io).write(buf))
+    }
+
+    pub(crate) fn poll_write_vectored_priv(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.io.poll_write_io(cx, |io| (&*io).write_vectored(bufs))
+    }
+
+    pub(crate) fn poll_close_priv(&self) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown(Shutdown::Write))
+    }
+}
+
+impl AsyncRead for UnixStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_priv(cx, buf)
+    }
+
+    fn poll_read_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_vectored_priv(cx, bufs)
+    }
+}
+
+impl AsyncWrite for UnixStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_priv(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored_priv(cx, bufs)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_close_priv()
+    }
+}
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.as_fd()
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.as_raw_fd()
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.io.get_ref().fmt(f)
+    }
+}
