@@ -1,6 +1,8 @@
 //! A tour of filch: the asyncio toolbox, on every core.
 //!
 //! Run it with `cargo run --release --example tour`.
+use filch::io::{AsyncReadExt, AsyncWriteExt};
+use filch::net::{TcpListener, TcpStream};
 use filch::sync::{mpsc, Mutex, Semaphore};
 use filch::task::{yield_now, JoinSet};
 use filch::time::{sleep, timeout, Duration};
@@ -134,6 +136,49 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         path.display()
     );
     assert_eq!(back, text);
+
+    // 9. Sockets: an echo server and 50 concurrent clients over loopback.
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let server = filch::spawn(async move {
+        loop {
+            let (mut stream, _) = listener.accept().await?;
+            filch::spawn(async move {
+                let (mut reader, mut writer) = stream.split();
+                // Echo until the client closes its side.
+                filch::io::copy(&mut reader, &mut writer).await
+            });
+        }
+        #[allow(unreachable_code)]
+        Ok::<(), std::io::Error>(())
+    });
+    let started = Instant::now();
+    let mut clients = JoinSet::new();
+    for client in 0..50u32 {
+        clients.spawn(async move {
+            let mut stream = TcpStream::connect(addr).await?;
+            let mut echoed = 0;
+            for round in 0..100u32 {
+                let message = format!("client {client:02} round {round:03}\n");
+                stream.write_all(message.as_bytes()).await?;
+                let mut back = vec![0u8; message.len()];
+                stream.read_exact(&mut back).await?;
+                assert_eq!(back, message.as_bytes());
+                echoed += back.len();
+            }
+            Ok::<usize, std::io::Error>(echoed)
+        });
+    }
+    let mut echoed = 0;
+    while let Some(result) = clients.join_next().await {
+        echoed += result??;
+    }
+    server.abort();
+    let _ = server.await; // resolves once the aborted server's future is dropped
+    println!(
+        "\n9. 50 clients x 100 round trips through an echo server: {echoed} bytes in {:?}",
+        started.elapsed()
+    );
 
     let m = handle.metrics();
     println!(
