@@ -83,6 +83,20 @@ impl Idle {
         Some(worker)
     }
 
+    /// [`worker_to_notify`](Self::worker_to_notify) for work a *running worker* pushed onto
+    /// its own deque: a relaxed look at the state first, and the fenced protocol only if
+    /// someone might be asleep with nobody searching.
+    ///
+    /// Skipping the fence is safe for liveness here (not for remote pushes): the pusher is
+    /// awake and will run the task itself if nobody steals it. A stale read can only delay
+    /// a thief, and the next push or the pusher's own park re-checks.
+    pub fn worker_to_notify_local(&self) -> Option<usize> {
+        if !self.should_wake(self.state.load(Ordering::Relaxed)) {
+            return None;
+        }
+        self.worker_to_notify()
+    }
+
     fn should_wake(&self, state: usize) -> bool {
         state & SEARCH_MASK == 0 && (state >> SEARCH_BITS) < self.num_workers
     }

@@ -199,6 +199,15 @@ impl Shared {
         self.notify_parked();
     }
 
+    /// [`notify_parked`](Self::notify_parked) for a worker's push onto its own deque (see
+    /// [`Idle::worker_to_notify_local`]).
+    fn notify_parked_local(&self) {
+        if let Some(worker) = self.idle.worker_to_notify_local() {
+            self.notifications.fetch_add(1, Ordering::Relaxed);
+            self.unparkers[worker].unpark();
+        }
+    }
+
     /// Wakes one sleeping worker if work was published and nobody is looking for it.
     fn notify_parked(&self) {
         if let Some(worker) = self.idle.worker_to_notify() {

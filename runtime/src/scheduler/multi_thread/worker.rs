@@ -386,7 +386,7 @@ impl Context {
             }
         }
         if self.should_notify_others() {
-            self.shared.notify_parked();
+            self.shared.notify_parked_local();
         }
     }
 
