@@ -142,7 +142,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = listener.local_addr()?;
     let server = filch::spawn(async move {
         loop {
-            let (mut stream, _) = listener.accept().await?;
+            let (stream, _) = listener.accept().await?;
             filch::spawn(async move {
                 let (mut reader, mut writer) = stream.split();
                 // Echo until the client closes its side.

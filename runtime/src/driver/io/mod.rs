@@ -9,5 +9,5 @@
 mod registration;
 mod scheduled_io;
 
-pub(crate) use registration::{PollEvented, Registration};
+pub(crate) use registration::PollEvented;
 pub(crate) use scheduled_io::{Direction, Ready, ScheduledIo};
