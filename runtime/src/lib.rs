@@ -45,6 +45,10 @@ mod driver;
 mod loom;
 mod park;
 mod scheduler;
+/// Instrumentation: real `tracing` spans with the `tracing` feature, no-ops without.
+#[cfg_attr(feature = "tracing", path = "trace/enabled.rs")]
+#[cfg_attr(not(feature = "tracing"), path = "trace/disabled.rs")]
+mod trace;
 
 pub mod fs;
 pub mod io;

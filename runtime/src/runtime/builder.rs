@@ -223,6 +223,7 @@ impl Builder {
         match self.flavor {
             Flavor::CurrentThread => {
                 let shared = current_thread::new()?;
+                crate::trace::runtime_started("current_thread", 1);
                 Ok(Runtime::from_parts(
                     Handle::from_scheduler(scheduler::Handle::CurrentThread(shared), blocking),
                     Vec::new(),
@@ -230,6 +231,7 @@ impl Builder {
             }
             Flavor::MultiThread => {
                 let n = self.worker_threads.unwrap_or_else(num_cpus::get);
+                crate::trace::runtime_started("multi_thread", n);
                 let (shared, threads) = multi_thread::start(n, &self.thread, &blocking)?;
                 Ok(Runtime::from_parts(
                     Handle::from_scheduler(scheduler::Handle::MultiThread(shared), blocking),

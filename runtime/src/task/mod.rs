@@ -166,6 +166,7 @@ where
     };
     slot.insert(runnable.waker());
     drop(guard);
+    crate::trace::task_spawned(runnable.metadata().id, runnable.metadata().location);
     (Some(runnable), JoinHandle::new(task))
 }
 
@@ -202,6 +203,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             return Poll::Ready(Err(JoinError::cancelled()));
         }
         let _current = self.header.id.enter();
+        let _span = crate::trace::poll(self.header.id, self.header.location);
         // SAFETY: `future` is structurally pinned: it is never moved out of `self` (it is
         // only dropped in place, in `Drop`), so pinning `self` pins it.
         let future = unsafe { self.map_unchecked_mut(|this| &mut *this.future) };

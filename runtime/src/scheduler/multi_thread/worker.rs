@@ -151,6 +151,7 @@ fn run_thread(core: CorePtr) {
     let _runtime = context::enter_runtime(&cx.handle);
     CURRENT.with(|c| c.set(core.0));
     config.run_start_hook();
+    let _span = crate::trace::worker("multi_thread", cx.index);
     let handed_off = cx.run_loop();
     // The core is ours only if it was not handed off; `shared` outlives it either way.
     let shared = cx.shared.clone();
@@ -326,7 +327,9 @@ impl Context {
             self.shared.notify_parked();
         }
         loop {
+            crate::trace::park(self.index);
             parker.park();
+            crate::trace::unpark(self.index);
             if self.shared.is_shutdown() || self.has_local_work() {
                 // Shutting down, or the driver woke tasks onto our own queue while we
                 // slept in it: get up whether or not anyone notified us. If a notifier
