@@ -103,3 +103,33 @@ fn shutdown_and_join_all() {
         });
     }
 }
+
+#[test]
+fn join_next_with_id_names_the_task_that_finished() {
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let mut set = JoinSet::new();
+            for i in 0..10u32 {
+                set.spawn(async move {
+                    if i == 3 {
+                        panic!("task three");
+                    }
+                    (i, filch::task::id())
+                });
+            }
+            let mut ids = std::collections::HashSet::new();
+            let mut panicked = None;
+            while let Some(result) = set.join_next_with_id().await {
+                match result {
+                    Ok((id, (_, inside))) => {
+                        assert_eq!(id, inside, "{name}: the id seen inside the task");
+                        assert!(ids.insert(id));
+                    }
+                    Err(err) => panicked = Some(err.id()),
+                }
+            }
+            assert_eq!(ids.len(), 9, "{name}");
+            assert!(!ids.contains(&panicked.expect("one task panicked")), "{name}");
+        });
+    }
+}

@@ -145,7 +145,7 @@ impl<T> Future for JoinHandle<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let Some(task) = self.task.as_mut() else {
-            return Poll::Ready(Err(JoinError::cancelled()));
+            return Poll::Ready(Err(JoinError::cancelled(self.id)));
         };
         if coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
@@ -158,7 +158,8 @@ impl<T> Future for JoinHandle<T> {
             Poll::Ready(output) => {
                 self.task = None;
                 // `None`: the runtime dropped the task without running it to completion.
-                Poll::Ready(output.unwrap_or_else(|| Err(JoinError::cancelled())))
+                let id = self.id;
+                Poll::Ready(output.unwrap_or_else(|| Err(JoinError::cancelled(id))))
             }
         }
     }
@@ -194,6 +195,8 @@ impl<T> fmt::Debug for JoinHandle<T> {
 /// ```
 pub struct JoinError {
     repr: Repr,
+    /// The task that failed.
+    id: super::Id,
 }
 
 enum Repr {
@@ -204,16 +207,23 @@ enum Repr {
 }
 
 impl JoinError {
-    pub(crate) fn cancelled() -> Self {
+    pub(crate) fn cancelled(id: super::Id) -> Self {
         Self {
             repr: Repr::Cancelled,
+            id,
         }
     }
 
-    pub(crate) fn panic(payload: Box<dyn Any + Send + 'static>) -> Self {
+    pub(crate) fn panic(id: super::Id, payload: Box<dyn Any + Send + 'static>) -> Self {
         Self {
             repr: Repr::Panic(Mutex::new(payload)),
+            id,
         }
+    }
+
+    /// The id of the task that failed (see [`JoinHandle::id`]).
+    pub fn id(&self) -> super::Id {
+        self.id
     }
 
     /// Returns `true` if the task was cancelled (aborted, or dropped by runtime shutdown).

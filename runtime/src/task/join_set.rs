@@ -30,7 +30,7 @@ use std::future::Future;
 /// });
 /// ```
 pub struct JoinSet<T> {
-    tasks: FuturesUnordered<JoinHandle<T>>,
+    tasks: FuturesUnordered<Tagged<T>>,
 }
 
 impl<T> JoinSet<T> {
@@ -55,7 +55,7 @@ impl<T> JoinSet<T> {
     /// returns their (mostly cancelled) results.
     pub fn abort_all(&mut self) {
         for task in self.tasks.iter() {
-            task.abort();
+            task.0.abort();
         }
     }
 
@@ -77,7 +77,7 @@ impl<T: Send + 'static> JoinSet<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
-        self.tasks.push(super::spawn(future));
+        self.tasks.push(Tagged(super::spawn(future)));
     }
 
     /// Spawns `future` on the runtime behind `handle` and adds it to the set.
@@ -86,7 +86,7 @@ impl<T: Send + 'static> JoinSet<T> {
     where
         F: Future<Output = T> + Send + 'static,
     {
-        self.tasks.push(handle.spawn(future));
+        self.tasks.push(Tagged(handle.spawn(future)));
     }
 
     /// Waits for the next task to finish and returns its result; `None` when the set is
@@ -94,13 +94,47 @@ impl<T: Send + 'static> JoinSet<T> {
     ///
     /// Cancel safe: if this future is dropped before it completes, no result is lost.
     pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
-        self.tasks.next().await
+        let (_id, result) = self.tasks.next().await?;
+        Some(result)
     }
 
     /// Aborts every task and waits for all of them to finish, discarding their results.
     pub async fn shutdown(&mut self) {
         self.abort_all();
         while self.join_next().await.is_some() {}
+    }
+
+    /// Like [`join_next`](Self::join_next), but also says which task finished: its
+    /// [`Id`](super::Id) comes with the output, or in the [`JoinError`] (see
+    /// [`JoinError::id`]).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::task::JoinSet;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn(async { 1 });
+    ///     set.spawn(async { panic!("two") });
+    ///     let mut ok = 0;
+    ///     while let Some(result) = set.join_next_with_id().await {
+    ///         match result {
+    ///             Ok((_id, value)) => ok += value,
+    ///             Err(err) => assert!(err.is_panic() && err.id().as_u64() > 0),
+    ///         }
+    ///     }
+    ///     assert_eq!(ok, 1);
+    /// });
+    /// ```
+    pub async fn join_next_with_id(&mut self) -> Option<Result<(super::Id, T), JoinError>> {
+        std::future::poll_fn(|cx| {
+            use futures_util::stream::Stream;
+            std::pin::Pin::new(&mut self.tasks)
+                .poll_next(cx)
+                .map(|next| next.map(|(id, result)| result.map(|value| (id, value))))
+        })
+        .await
     }
 
     /// Waits for every task and returns their results in completion order.
@@ -110,6 +144,23 @@ impl<T: Send + 'static> JoinSet<T> {
             out.push(result);
         }
         out
+    }
+}
+
+/// A member of the set: its handle, resolving to the task's id with its result.
+struct Tagged<T>(JoinHandle<T>);
+
+impl<T> Future for Tagged<T> {
+    type Output = (super::Id, Result<T, JoinError>);
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let id = self.0.id();
+        std::pin::Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|result| (id, result))
     }
 }
 

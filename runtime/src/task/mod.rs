@@ -200,9 +200,10 @@ impl<F: Future> Future for TaskFuture<'_, F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         if self.header.aborted.load(Ordering::Acquire) {
-            return Poll::Ready(Err(JoinError::cancelled()));
+            return Poll::Ready(Err(JoinError::cancelled(self.header.id)));
         }
-        let _current = self.header.id.enter();
+        let id = self.header.id;
+        let _current = id.enter();
         let _span = crate::trace::poll(self.header.id, self.header.location);
         // SAFETY: `future` is structurally pinned: it is never moved out of `self` (it is
         // only dropped in place, in `Drop`), so pinning `self` pins it.
@@ -210,7 +211,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => Poll::Ready(Err(JoinError::panic(payload))),
+            Err(payload) => Poll::Ready(Err(JoinError::panic(id, payload))),
         }
     }
 }
