@@ -289,3 +289,29 @@ fn timers_fire_while_every_worker_is_busy() {
         }
     });
 }
+
+#[test]
+fn a_timer_due_when_the_worker_parks_wakes_its_task() {
+    // The worker blocks past the deadline, so the timer fires inside the driver's park,
+    // putting the task on that worker's own queue; the park must not then block.
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()
+            .unwrap();
+        for _ in 0..20 {
+            let task = rt.spawn(async {
+                let mut s = std::pin::pin!(sleep(Duration::from_millis(1)));
+                assert!(futures::poll!(s.as_mut()).is_pending(), "registered");
+                std::thread::sleep(Duration::from_millis(3)); // nobody advances the wheel
+                s.await;
+            });
+            rt.block_on(task).unwrap();
+        }
+        done_tx.send(()).unwrap();
+    });
+    done_rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a task woken by a timer fired during the park was stranded");
+}

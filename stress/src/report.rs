@@ -57,6 +57,22 @@ pub struct MetricsSnapshot {
     pub io_events: u64,
     /// Timers registered.
     pub timers: usize,
+    /// Task polls, summed over the workers.
+    pub polls: u64,
+    /// Tasks spawned: from tasks on the workers, plus from outside.
+    pub spawned: u64,
+    /// Successful steals.
+    pub steals: u64,
+    /// Tasks those steals moved.
+    pub stolen_tasks: u64,
+    /// Times workers went to sleep.
+    pub parks: u64,
+    /// Sleeping workers woken because work was published.
+    pub wakeups: u64,
+    /// Polls cut short by the cooperative budget.
+    pub budget_forced_yields: u64,
+    /// Tasks in the injector at the snapshot.
+    pub injector_depth: usize,
 }
 
 impl From<filch::runtime::RuntimeMetrics> for MetricsSnapshot {
@@ -70,6 +86,14 @@ impl From<filch::runtime::RuntimeMetrics> for MetricsSnapshot {
             io_sources: m.io_sources,
             io_events: m.io_events,
             timers: m.timers,
+            polls: m.workers.iter().map(|w| w.polls).sum(),
+            spawned: m.workers.iter().map(|w| w.spawned).sum::<u64>() + m.remote_spawns,
+            steals: m.workers.iter().map(|w| w.steals).sum(),
+            stolen_tasks: m.workers.iter().map(|w| w.stolen_tasks).sum(),
+            parks: m.workers.iter().map(|w| w.parks).sum(),
+            wakeups: m.notifications,
+            budget_forced_yields: m.workers.iter().map(|w| w.budget_forced_yields).sum(),
+            injector_depth: m.injector_depth,
         }
     }
 }
@@ -79,7 +103,9 @@ impl fmt::Display for MetricsSnapshot {
         write!(
             f,
             "workers {} | alive tasks {} | blocking threads {} ({} idle, {} queued) | \
-             io sources {} | io events {} | timers {}",
+             io sources {} | io events {} | timers {}\n  scheduler: polls {} | spawned {} | \
+             steals {} ({} tasks) | parks {} | wakeups {} | budget-forced yields {} | \
+             injector {}",
             self.num_workers,
             self.alive_tasks,
             self.blocking_threads,
@@ -87,7 +113,15 @@ impl fmt::Display for MetricsSnapshot {
             self.blocking_queue_depth,
             self.io_sources,
             self.io_events,
-            self.timers
+            self.timers,
+            self.polls,
+            self.spawned,
+            self.steals,
+            self.stolen_tasks,
+            self.parks,
+            self.wakeups,
+            self.budget_forced_yields,
+            self.injector_depth
         )
     }
 }

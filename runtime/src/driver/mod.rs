@@ -168,6 +168,8 @@ impl DriverGuard<'_> {
         let driver = self.driver;
         let state = &mut *self.state;
         let blocking = max != Some(Duration::ZERO);
+        // Timers due now fire before the wait, which then does not block (their tasks may
+        // be on this very worker's queue: nobody would wake us for them).
         let timer = driver.time.process(blocking, &mut state.fired);
         let timeout = match (timer, max) {
             (Some(a), Some(b)) => Some(a.min(b)),

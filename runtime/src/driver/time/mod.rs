@@ -103,7 +103,9 @@ impl TimeDriver {
     }
 
     /// Fires due timers (waking them after the lock is released) and returns how long the
-    /// caller may sleep before the next one is due (`None`: no timer pending).
+    /// caller may sleep before the next one is due (`None`: no timer pending), or zero if
+    /// it fired any: the tasks it woke may sit on the caller's own run queue, and nobody
+    /// else would wake the caller for them.
     ///
     /// With `parking`, also records (under the wheel lock, so no registration can slip in
     /// between) the deadline the caller will sleep until: a timer registered later with an
@@ -119,8 +121,11 @@ impl TimeDriver {
             }
             next
         };
-        for waker in fired.drain(..) {
-            waker.wake();
+        if !fired.is_empty() {
+            for waker in fired.drain(..) {
+                waker.wake();
+            }
+            return Some(Duration::ZERO);
         }
         next.map(|at| {
             let at = self.start + Duration::from_millis(at);
