@@ -511,3 +511,33 @@ fn public_types_are_send_and_sync() {
     assert_send(TcpListener::bind(String::from("127.0.0.1:0")));
     assert_send(filch::net::UdpSocket::bind(("127.0.0.1", 0)));
 }
+
+#[test]
+fn two_tasks_accepting_on_one_listener_both_get_a_connection() {
+    let rt = filch::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let listener =
+            std::sync::Arc::new(filch::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+        let addr = listener.local_addr().unwrap();
+        let acceptors: Vec<_> = (0..2)
+            .map(|_| {
+                let listener = listener.clone();
+                filch::spawn(async move { listener.accept().await.map(|(_, peer)| peer) })
+            })
+            .collect();
+        // Let both register as waiters before any connection arrives.
+        filch::time::sleep(std::time::Duration::from_millis(20)).await;
+        let _a = filch::net::TcpStream::connect(addr).await.unwrap();
+        let _b = filch::net::TcpStream::connect(addr).await.unwrap();
+        for acceptor in acceptors {
+            filch::time::timeout(std::time::Duration::from_secs(10), acceptor)
+                .await
+                .expect("an acceptor was never woken")
+                .unwrap()
+                .unwrap();
+        }
+    });
+}

@@ -25,9 +25,10 @@
 //!    is kept) and go back to 1.
 //!
 //! The `try_*` methods do 2 and 3 once, without waiting, if the socket is ready;
-//! `readable`/`writable` do only 1. Each direction has one waker slot: one task may wait
-//! to read while another waits to write (that is what the split halves are for), but two
-//! tasks waiting in the same direction on one socket would replace each other's waker.
+//! `readable`/`writable` do only 1. Any number of tasks may wait in each direction: one
+//! task may wait to read while another waits to write (that is what the split halves are
+//! for), and several may wait in the same direction (every event wakes them all; the ones
+//! that lose the race wait again).
 //!
 //! After the runtime shuts down, every operation on a socket created in it fails with an
 //! error instead of waiting (the driver marks its sources shut down).

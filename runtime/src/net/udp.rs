@@ -9,10 +9,9 @@ use std::task::{Context, Poll};
 
 /// A UDP socket.
 ///
-/// Every method takes `&self`, so a socket can be shared through an `Arc`; but the driver
-/// keeps one waiting task per direction, so at most one task should wait to receive and
-/// one to send at a time (a second waiter in the same direction would replace the first,
-/// which would then never wake).
+/// Every method takes `&self`, so a socket can be shared through an `Arc`, and several
+/// tasks may wait to send or receive on it at once (each event wakes all of them; one gets
+/// the datagram, the others wait again).
 ///
 /// # Examples
 ///

@@ -12,9 +12,12 @@
 //! must stay set until an operation actually returns `WouldBlock`; that is exactly when it
 //! is cleared.
 //!
-//! Wakers: one slot for the reading side and one for the writing side (a split stream has
-//! one task on each), each behind a small lock. `wake` takes the wakers of the directions
-//! an event concerns and wakes them after releasing the lock.
+//! Wakers: a [`Waiters`] set for the reading side and one for the writing side, each behind
+//! a small lock. Usually each holds one waker (a split stream has one task on each side),
+//! kept inline; several tasks may wait on one direction (say, two accept loops on one
+//! listener), and then all of them are woken by the next event and race for it, the losers
+//! registering again. A waiter that gave up stays until the next event, which wakes it
+//! spuriously (harmless).
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
@@ -78,13 +81,45 @@ pub(crate) struct ReadyEvent {
 
 const TICK_SHIFT: u32 = 8;
 
+/// The tasks waiting on one direction of a source: the first inline (the common case costs
+/// no allocation), any others in a `Vec`.
+#[derive(Debug, Default)]
+pub(crate) struct Waiters {
+    first: Option<Waker>,
+    rest: Vec<Waker>,
+}
+
+impl Waiters {
+    /// Adds `waker` unless an equivalent one is already waiting.
+    fn register(&mut self, waker: &Waker) {
+        match &self.first {
+            None => self.first = Some(waker.clone()),
+            Some(first) if first.will_wake(waker) => {}
+            Some(_) => {
+                if !self.rest.iter().any(|w| w.will_wake(waker)) {
+                    self.rest.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    fn wake_all(self) {
+        if let Some(first) = self.first {
+            first.wake();
+        }
+        for waker in self.rest {
+            waker.wake();
+        }
+    }
+}
+
 /// Per-source state shared by the driver and the source's owner.
 #[derive(Debug, Default)]
 pub(crate) struct ScheduledIo {
     /// `tick << TICK_SHIFT | ready bits`; see the module docs.
     readiness: AtomicUsize,
-    reader: Mutex<Option<Waker>>,
-    writer: Mutex<Option<Waker>>,
+    reader: Mutex<Waiters>,
+    writer: Mutex<Waiters>,
 }
 
 impl ScheduledIo {
@@ -106,14 +141,12 @@ impl ScheduledIo {
             }
         }
         if ready.intersects(Direction::Read.mask()) {
-            if let Some(waker) = self.reader.lock().take() {
-                waker.wake();
-            }
+            let waiters = std::mem::take(&mut *self.reader.lock());
+            waiters.wake_all();
         }
         if ready.intersects(Direction::Write.mask()) {
-            if let Some(waker) = self.writer.lock().take() {
-                waker.wake();
-            }
+            let waiters = std::mem::take(&mut *self.writer.lock());
+            waiters.wake_all();
         }
     }
 
@@ -142,13 +175,7 @@ impl ScheduledIo {
             Direction::Read => &self.reader,
             Direction::Write => &self.writer,
         };
-        {
-            let mut slot = slot.lock();
-            match &*slot {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => *slot = Some(cx.waker().clone()),
-            }
-        }
+        slot.lock().register(cx.waker());
         let event = self.load();
         if event.ready.intersects(direction.mask()) {
             Poll::Ready(event)
@@ -184,8 +211,8 @@ impl ScheduledIo {
 
     /// Drops stored wakers (on deregistration).
     pub(crate) fn clear_wakers(&self) {
-        self.reader.lock().take();
-        self.writer.lock().take();
+        drop(std::mem::take(&mut *self.reader.lock()));
+        drop(std::mem::take(&mut *self.writer.lock()));
     }
 }
 
@@ -226,5 +253,39 @@ mod tests {
         io.clear_readiness(seen, Direction::Read);
         assert!(io.poll_ready(Direction::Read, &mut cx).is_ready());
         assert!(io.poll_ready(Direction::Write, &mut cx).is_pending());
+    }
+}
+
+#[cfg(test)]
+mod waiter_tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn every_task_waiting_on_a_direction_is_woken() {
+        let io = ScheduledIo::default();
+        let counts: Vec<_> = (0..3)
+            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
+            .collect();
+        for count in &counts {
+            let waker = Waker::from(count.clone());
+            let mut cx = Context::from_waker(&waker);
+            assert!(io.poll_ready(Direction::Read, &mut cx).is_pending());
+            // Registering the same waker twice keeps one entry.
+            assert!(io.poll_ready(Direction::Read, &mut cx).is_pending());
+        }
+        io.set_readiness(Ready::READABLE);
+        for count in &counts {
+            assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        }
     }
 }

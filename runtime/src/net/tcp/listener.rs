@@ -14,10 +14,10 @@ use std::task::{ready, Context, Poll};
 
 /// A TCP socket listening for connections.
 ///
-/// `accept` waits for the next connection without blocking the thread. One task should
-/// accept at a time: the driver keeps one waiting task per direction of a socket, so two
-/// tasks awaiting `accept` on the same listener at once would leave one of them asleep
-/// (spawn a task per accepted connection instead, as in the example).
+/// `accept` waits for the next connection without blocking the thread. Several tasks may
+/// accept on one listener (shared through an `Arc`): each new connection wakes them all and
+/// one of them gets it. The usual shape is one accept loop that spawns a task per
+/// connection, as in the example.
 ///
 /// # Examples
 ///
