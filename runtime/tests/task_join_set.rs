@@ -129,7 +129,10 @@ fn join_next_with_id_names_the_task_that_finished() {
                 }
             }
             assert_eq!(ids.len(), 9, "{name}");
-            assert!(!ids.contains(&panicked.expect("one task panicked")), "{name}");
+            assert!(
+                !ids.contains(&panicked.expect("one task panicked")),
+                "{name}"
+            );
         });
     }
 }
