@@ -1,8 +1,8 @@
 //! [`ReadHalf`] and [`WriteHalf`]: a [`UnixStream`] borrowed as two halves.
 //!
 //! Both halves are shared references to the stream: every operation of `UnixStream` takes
-//! `&self`, and the driver keeps one waker per direction, so one future reading and one
-//! writing never disturb each other.
+//! `&self`, and the driver wakes the readers and the writers of a socket separately, so one
+//! future reading and one writing never disturb each other.
 use super::UnixStream;
 use futures_io::{AsyncRead, AsyncWrite};
 use std::io::{self, IoSlice, IoSliceMut};
