@@ -136,3 +136,24 @@ fn join_next_with_id_names_the_task_that_finished() {
         });
     }
 }
+
+#[test]
+fn blocking_jobs_join_the_set_with_async_tasks() {
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let mut set = JoinSet::new();
+            for i in 0..8u64 {
+                set.spawn_blocking(move || {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                    i
+                });
+                set.spawn(async move { 100 + i });
+            }
+            let mut sum = 0;
+            while let Some(r) = set.join_next().await {
+                sum += r.unwrap();
+            }
+            assert_eq!(sum, (0..8).sum::<u64>() + (100..108).sum::<u64>(), "{name}");
+        });
+    }
+}

@@ -89,6 +89,35 @@ impl<T: Send + 'static> JoinSet<T> {
         self.tasks.push(Tagged(handle.spawn(future)));
     }
 
+    /// Runs the blocking closure `f` on the runtime's blocking pool (see
+    /// [`spawn_blocking`](super::spawn_blocking)) and adds it to the set.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called outside a filch runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::task::JoinSet;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     set.spawn_blocking(|| std::fs::metadata(".").is_ok());
+    ///     set.spawn(async { true });
+    ///     while let Some(ok) = set.join_next().await {
+    ///         assert!(ok.unwrap());
+    ///     }
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn spawn_blocking<F>(&mut self, f: F)
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        self.tasks.push(Tagged(super::spawn_blocking(f)));
+    }
+
     /// Waits for the next task to finish and returns its result; `None` when the set is
     /// empty.
     ///
