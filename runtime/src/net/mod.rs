@@ -72,6 +72,7 @@
 //! ```
 mod addr;
 mod socket;
+mod stream_io;
 pub mod tcp;
 mod udp;
 pub mod unix;
