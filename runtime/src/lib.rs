@@ -73,6 +73,7 @@ pub use filch_sync as sync;
 pub mod __loom {
     pub use crate::park::{Parker, Unparker};
     pub use crate::scheduler::multi_thread::Idle;
+    pub use crate::scheduler::ShutdownFlag;
 }
 
 /// Runs every `rust` block of `docs/guide.md` ("From asyncio to filch") as a doctest.

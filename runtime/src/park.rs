@@ -104,6 +104,11 @@ impl Unparker {
     pub fn unpark(&self) {
         self.inner.unpark();
     }
+
+    /// Whether both wake the same parker.
+    pub(crate) fn same_parker(&self, other: &Unparker) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
 }
 
 impl Inner {

@@ -7,9 +7,8 @@ use filch::net::{TcpListener, TcpStream, UdpSocket, UnixStream};
 use filch::runtime::Builder;
 use filch::task::JoinSet;
 
-fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").unwrap().count()
-}
+mod support;
+use support::open_fds;
 
 /// The test harness (threads, pipes for output capture) may hold a few fds of its own
 /// that come and go; nothing filch does may remain.

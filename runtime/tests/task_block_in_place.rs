@@ -98,3 +98,81 @@ fn on_a_current_thread_runtime_it_panics_with_the_fix() {
     let rt = Builder::new_current_thread().build().unwrap();
     rt.block_on(async { filch::task::block_in_place(|| ()) });
 }
+
+#[test]
+fn the_runtime_dropped_while_a_closure_blocks_does_not_touch_the_freed_core() {
+    // The core moves to a new thread, which frees it at shutdown while the old thread is
+    // still in the closure; the old thread must never touch it again (AddressSanitizer
+    // reported a heap-use-after-free here).
+    for workers in [1, 2] {
+        let rt = filch::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .build()
+            .unwrap();
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let task = rt.spawn(async move {
+            filch::task::block_in_place(|| {
+                entered_tx.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            });
+            // The rest of the poll runs on the old thread, out of the runtime.
+            filch::task::yield_now().await;
+        });
+        entered.recv().unwrap();
+        drop(rt);
+        drop(task);
+    }
+}
+
+#[test]
+fn block_on_through_the_handle_works_inside_the_closure() {
+    let rt = filch::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let from_task = rt.block_on(async {
+        filch::spawn(async {
+            filch::task::block_in_place(|| {
+                let handle = filch::runtime::Handle::current();
+                handle.block_on(async { filch::spawn(async { 20 }).await.unwrap() })
+            })
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(from_task, 20);
+    // Twice in one poll (the second call finds the core already gone), and from the
+    // thread inside `Runtime::block_on`, which is no worker.
+    let twice = rt.block_on(async {
+        filch::spawn(async {
+            let a = filch::task::block_in_place(|| {
+                filch::runtime::Handle::current().block_on(async { 1 })
+            });
+            let b = filch::task::block_in_place(|| {
+                filch::runtime::Handle::current().block_on(async { 2 })
+            });
+            a + b
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(twice, 3);
+    let on_main = rt.block_on(async {
+        filch::task::block_in_place(|| filch::runtime::Handle::current().block_on(async { 4 }))
+    });
+    assert_eq!(on_main, 4);
+}
+
+#[test]
+#[should_panic(expected = "cannot block on a future from inside a filch runtime")]
+fn after_the_closure_the_task_is_driving_again() {
+    let rt = filch::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        filch::task::block_in_place(|| ());
+        // Still inside a task's poll: a nested block_on would deadlock it.
+        filch::runtime::Handle::current().block_on(async {});
+    });
+}

@@ -61,15 +61,18 @@ impl ThreadConfig {
         builder.spawn(body)
     }
 
+    /// Runs the start hook, if any. A panic in it is caught (the panic hook has printed
+    /// it) and the thread goes on: a hook must not take a worker, or shutdown, down.
     pub(crate) fn run_start_hook(&self) {
         if let Some(hook) = &self.on_start {
-            hook();
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
         }
     }
 
+    /// Runs the stop hook, if any; a panic in it is caught, as for the start hook.
     pub(crate) fn run_stop_hook(&self) {
         if let Some(hook) = &self.on_stop {
-            hook();
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
         }
     }
 }
@@ -147,13 +150,26 @@ impl Builder {
         self
     }
 
-    /// Runs `f` on each worker thread when it starts, before it runs any task.
+    /// Runs `f` on each worker thread when it starts, before it runs any task (also on the
+    /// thread a [`block_in_place`](crate::task::block_in_place) starts to take a worker's
+    /// place).
+    ///
+    /// # Panics
+    ///
+    /// A panic in `f` does not propagate: it is caught (the panic hook prints it, as for
+    /// any panic) and the worker starts anyway, so a faulty hook can neither lose a worker
+    /// nor hang the runtime's shutdown.
     pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
         self.thread.on_start = Some(Arc::new(f));
         self
     }
 
     /// Runs `f` on each worker thread just before it exits.
+    ///
+    /// # Panics
+    ///
+    /// A panic in `f` is caught (the panic hook prints it) and the thread exits as usual;
+    /// shutdown is not held up.
     pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
         self.thread.on_stop = Some(Arc::new(f));
         self

@@ -65,6 +65,28 @@ pub(crate) fn is_driving() -> bool {
     DRIVING.with(Cell::get)
 }
 
+/// Marks this thread as not driving tasks until the guard drops, which restores the
+/// previous state. The entered handle stays current.
+pub(crate) fn leave_driving() -> LeaveDrivingGuard {
+    LeaveDrivingGuard {
+        was_driving: DRIVING.with(|driving| driving.replace(false)),
+        _not_send: PhantomData,
+    }
+}
+
+/// Restores the driving state on drop (see [`leave_driving`]).
+#[derive(Debug)]
+pub(crate) struct LeaveDrivingGuard {
+    was_driving: bool,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for LeaveDrivingGuard {
+    fn drop(&mut self) {
+        DRIVING.with(|driving| driving.set(self.was_driving));
+    }
+}
+
 /// Leaves the driving state (and the entered handle) on drop.
 #[derive(Debug)]
 pub(crate) struct EnterRuntimeGuard {

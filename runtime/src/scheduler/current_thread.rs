@@ -5,8 +5,19 @@
 //! for its own future and takes the core over when the first one lets go of it. Wakes on
 //! the thread that holds the core push to the local queue with no atomic operation; wakes
 //! from anywhere else go to the `remote` injector and unpark the core.
+//!
+//! # Shutdown
+//!
+//! [`Shared::shutdown`] raises the flag, then drops the idle tasks at once (the registry
+//! drain, as in the multi-thread flavor). The rest, the core's local queue, belongs to the
+//! core: if the core is free, shutdown takes it and drops the queue; if another thread's
+//! `block_on` drives it, that thread leaves its loop after the poll it is in and the
+//! shutdown waits for it; if *this* thread drives it (the runtime is dropped inside a
+//! `Handle::block_on` of its own), the core's guard does the cleanup when this `block_on`
+//! lets go of the core. Pushes onto the remote queue check the flag afterwards, as in
+//! [`ShutdownFlag`](super::ShutdownFlag)'s docs, so no task is stranded there.
 use crate::park::{Parker, Unparker};
-use crate::scheduler;
+use crate::scheduler::{self, ShutdownFlag};
 use crate::task::{self, coop, registry::Registry, JoinHandle, Runnable};
 use crossbeam_deque::{Injector, Steal};
 use parking_lot::Mutex;
@@ -31,7 +42,11 @@ pub(crate) struct Shared {
     /// Wakes whichever thread currently drives the core.
     unparker: Unparker,
     pub(crate) registry: Registry,
-    shutdown: AtomicBool,
+    /// Raised once, by `shutdown` (see the module docs).
+    shutdown: ShutdownFlag,
+    /// Set once the core's queue has been dropped at shutdown (by `shutdown`, or by the
+    /// `block_on` that held the core).
+    cleaned: AtomicBool,
     /// `None` while a `block_on` drives it (or after shutdown took it for good).
     core: Mutex<Option<Box<Core>>>,
     /// Threads waiting in `block_on` for the core to be released.
@@ -71,7 +86,8 @@ pub(crate) fn new() -> std::io::Result<Arc<Shared>> {
         remote: Injector::new(),
         unparker: parker.unparker(),
         registry: Registry::new(1),
-        shutdown: AtomicBool::new(false),
+        shutdown: ShutdownFlag::new(),
+        cleaned: AtomicBool::new(false),
         core: Mutex::new(Some(Box::new(Core {
             local: VecDeque::new(),
             parker,
@@ -100,6 +116,10 @@ pub(crate) fn schedule(runnable: Runnable) {
             }
         };
         shared.remote.push(runnable);
+        if shared.shutdown.raised_after_push() {
+            scheduler::drain_injector(&shared.remote);
+            return;
+        }
         shared.unparker.unpark();
     }
 }
@@ -198,8 +218,8 @@ impl Shared {
                         return output;
                     }
                 }
-                if !self.shutdown.load(Ordering::Acquire) {
-                    self.core_waiters.lock().push(parker.unparker());
+                if !self.shutdown.is_raised() {
+                    self.wait_for_core(parker.unparker());
                 }
                 if self.core_available() || waker.woken.load(Ordering::Acquire) {
                     continue;
@@ -214,19 +234,43 @@ impl Shared {
         self.remote.len()
     }
 
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutdown.is_raised()
+    }
+
     fn take_core(&self) -> Option<Box<Core>> {
-        if self.shutdown.load(Ordering::Acquire) {
+        if self.shutdown.is_raised() {
             return None;
         }
         self.core.lock().take()
     }
 
     fn core_available(&self) -> bool {
-        !self.shutdown.load(Ordering::Acquire) && self.core.lock().is_some()
+        !self.shutdown.is_raised() && self.core.lock().is_some()
+    }
+
+    /// Asks to be unparked when the core is released; each waiting thread is listed once,
+    /// however often its future is woken meanwhile.
+    fn wait_for_core(&self, unparker: Unparker) {
+        let mut waiters = self.core_waiters.lock();
+        if !waiters.iter().any(|w| w.same_parker(&unparker)) {
+            waiters.push(unparker);
+        }
+    }
+
+    /// Number of threads waiting for the core (tests).
+    #[cfg(test)]
+    fn num_core_waiters(&self) -> usize {
+        self.core_waiters.lock().len()
     }
 
     fn release_core(&self, core: Box<Core>) {
         *self.core.lock() = Some(core);
+        if self.shutdown.is_raised() {
+            // Shutdown may be waiting for this core, or may have left its queue to us (it
+            // was called on this thread): finish it.
+            self.finish_shutdown();
+        }
         for waiter in self.core_waiters.lock().drain(..) {
             waiter.unpark();
         }
@@ -262,7 +306,7 @@ impl Shared {
             driver: &driver,
             local: &mut core.local,
         };
-        while !self.shutdown.load(Ordering::Acquire) {
+        while !self.shutdown.is_raised() {
             if waker.woken.swap(false, Ordering::AcqRel) {
                 let mut cx = TaskContext::from_waker(task_waker);
                 if let Poll::Ready(out) = coop::budget(|| future.as_mut().poll(&mut cx)) {
@@ -306,16 +350,29 @@ impl Shared {
         }
     }
 
-    /// Stops the scheduler and drops every task (see the multi-thread docs for the order).
-    pub(crate) fn shutdown(&self) {
-        self.shutdown.store(true, Ordering::Release);
+    /// Stops the scheduler and drops every task (see the module docs for the order).
+    pub(crate) fn shutdown(self: &Arc<Self>) {
+        self.shutdown.raise();
         self.unparker.unpark();
-        // Wait for a concurrent `block_on` (through a `Handle`) to hand the core back.
-        let core = loop {
-            if let Some(core) = self.core.lock().take() {
-                break core;
-            }
+        // Drop what can be dropped before waiting on what cannot.
+        scheduler::drop_all_tasks(&self.registry, &self.remote);
+        if with_driver(|driver| driver.is_some_and(|d| Arc::ptr_eq(&d.shared, self))) {
+            // This thread drives the core, inside a `block_on` up the stack: it finishes
+            // the shutdown when it lets go of the core.
+            return;
+        }
+        // Wait for a concurrent `block_on` (through a `Handle`) to hand the core back; it
+        // leaves its loop after the poll it is in.
+        while !self.finish_shutdown() {
             std::thread::yield_now();
+        }
+    }
+
+    /// Drops the core's queue and whatever is left, if the core is free; returns whether
+    /// the cleanup is done (by this call or an earlier one).
+    fn finish_shutdown(&self) -> bool {
+        let Some(core) = self.core.lock().take() else {
+            return self.cleaned.load(Ordering::Acquire);
         };
         let Core { local, .. } = *core;
         for task in local {
@@ -323,8 +380,64 @@ impl Shared {
         }
         scheduler::drop_all_tasks(&self.registry, &self.remote);
         self.driver.shutdown();
+        self.cleaned.store(true, Ordering::Release);
         for waiter in self.core_waiters.lock().drain(..) {
             waiter.unpark();
         }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::runtime::Builder;
+    use crate::scheduler;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// Wakes itself `n` times before it is ready.
+    struct WakeSelf(u32);
+
+    impl Future for WakeSelf {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 == 0 {
+                return Poll::Ready(());
+            }
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    #[test]
+    fn a_block_on_waiting_for_the_core_is_listed_once_however_often_it_wakes() {
+        let rt = Builder::new_current_thread().build().unwrap();
+        let scheduler::Handle::CurrentThread(shared) = &rt.handle().inner else {
+            unreachable!()
+        };
+        let shared = shared.clone();
+        let (hold_tx, hold_rx) = filch_sync::oneshot::channel::<()>();
+        let (held_tx, held_rx) = std::sync::mpsc::channel();
+        let holder = {
+            let handle = rt.handle().clone();
+            std::thread::spawn(move || {
+                handle.block_on(async move {
+                    held_tx.send(()).unwrap();
+                    let _ = hold_rx.await;
+                })
+            })
+        };
+        held_rx.recv().unwrap();
+        // This thread cannot get the core; its future wakes itself 1,000 times.
+        rt.handle().block_on(WakeSelf(1_000));
+        assert!(
+            shared.num_core_waiters() <= 1,
+            "{} waiters listed",
+            shared.num_core_waiters()
+        );
+        hold_tx.send(()).unwrap();
+        holder.join().unwrap();
     }
 }

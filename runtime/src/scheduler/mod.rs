@@ -10,6 +10,9 @@ pub(crate) mod current_thread;
 pub(crate) mod multi_thread;
 
 mod rand;
+mod shutdown_flag;
+
+pub use shutdown_flag::ShutdownFlag;
 
 use crate::task::{coop, local_set, registry::Registry, JoinHandle, Runnable};
 use crossbeam_deque::{Injector, Steal};
@@ -30,9 +33,11 @@ pub(crate) fn drop_task(task: Runnable) {
     let _ = catch_unwind(AssertUnwindSafe(move || drop(task)));
 }
 
-/// The last step of shutdown: closes `registry` to new tasks, wakes every task it still
-/// held (which sends them to `injector`, since no worker runs any more) and drops them.
-/// Dropping a future may wake others, so it repeats until a round finds nothing.
+/// Shutdown's drain: closes `registry` to new tasks, wakes every task it still held (an
+/// idle one lands on `injector`, since the scheduler no longer runs it; a queued or running
+/// one is already some worker's to drop) and drops what lands there. Dropping a future may
+/// wake others, so it repeats until a round finds nothing. Safe to run concurrently with
+/// itself and with [`drain_injector`].
 pub(crate) fn drop_all_tasks(registry: &Registry, injector: &Injector<Runnable>) {
     loop {
         let wakers = registry.close_and_drain();
@@ -40,18 +45,24 @@ pub(crate) fn drop_all_tasks(registry: &Registry, injector: &Injector<Runnable>)
         for waker in wakers {
             waker.wake();
         }
-        loop {
-            match injector.steal() {
-                Steal::Success(task) => {
-                    progressed = true;
-                    drop_task(task);
-                }
-                Steal::Retry => std::hint::spin_loop(),
-                Steal::Empty => break,
-            }
-        }
+        progressed |= drain_injector(injector);
         if !progressed {
             break;
+        }
+    }
+}
+
+/// Drops every task in `injector` (shutdown); returns whether there was any.
+pub(crate) fn drain_injector(injector: &Injector<Runnable>) -> bool {
+    let mut any = false;
+    loop {
+        match injector.steal() {
+            Steal::Success(task) => {
+                any = true;
+                drop_task(task);
+            }
+            Steal::Retry => std::hint::spin_loop(),
+            Steal::Empty => return any,
         }
     }
 }
@@ -71,6 +82,16 @@ impl Handle {
             Handle::CurrentThread(shared) => &shared.registry,
             Handle::MultiThread(shared) => &shared.registry,
             Handle::Local(shared) => &shared.registry,
+        }
+    }
+
+    /// Whether the scheduler has begun shutting down: from then on a task is dropped
+    /// instead of polled (see [`crate::task`]).
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        match self {
+            Handle::CurrentThread(shared) => shared.is_shutting_down(),
+            Handle::MultiThread(shared) => shared.is_shutting_down(),
+            Handle::Local(_) => false,
         }
     }
 

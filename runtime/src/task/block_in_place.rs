@@ -11,6 +11,12 @@ use crate::scheduler::{self, multi_thread};
 /// on the new worker thread. Once the current task's poll ends, this thread leaves the
 /// runtime. Outside a runtime (or on a blocking-pool thread) `f` simply runs.
 ///
+/// `f` runs outside the runtime's driving context, so it may block on a future through the
+/// runtime's handle (`Handle::current().block_on(fut)`), the usual way to call async code
+/// from a synchronous callback. If the runtime shuts down while `f` runs, `f` is not
+/// interrupted: shutdown drops every other task meanwhile, and the calling task once its
+/// poll ends (see [the shutdown order](crate::runtime#shutdown)).
+///
 /// # Panics
 ///
 /// Panics when called from a current-thread runtime: its one thread would block every
@@ -47,5 +53,8 @@ where
              block every task; use `filch::task::spawn_blocking`, or a multi-thread runtime"
         );
     }
+    // This thread drives no tasks while `f` runs (its core, if it had one, is gone), so
+    // `f` may block on futures: `Handle::current().block_on(..)` works in here.
+    let _not_driving = context::leave_driving();
     f()
 }

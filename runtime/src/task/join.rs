@@ -1,5 +1,5 @@
 //! [`JoinHandle`]: the owned result of a spawned task, and [`JoinError`]: why it has none.
-use super::{coop, Header};
+use super::{coop, Header, TaskOutput};
 use std::any::Any;
 use std::fmt;
 use std::future::Future;
@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-type Task<T> = async_task::FallibleTask<Result<T, JoinError>, Header>;
+type Task<T> = async_task::FallibleTask<TaskOutput<Result<T, JoinError>>, Header>;
 
 /// An owned permission to join a task: awaiting it yields the task's output.
 ///
@@ -48,7 +48,7 @@ unsafe impl<T: Send> Send for JoinHandle<T> {}
 unsafe impl<T: Send> Sync for JoinHandle<T> {}
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(task: async_task::Task<Result<T, JoinError>, Header>) -> Self {
+    pub(crate) fn new(task: async_task::Task<TaskOutput<Result<T, JoinError>>, Header>) -> Self {
         let header = NonNull::from(task.metadata());
         let id = task.metadata().id;
         Self {
@@ -156,10 +156,23 @@ impl<T> Future for JoinHandle<T> {
                 Poll::Pending
             }
             Poll::Ready(output) => {
-                self.task = None;
-                // `None`: the runtime dropped the task without running it to completion.
                 let id = self.id;
-                Poll::Ready(output.unwrap_or_else(|| Err(JoinError::cancelled(id))))
+                let result = match output {
+                    Some(output) => output.into_inner(),
+                    // `None`: the runtime dropped the task without running it to completion
+                    // (shutdown); its future's destructor may have panicked meanwhile.
+                    None => {
+                        // SAFETY: `self.task` is still `Some`, so the allocation `header`
+                        // points into is alive (see the field's invariant).
+                        let header = unsafe { self.header.as_ref() };
+                        match header.drop_panic.take() {
+                            Some(payload) => Err(JoinError::panic(id, payload)),
+                            None => Err(JoinError::cancelled(id)),
+                        }
+                    }
+                };
+                self.task = None;
+                Poll::Ready(result)
             }
         }
     }
@@ -243,6 +256,7 @@ impl JoinError {
     ///
     /// Panics if the error is not a panic (check [`is_panic`](Self::is_panic) first, or use
     /// [`try_into_panic`](Self::try_into_panic)).
+    #[track_caller]
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.try_into_panic().expect(
             "`JoinError::into_panic` called on a cancelled task's error; check `is_panic()` first",

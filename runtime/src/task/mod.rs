@@ -29,6 +29,18 @@
 //! 3. **Registration**: the registry slot is reserved (under the shard lock) before the task
 //!    is allocated, so its key is known to the header from the start; the task's future
 //!    removes the slot when it is dropped, whatever the reason.
+//! 4. **Destructors are contained**: `async_task` drops a future (on cancellation, or when
+//!    a `Runnable` is dropped at shutdown) and an unclaimed output inside a guard that
+//!    *aborts the process* if the destructor panics. So filch never lets it drop either:
+//!    [`TaskFuture`] drops the user's future itself, under `catch_unwind`, as soon as the
+//!    task completes or is aborted, and in its own `Drop` for the other cases; the output
+//!    travels in a [`TaskOutput`], whose `Drop` catches a panic of the value's destructor.
+//!    A panic from the future's destructor becomes the task's result (the `JoinHandle`
+//!    sees [`JoinError::is_panic`]); one from an unclaimed output's destructor is dropped
+//!    (the panic hook has printed it).
+//! 5. **No poll after shutdown began**: a task whose scheduler is shutting down completes
+//!    as cancelled at its next poll, exactly as an aborted one, so shutdown never has to
+//!    race a worker that is about to poll a task it meant to drop.
 mod block_in_place;
 pub(crate) mod coop;
 mod id;
@@ -50,6 +62,7 @@ pub use yield_now::yield_now;
 
 use crate::scheduler;
 use async_task::{Builder, ScheduleInfo, WithInfo};
+use std::any::Any;
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -74,6 +87,50 @@ pub(crate) struct Header {
     pub(crate) id: Id,
     /// Where the task was spawned (`#[track_caller]` through the spawn APIs), for reports.
     pub(crate) location: &'static std::panic::Location<'static>,
+    /// The payload of a panic raised by the future's destructor when the task was dropped
+    /// without completing (shutdown); the `JoinHandle` reports it instead of "cancelled".
+    pub(crate) drop_panic: DropPanic,
+}
+
+/// A panic payload caught while dropping a task's future (see [`Header::drop_panic`]).
+#[derive(Default)]
+pub(crate) struct DropPanic(parking_lot::Mutex<Option<Box<dyn Any + Send>>>);
+
+impl DropPanic {
+    fn set(&self, payload: Box<dyn Any + Send>) {
+        *self.0.lock() = Some(payload);
+    }
+
+    /// Takes the payload, if the future's destructor panicked.
+    pub(crate) fn take(&self) -> Option<Box<dyn Any + Send>> {
+        self.0.lock().take()
+    }
+}
+
+impl std::fmt::Debug for DropPanic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DropPanic")
+    }
+}
+
+/// A task's output as `async_task` stores it. Dropping it drops the value under
+/// `catch_unwind`: `async_task` drops an output nobody claimed (a detached task) inside an
+/// abort-on-panic guard.
+pub(crate) struct TaskOutput<T>(Option<T>);
+
+impl<T> TaskOutput<T> {
+    /// The value, for the `JoinHandle` that claims it.
+    pub(crate) fn into_inner(mut self) -> T {
+        self.0.take().expect("a task output is taken once")
+    }
+}
+
+impl<T> Drop for TaskOutput<T> {
+    fn drop(&mut self) {
+        if let Some(value) = self.0.take() {
+            let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
+        }
+    }
 }
 
 /// Allocates a task for `future` on `handle`'s scheduler, registering it in `shard_hint`'s
@@ -150,6 +207,7 @@ where
         key: slot.key(),
         id: Id::next(),
         location,
+        drop_panic: DropPanic::default(),
     };
     // SAFETY: `spawn_unchecked` lifts three requirements of `spawn`:
     // - `Send`: `F` is `Send`, or confined to this thread (the caller's contract), and
@@ -180,10 +238,12 @@ fn schedule(runnable: Runnable, info: ScheduleInfo) {
 ///
 /// # Invariants
 /// `header` is the metadata of the very task this future is stored in; `future` is pinned
-/// (this struct is only ever polled through `Pin`) and dropped exactly once, in `Drop`.
+/// (this struct is only ever polled through `Pin`) and dropped exactly once, in place, by
+/// [`drop_future`](Self::drop_future), which `dropped` records; it is never polled after.
 struct TaskFuture<'a, F: Future> {
     header: &'a Header,
     future: ManuallyDrop<F>,
+    dropped: bool,
 }
 
 impl<'a, F: Future> TaskFuture<'a, F> {
@@ -191,28 +251,71 @@ impl<'a, F: Future> TaskFuture<'a, F> {
         Self {
             header,
             future: ManuallyDrop::new(future),
+            dropped: false,
         }
+    }
+
+    /// Drops the user's future in place (once), returning the payload if its destructor
+    /// panicked.
+    fn drop_future(self: Pin<&mut Self>) -> Option<Box<dyn Any + Send>> {
+        // SAFETY: dropping in place does not move the future out of its pinned place, and
+        // `dropped` makes sure it is dropped once and never polled after (see invariants).
+        let this = unsafe { self.get_unchecked_mut() };
+        if std::mem::replace(&mut this.dropped, true) {
+            return None;
+        }
+        // SAFETY: as above; `future` is not used again.
+        catch_unwind(AssertUnwindSafe(|| unsafe {
+            ManuallyDrop::drop(&mut this.future)
+        }))
+        .err()
     }
 }
 
 impl<F: Future> Future for TaskFuture<'_, F> {
-    type Output = Result<F::Output, JoinError>;
+    type Output = TaskOutput<Result<F::Output, JoinError>>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if self.header.aborted.load(Ordering::Acquire) {
-            return Poll::Ready(Err(JoinError::cancelled(self.header.id)));
-        }
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let id = self.header.id;
-        let _current = id.enter();
-        let _span = crate::trace::poll(self.header.id, self.header.location);
-        // SAFETY: `future` is structurally pinned: it is never moved out of `self` (it is
-        // only dropped in place, in `Drop`), so pinning `self` pins it.
-        let future = unsafe { self.map_unchecked_mut(|this| &mut *this.future) };
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(payload) => Poll::Ready(Err(JoinError::panic(id, payload))),
+        // Once shutdown has begun a task is dropped, not polled: shutdown's registry drain
+        // wakes every task, but a wake of a task already queued is absorbed, and a poll
+        // after it would leave the task idle where no drain will find it again. (The
+        // task's state transition into this poll is ordered after that wake, which was
+        // ordered after the flag was raised, so this load sees the flag.)
+        if self.header.aborted.load(Ordering::Acquire) || self.header.scheduler.is_shutting_down() {
+            let result = match self.as_mut().drop_future() {
+                Some(payload) => Err(JoinError::panic(id, payload)),
+                None => Err(JoinError::cancelled(id)),
+            };
+            return Poll::Ready(TaskOutput(Some(result)));
         }
+        let polled = {
+            let _current = id.enter();
+            let _span = crate::trace::poll(self.header.id, self.header.location);
+            // SAFETY: `future` is structurally pinned: it is never moved out of `self`
+            // (only dropped in place), so pinning `self` pins it; it is not dropped yet,
+            // since a dropped task completes and is never polled again.
+            let future = unsafe { self.as_mut().map_unchecked_mut(|this| &mut *this.future) };
+            catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+        };
+        let result = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => match self.as_mut().drop_future() {
+                None => Ok(output),
+                // Its destructor panicked: that is the task's result.
+                Some(payload) => {
+                    drop(TaskOutput(Some(output)));
+                    Err(JoinError::panic(id, payload))
+                }
+            },
+            Err(payload) => {
+                // A second panic from the destructor of a future that already panicked is
+                // dropped: the first one is the task's result.
+                drop(self.as_mut().drop_future());
+                Err(JoinError::panic(id, payload))
+            }
+        };
+        Poll::Ready(TaskOutput(Some(result)))
     }
 }
 
@@ -226,8 +329,13 @@ impl<F: Future> Drop for TaskFuture<'_, F> {
             }
         }
         let _deregister = Deregister(self.header);
-        // SAFETY: dropped exactly once, here; the field is never used again.
-        unsafe { ManuallyDrop::drop(&mut self.future) };
+        // SAFETY: `self` is being dropped, so it is never used (or moved) after this: it is
+        // as pinned as it was.
+        let this = unsafe { Pin::new_unchecked(self) };
+        let header = this.header;
+        if let Some(payload) = this.drop_future() {
+            header.drop_panic.set(payload);
+        }
     }
 }
 

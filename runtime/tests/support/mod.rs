@@ -54,3 +54,30 @@ pub fn runtimes() -> Vec<(&'static str, filch::runtime::Runtime)> {
         ),
     ]
 }
+
+/// Number of file descriptors this process has open.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").unwrap().count()
+}
+
+/// Runs `f` on a new thread and returns its result, failing the test (instead of hanging
+/// it) if `f` has not returned within `limit`. A panic in `f` is re-raised here.
+pub fn within<R: Send + 'static>(
+    limit: std::time::Duration,
+    what: &str,
+    f: impl FnOnce() -> R + Send + 'static,
+) -> R {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let _ = tx.send(result);
+    });
+    match rx.recv_timeout(limit) {
+        Ok(Ok(value)) => {
+            let _ = thread.join();
+            value
+        }
+        Ok(Err(payload)) => std::panic::resume_unwind(payload),
+        Err(_) => panic!("{what}: still running after {limit:?} (hang)"),
+    }
+}

@@ -21,10 +21,22 @@
 //!
 //! # Shutdown
 //!
-//! [`Shared::shutdown`] raises the flag and unparks everyone. Each worker leaves its loop,
-//! drops the tasks in its own deque and LIFO slot, and reports. The thread that shut down
-//! then closes the [`Registry`], wakes every task still registered (they land on the
-//! injector) and drops them, until both are empty: every future is dropped exactly once.
+//! [`Shared::shutdown`] raises the flag and unparks everyone, then at once drops what it
+//! can: it closes the [`Registry`] (no task can be added), wakes every task it held and
+//! drops what lands on the injector. A task waiting on something (a socket, a channel whose
+//! sender another task holds) is dropped right there, before anything waits for a worker:
+//! a `block_in_place` closure blocked on such a task's resources is unblocked by it. Each
+//! worker leaves its loop after the poll it is in, drops the tasks in its own deque and
+//! LIFO slot (the wake of a running task lands there too), and reports; the shutdown then
+//! waits for the workers (at most its timeout) and drains the injector once more.
+//!
+//! A task can still reach the injector after that last drain: one that was running on a
+//! thread `block_in_place` took out of the runtime, or on a worker shutdown stopped
+//! waiting for, and was woken meanwhile. So every push onto the injector is followed by a
+//! check of the shutdown flag (a `SeqCst` fence on both sides: the pusher pushes then reads
+//! the flag, the shutdown sets the flag then drains), and a pusher that sees it drains the
+//! injector itself. Either the last drain sees the task or its pusher sees the flag: every
+//! future is dropped exactly once, and none is stranded.
 mod idle;
 mod worker;
 
@@ -36,6 +48,7 @@ use crate::driver::Driver;
 use crate::park::{Parker, Unparker};
 use crate::runtime::builder::ThreadConfig;
 use crate::scheduler::rand::FastRand;
+use crate::scheduler::ShutdownFlag;
 use crate::task::{self, registry::Registry, JoinHandle, Runnable};
 use crossbeam_deque::{Injector, Stealer};
 use crossbeam_utils::CachePadded;
@@ -43,7 +56,7 @@ use parking_lot::{Condvar, Mutex};
 use std::cell::Cell;
 use std::future::Future;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -97,8 +110,9 @@ pub(crate) struct Shared {
     /// the hot paths: a remote spawn already writes the shared injector).
     pub(crate) remote_spawns: AtomicU64,
     pub(crate) notifications: AtomicU64,
-    /// Set once, by `shutdown`; workers leave their loops when they see it.
-    shutdown: AtomicBool,
+    /// Raised once, by `shutdown`; workers leave their loops when they see it, and a push
+    /// onto the injector checks it (see the module docs).
+    shutdown: ShutdownFlag,
     /// Number of workers that have left their loops, and the condvar `shutdown` waits on.
     threads: Mutex<ThreadCounts>,
     threads_cv: Condvar,
@@ -109,7 +123,7 @@ impl std::fmt::Debug for Shared {
         f.debug_struct("multi_thread::Shared")
             .field("workers", &self.stealers.len())
             .field("injector_len", &self.injector.len())
-            .field("shutdown", &self.shutdown.load(Ordering::Relaxed))
+            .field("shutdown", &self.shutdown.is_raised())
             .finish_non_exhaustive()
     }
 }
@@ -138,7 +152,7 @@ pub(crate) fn start(
         counters: (0..num_workers).map(|_| CachePadded::default()).collect(),
         remote_spawns: AtomicU64::new(0),
         notifications: AtomicU64::new(0),
-        shutdown: AtomicBool::new(false),
+        shutdown: ShutdownFlag::new(),
         threads: Mutex::new(ThreadCounts::default()),
         threads_cv: Condvar::new(),
     });
@@ -193,9 +207,14 @@ impl Shared {
         join
     }
 
-    /// Pushes a task from outside the workers and wakes one if needed.
+    /// Pushes a task from outside the workers and wakes one if needed; during shutdown,
+    /// drops it instead (see the module docs: the push, then the flag check).
     fn push_remote(&self, runnable: Runnable) {
         self.injector.push(runnable);
+        if self.shutdown.raised_after_push() {
+            super::drain_injector(&self.injector);
+            return;
+        }
         self.notify_parked();
     }
 
@@ -232,7 +251,11 @@ impl Shared {
     }
 
     fn is_shutdown(&self) -> bool {
-        self.shutdown.load(Ordering::Acquire)
+        self.shutdown.is_raised()
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutdown.is_raised()
     }
 
     /// A worker thread is about to start (at build, or for a `block_in_place` hand-off).
@@ -252,19 +275,25 @@ impl Shared {
         self.threads_cv.notify_all();
     }
 
-    /// Stops the workers and drops every task. Waits for the workers for at most
-    /// `timeout` (forever with `None`); returns `false` if some did not stop in time, in
-    /// which case their threads are left to finish on their own and the tasks they hold
-    /// are not dropped here.
+    /// Stops the workers and drops every task: the idle ones at once, the queued ones as
+    /// their workers stop, the running ones when their poll ends (see the module docs).
+    /// Waits for the workers for at most `timeout` (forever with `None`); returns `false`
+    /// if some did not stop in time: they are left to finish on their own, and drop the
+    /// tasks they hold when they do.
     pub(crate) fn shutdown(
         &self,
         threads: Vec<std::thread::JoinHandle<()>>,
         timeout: Option<Duration>,
     ) -> bool {
-        self.shutdown.store(true, Ordering::Release);
+        // A push the drains below miss sees the flag (see `ShutdownFlag`).
+        self.shutdown.raise();
         for unparker in self.unparkers.iter() {
             unparker.unpark();
         }
+        // Drop what can be dropped before waiting on what cannot.
+        super::drop_all_tasks(&self.registry, &self.injector);
+        // Sources still alive (owned outside any task) fail from now on.
+        self.driver.shutdown();
         let all_exited = {
             // Every loop must end; without a timeout, also every thread (including ones
             // a `block_in_place` left finishing its closure), so hooks have run.
@@ -287,23 +316,18 @@ impl Shared {
             }
             counts.loops_exited >= n
         };
-        if !all_exited {
-            return false;
-        }
         for thread in threads {
-            // A thread whose core `block_in_place` handed off may still be inside the
-            // blocking closure when a timeout is given: leave it to finish on its own.
+            // A late worker, or a thread whose core `block_in_place` handed off and which
+            // is still in the blocking closure: leave it to finish on its own.
             if timeout.is_some() && !thread.is_finished() {
                 continue;
             }
-            // A worker never panics out of its loop (tasks' panics are caught); if a hook
-            // panicked, the runtime still shuts down.
+            // A worker never panics out of its loop (tasks' and hooks' panics are caught).
             let _ = thread.join();
         }
+        // Tasks that were running when the first drain woke them came back since.
         super::drop_all_tasks(&self.registry, &self.injector);
-        // Sources still alive (owned outside any task) fail from now on.
-        self.driver.shutdown();
-        true
+        all_exited
     }
 }
 

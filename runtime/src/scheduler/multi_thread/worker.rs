@@ -142,29 +142,63 @@ struct CorePtr(*mut Context);
 unsafe impl Send for CorePtr {}
 
 /// The body of a worker thread: drives `core` until shutdown, or until a task on this
-/// thread calls [`block_in_place`](crate::task::block_in_place), which hands the core to a new thread.
+/// thread calls [`block_in_place`](crate::task::block_in_place), which hands the core to a
+/// new thread.
+///
+/// Everything the thread needs after its loop is cloned out of the core first: once the
+/// core is handed off, its new owner may free it (shutdown) at any moment, so this thread
+/// never reads it again, and no reference to it is alive across a task's poll.
 fn run_thread(core: CorePtr) {
-    // SAFETY: `core` owns a live `Context` (CorePtr invariant); this thread is its only user
-    // until it either frees it below or hands it off (after which it never touches it).
-    let cx = unsafe { &*core.0 };
-    let config = cx.config.clone();
-    let _runtime = context::enter_runtime(&cx.handle);
+    let (shared, config, handle, index) = {
+        // SAFETY: `core` owns a live `Context` (CorePtr invariant) and this thread is its
+        // only user until it frees it or hands it off; the borrow ends in this block.
+        let cx = unsafe { &*core.0 };
+        (
+            cx.shared.clone(),
+            cx.config.clone(),
+            cx.handle.clone(),
+            cx.index,
+        )
+    };
+    let _runtime = context::enter_runtime(&handle);
     CURRENT.with(|c| c.set(core.0));
     config.run_start_hook();
-    let _span = crate::trace::worker("multi_thread", cx.index);
-    let handed_off = cx.run_loop();
-    // The core is ours only if it was not handed off; `shared` outlives it either way.
-    let shared = cx.shared.clone();
-    if !handed_off {
-        cx.drop_local_tasks();
+    let span = crate::trace::worker("multi_thread", index);
+    if !run_loop(core.0) {
+        // SAFETY: not handed off, so this thread still owns the core; the borrow ends
+        // before the core is freed below.
+        unsafe { &*core.0 }.drop_local_tasks();
         CURRENT.with(|c| c.set(ptr::null_mut()));
-        // SAFETY: not handed off, so this thread still owns the core, and `cx` is not
-        // used after this point.
+        // SAFETY: as above; nothing refers to the core any more (`CURRENT` is cleared).
         drop(unsafe { Box::from_raw(core.0) });
         shared.loop_exited();
     }
+    drop(span);
     config.run_stop_hook();
     shared.thread_finished();
+}
+
+/// The worker loop. Returns `true` if a task handed the core to another thread
+/// ([`block_in_place`](crate::task::block_in_place)), `false` at shutdown.
+///
+/// A `&Context` is only made between polls: a task's poll may hand the core away, and its
+/// new owner may free it before the poll returns.
+fn run_loop(core: *mut Context) -> bool {
+    loop {
+        let task = {
+            // SAFETY: this thread owns the core: it has not handed it off (the loop returns
+            // right after a poll that did), and the borrow ends before the next poll.
+            let cx = unsafe { &*core };
+            match cx.next_runnable() {
+                Some(task) => task,
+                None => return false,
+            }
+        };
+        scheduler::run_task(task);
+        if HANDED_OFF.with(|h| h.replace(false)) {
+            return true;
+        }
+    }
 }
 
 thread_local! {
@@ -204,41 +238,37 @@ pub(crate) fn hand_off_core() -> Option<()> {
 }
 
 impl Context {
-    /// The worker loop. Returns `true` if a task handed the core to another thread
-    /// ([`block_in_place`](crate::task::block_in_place)), in which case the caller must not touch it again.
-    fn run_loop(&self) -> bool {
+    /// Finds the next task to run, searching and parking as needed, and does the
+    /// bookkeeping of starting a poll; `None` once the runtime shuts down.
+    fn next_runnable(&self) -> Option<Runnable> {
         while !self.shared.is_shutdown() {
             self.tick.set(self.tick.get().wrapping_add(1));
             if self.tick.get() % DRIVER_POLL_INTERVAL == 0 {
                 self.poll_driver();
             }
             if let Some(task) = self.next_task().or_else(|| self.search()) {
-                self.run_task(task);
-                if HANDED_OFF.with(|h| h.replace(false)) {
-                    // `self` belongs to another thread now.
-                    return true;
-                }
-                continue;
+                self.start_poll();
+                return Some(task);
             }
             if self.searching.get() && self.spin_for_work() {
                 continue;
             }
             self.park();
         }
-        false
+        None
     }
 
     fn counters(&self) -> &super::WorkerCounters {
         &self.shared.counters[self.index]
     }
 
-    fn run_task(&self, task: Runnable) {
+    /// Counts the poll about to run and, if this worker was searching, stops searching.
+    fn start_poll(&self) {
         super::bump(&self.counters().polls, 1);
         if self.searching.replace(false) && self.shared.idle.transition_from_searching() {
             // The last searcher found work: there may be more, so wake the next one.
             self.shared.notify_parked();
         }
-        scheduler::run_task(task);
     }
 
     fn next_task(&self) -> Option<Runnable> {
