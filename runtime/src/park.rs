@@ -24,7 +24,9 @@
 //! [`Driver`]: if it gets it, it sleeps in the OS poller instead of the condvar (state
 //! `PARKED_DRIVER`), serving I/O events and timers for the whole runtime while it waits,
 //! and `unpark` wakes it with the poller's `notify`. At most one thread holds the driver;
-//! every other sleeper uses its condvar.
+//! every other sleeper uses its condvar. A worker that leaves the driver to run the tasks
+//! it woke wakes one condvar sleeper, which takes the driver over (see the scheduler's
+//! `worker` module), so the OS is waited on whenever some worker is idle.
 use crate::driver::Driver;
 use crate::loom::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
 use std::time::Duration;
@@ -90,6 +92,12 @@ impl Parker {
         self.inner.park(None);
     }
 
+    /// [`park`](Self::park), returning whether this thread slept in the driver (and so
+    /// has just left it).
+    pub(crate) fn park_reporting_driver(&self) -> bool {
+        self.inner.park(None)
+    }
+
     /// Sleeps until the token is set or `timeout` passes (whichever comes first), consuming
     /// the token if it was set. May return early (spuriously); callers re-check.
     // The timer driver parks with a deadline; until then only the tests call this.
@@ -112,14 +120,15 @@ impl Unparker {
 }
 
 impl Inner {
-    fn park(&self, timeout: Option<Duration>) {
+    /// Sleeps (see `Parker::park`); returns whether it slept in the driver.
+    fn park(&self, timeout: Option<Duration>) -> bool {
         // Fast path: a token is already here.
         if self
             .state
             .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Acquire)
             .is_ok()
         {
-            return;
+            return false;
         }
         if let Some(driver) = &self.driver {
             if let Some(mut driver) = driver.try_lock() {
@@ -132,18 +141,18 @@ impl Inner {
                     Ok(_) => {}
                     Err(NOTIFIED) => {
                         self.state.swap(EMPTY, Ordering::Acquire);
-                        return;
+                        return false;
                     }
                     Err(other) => unreachable!("Parker::park: impossible state {other}"),
                 }
                 driver.park(timeout);
                 // Woken by `notify`, by an event, or by a timer: consume a token if any.
                 self.state.swap(EMPTY, Ordering::Acquire);
-                return;
+                return true;
             }
         }
         if timeout == Some(Duration::ZERO) {
-            return;
+            return false;
         }
         let mut guard = self.lock.lock();
         match self
@@ -157,7 +166,7 @@ impl Inner {
                 // since the failed CAS, and reading its write (Acquire) is what makes its
                 // data visible to us. A plain store lost that wakeup (found by loom).
                 self.state.swap(EMPTY, Ordering::Acquire);
-                return;
+                return false;
             }
             Err(other) => unreachable!("Parker::park: impossible state {other} (two parkers?)"),
         }
@@ -169,7 +178,7 @@ impl Inner {
                     // Timed out or woken: either way leave, consuming a token if one came.
                     self.state.swap(EMPTY, Ordering::Acquire);
                     drop(guard);
-                    return;
+                    return false;
                 }
             };
             if self
@@ -177,7 +186,7 @@ impl Inner {
                 .compare_exchange(NOTIFIED, EMPTY, Ordering::Acquire, Ordering::Acquire)
                 .is_ok()
             {
-                return;
+                return false;
             }
             // Spurious wakeup: still PARKED, sleep again.
         }

@@ -106,11 +106,16 @@ impl Driver {
         &self,
         fd: BorrowedFd<'_>,
     ) -> std::io::Result<(usize, Arc<ScheduledIo>)> {
-        if self.shutdown.load(Ordering::Acquire) {
-            return Err(shutdown_error());
-        }
         let io = Arc::new(ScheduledIo::default());
-        let key = self.sources.lock().insert(io.clone());
+        let key = {
+            // The flag is read under the table's lock, which `shutdown` takes after raising
+            // it: either this source is in the table `shutdown` marks, or it sees the flag.
+            let mut sources = self.sources.lock();
+            if self.shutdown.load(Ordering::Acquire) {
+                return Err(shutdown_error());
+            }
+            sources.insert(io.clone())
+        };
         // SAFETY: `add_with_mode` requires the source to be deleted from the poller before
         // it is closed. Every caller is a `Registration`, whose owner (`PollEvented`)
         // deregisters in its `Drop` before dropping the I/O object that owns the fd.

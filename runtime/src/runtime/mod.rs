@@ -3,6 +3,44 @@
 //! A runtime owns a scheduler (multi-thread or current-thread) and, for the multi-thread
 //! flavor, its worker threads. It is the thing `#[filch::main]` builds: asyncio's event
 //! loop, on every core.
+//!
+//! # Shutdown
+//!
+//! A runtime shuts down when it is dropped, or through [`Runtime::shutdown_timeout`] or
+//! [`Runtime::shutdown_background`]. Every path goes through the same steps, in this order
+//! (`tests/rt_shutdown_paths.rs`, `tests/rt_shutdown.rs` and `tests/misuse.rs` assert each):
+//!
+//! 1. **No new work is accepted.** From the moment shutdown begins, a spawn (through
+//!    `filch::spawn`, a [`Handle`], a `JoinSet`, or `spawn_blocking`) drops its future or
+//!    closure at once and returns a `JoinHandle` that resolves to a cancelled
+//!    [`JoinError`](crate::task::JoinError).
+//! 2. **Every task that is not in a poll is dropped at once**, on the thread that shuts
+//!    down, before anything waits: tasks waiting on sockets, timers or channels, and tasks
+//!    in the run queues. No task is polled again once shutdown has begun: a task woken
+//!    meanwhile is dropped instead. Their `JoinHandle`s resolve to a cancelled error (a
+//!    panic, if the future's destructor panicked).
+//! 3. **A task in the middle of a poll** is not interrupted: it is dropped by the worker
+//!    running it, as soon as that poll returns. A `block_in_place` closure is not
+//!    interrupted either; its task is dropped when the closure and the rest of that poll
+//!    return. Because the idle tasks are already gone (step 2), a closure waiting on one of
+//!    them (a channel whose sender it held) is not left waiting.
+//! 4. **Blocking jobs**: a `spawn_blocking` job not started yet is dropped (cancelled); a
+//!    running one runs to its end and its `JoinHandle` gets its value.
+//! 5. **Waiting.** Dropping the runtime waits for every worker, every `block_in_place`
+//!    thread and every running blocking job. [`Runtime::shutdown_timeout`] waits for them
+//!    until its deadline and then returns: the late threads finish on their own, each
+//!    dropping the tasks it still holds when its poll returns, and the runtime's resources
+//!    (threads, the OS poller) are released when the last of them ends.
+//!    [`Runtime::shutdown_background`] does not wait at all. Dropping a runtime *inside an
+//!    asynchronous context* (a task, or any `block_on`) behaves as `shutdown_background`:
+//!    waiting there could deadlock the very thread that would have to finish, so it does
+//!    not wait, but still drops every task as above.
+//! 6. **Afterwards**, a [`Handle`] kept from the runtime still works, with these results:
+//!    spawning returns a cancelled `JoinHandle`; `Handle::block_on` runs its future on the
+//!    calling thread (nothing else runs); I/O objects created before fail every operation
+//!    with an `io::Error` saying that their runtime has shut down, and creating new ones
+//!    fails the same way; timers behave as [`crate::time`] documents for a shut-down
+//!    runtime. Nothing hangs.
 pub(crate) mod builder;
 pub(crate) mod context;
 mod handle;
@@ -22,9 +60,11 @@ use std::time::{Duration, Instant};
 
 /// An async runtime: a scheduler, its worker threads, and every task spawned on it.
 ///
-/// Dropping a `Runtime` stops its workers (each finishes the poll it is in), then drops the
-/// future of every task still alive, whether queued or waiting; their `JoinHandle`s resolve
-/// to a cancelled [`JoinError`](crate::task::JoinError).
+/// Dropping a `Runtime` drops the future of every task still alive, whether queued or
+/// waiting (their `JoinHandle`s resolve to a cancelled
+/// [`JoinError`](crate::task::JoinError)), and waits for its workers, each of which
+/// finishes the poll it is in. See [the shutdown order](self#shutdown) for the details,
+/// and for what dropping a runtime inside a task does.
 ///
 /// # Examples
 ///
@@ -121,12 +161,13 @@ impl Runtime {
         self.handle.enter()
     }
 
-    /// Shuts the runtime down, waiting at most `timeout` for the workers to stop.
+    /// Shuts the runtime down, waiting at most `timeout` for the workers and the running
+    /// blocking jobs to stop.
     ///
-    /// Workers stop after the poll they are in; a task that blocks its thread (instead of
-    /// awaiting) can hold one up. If every worker stops in time, every task's future is
-    /// dropped before this returns. If not, the late threads are left to finish on their
-    /// own and the tasks still queued are dropped with them, not here.
+    /// Every task not in a poll is dropped before this waits. Workers stop after the poll
+    /// they are in; a task that blocks its thread (instead of awaiting) can hold one up
+    /// past `timeout`: then this returns anyway, and the late worker drops the tasks it
+    /// still holds when its poll ends. See [the shutdown order](self#shutdown).
     ///
     /// # Examples
     ///
@@ -140,8 +181,17 @@ impl Runtime {
         self.shutdown(Some(timeout));
     }
 
-    /// Shuts the runtime down without waiting for the workers; see
-    /// [`shutdown_timeout`](Self::shutdown_timeout).
+    /// Shuts the runtime down without waiting for the workers or blocking jobs; every
+    /// task is still dropped, the ones in a poll when that poll ends. See
+    /// [`shutdown_timeout`](Self::shutdown_timeout) and [the shutdown order](self#shutdown).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.spawn(async { std::thread::sleep(std::time::Duration::from_millis(50)) });
+    /// rt.shutdown_background(); // returns at once
+    /// ```
     pub fn shutdown_background(self) {
         self.shutdown_timeout(Duration::ZERO);
     }
@@ -151,7 +201,8 @@ impl Runtime {
             return;
         }
         let started = Instant::now();
-        // Waiting for the workers from one of them would wait for ourselves.
+        // Waiting for the workers from one of them would wait for ourselves; from any other
+        // asynchronous context it could wait for work this thread's tasks hold up.
         let timeout = if context::is_driving() {
             Some(Duration::ZERO)
         } else {

@@ -17,7 +17,11 @@
 //! kept inline; several tasks may wait on one direction (say, two accept loops on one
 //! listener), and then all of them are woken by the next event and race for it, the losers
 //! registering again. A waiter that gave up stays until the next event, which wakes it
-//! spuriously (harmless).
+//! spuriously (harmless). So that waiters which gave up cannot pile up on a source that
+//! sees no event for a long time (many short-lived pollers of one idle socket, each
+//! dropped by a timeout), a direction keeps at most [`MAX_WAITERS`] of them: registering
+//! one more wakes the ones already stored first. Those still interested poll again and
+//! register again; the others are gone.
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
@@ -81,8 +85,11 @@ pub(crate) struct ReadyEvent {
 
 const TICK_SHIFT: u32 = 8;
 
+/// Most wakers one direction of a source stores; see the module docs.
+pub(crate) const MAX_WAITERS: usize = 64;
+
 /// The tasks waiting on one direction of a source: the first inline (the common case costs
-/// no allocation), any others in a `Vec`.
+/// no allocation), any others in a `Vec` (at most [`MAX_WAITERS`] in all).
 #[derive(Debug, Default)]
 pub(crate) struct Waiters {
     first: Option<Waker>,
@@ -90,17 +97,31 @@ pub(crate) struct Waiters {
 }
 
 impl Waiters {
-    /// Adds `waker` unless an equivalent one is already waiting.
-    fn register(&mut self, waker: &Waker) {
+    /// Adds `waker` unless an equivalent one is already waiting. When the set is full,
+    /// returns the wakers it held for the caller to wake (outside the lock) and starts
+    /// over with `waker`.
+    #[must_use]
+    fn register(&mut self, waker: &Waker) -> Option<Waiters> {
         match &self.first {
             None => self.first = Some(waker.clone()),
             Some(first) if first.will_wake(waker) => {}
             Some(_) => {
-                if !self.rest.iter().any(|w| w.will_wake(waker)) {
-                    self.rest.push(waker.clone());
+                if self.rest.iter().any(|w| w.will_wake(waker)) {
+                    return None;
                 }
+                if 1 + self.rest.len() >= MAX_WAITERS {
+                    let evicted = std::mem::take(self);
+                    self.first = Some(waker.clone());
+                    return Some(evicted);
+                }
+                self.rest.push(waker.clone());
             }
         }
+        None
+    }
+
+    fn len(&self) -> usize {
+        usize::from(self.first.is_some()) + self.rest.len()
     }
 
     fn wake_all(self) {
@@ -175,7 +196,10 @@ impl ScheduledIo {
             Direction::Read => &self.reader,
             Direction::Write => &self.writer,
         };
-        slot.lock().register(cx.waker());
+        let evicted = slot.lock().register(cx.waker());
+        if let Some(evicted) = evicted {
+            evicted.wake_all();
+        }
         let event = self.load();
         if event.ready.intersects(direction.mask()) {
             Poll::Ready(event)
@@ -206,6 +230,15 @@ impl ScheduledIo {
                 Ok(_) => return,
                 Err(actual) => current = actual,
             }
+        }
+    }
+
+    /// Number of wakers stored for `direction` (tests).
+    #[cfg(test)]
+    fn num_waiters(&self, direction: Direction) -> usize {
+        match direction {
+            Direction::Read => self.reader.lock().len(),
+            Direction::Write => self.writer.lock().len(),
         }
     }
 
@@ -287,5 +320,26 @@ mod waiter_tests {
         for count in &counts {
             assert_eq!(count.0.load(Ordering::SeqCst), 1);
         }
+    }
+
+    #[test]
+    fn waiters_that_gave_up_do_not_pile_up_on_an_idle_source() {
+        let io = ScheduledIo::default();
+        let counts: Vec<_> = (0..10 * MAX_WAITERS)
+            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
+            .collect();
+        for count in &counts {
+            let waker = Waker::from(count.clone());
+            let mut cx = Context::from_waker(&waker);
+            assert!(io.poll_ready(Direction::Read, &mut cx).is_pending());
+            // ... and the task gives up: its waker is never registered again.
+        }
+        assert!(io.num_waiters(Direction::Read) <= MAX_WAITERS);
+        // The evicted ones were woken (so a live one would have registered again).
+        let woken = counts
+            .iter()
+            .filter(|c| c.0.load(Ordering::SeqCst) == 1)
+            .count();
+        assert_eq!(woken + io.num_waiters(Direction::Read), counts.len());
     }
 }

@@ -142,6 +142,22 @@ impl Idle {
         self.sleepers.lock().contains(&worker)
     }
 
+    /// A sleeping worker other than `except`, left on the sleeper list: the driver's
+    /// holder wakes it (spuriously, as far as this protocol goes) when it leaves the
+    /// driver to run tasks, so that the sleeper takes the driver over.
+    pub fn sleeper_other_than(&self, except: usize) -> Option<usize> {
+        // Cheap check first: all workers unparked means nobody sleeps.
+        if self.state.load(Ordering::Relaxed) >> SEARCH_BITS == self.num_workers {
+            return None;
+        }
+        self.sleepers
+            .lock()
+            .iter()
+            .rev()
+            .copied()
+            .find(|&w| w != except)
+    }
+
     /// Takes `worker` off the sleeper list on its own account (it found work without being
     /// notified, or it is shutting down). It comes back as unparked, not searching. Returns
     /// `false` if a notifier had already taken it off (and counted it as searching).

@@ -358,7 +358,7 @@ impl Context {
         }
         loop {
             crate::trace::park(self.index);
-            parker.park();
+            let left_driver = parker.park_reporting_driver();
             crate::trace::unpark(self.index);
             if self.shared.is_shutdown() || self.has_local_work() {
                 // Shutting down, or the driver woke tasks onto our own queue while we
@@ -368,13 +368,35 @@ impl Context {
                 if !idle.unpark_self(self.index) {
                     self.searching.set(true);
                 }
+                if left_driver {
+                    self.hand_over_driver();
+                }
                 return;
             }
             if !idle.is_sleeping(self.index) {
                 // A notifier took us off the list and counted us as searching.
                 self.searching.set(true);
+                if left_driver {
+                    self.hand_over_driver();
+                }
                 return;
             }
+        }
+    }
+
+    /// This worker just left the driver (to run what it woke, or because it was
+    /// notified): if another worker sleeps on its condvar, wake it so that it takes the
+    /// driver over. Otherwise nobody would wait on the OS until this worker parks again
+    /// (busy workers only poll the driver every [`DRIVER_POLL_INTERVAL`] ticks), and one
+    /// long poll would delay every timer and I/O event of the runtime.
+    fn hand_over_driver(&self) {
+        if self.shared.is_shutdown() {
+            return;
+        }
+        if let Some(sleeper) = self.shared.idle.sleeper_other_than(self.index) {
+            // A spurious wakeup for the sleeper: still on the sleeper list, it parks
+            // again, and this time finds the driver free.
+            self.shared.unparkers[sleeper].unpark();
         }
     }
 
