@@ -9,6 +9,9 @@ use std::time::Duration;
 
 type Callback = Arc<dyn Fn() + Send + Sync>;
 
+/// The smallest stack [`Builder::thread_stack_size`] gives a thread.
+pub const MIN_THREAD_STACK_SIZE: usize = 64 * 1024;
+
 /// Configures a runtime: its flavor, worker count and worker threads.
 ///
 /// # Examples
@@ -144,9 +147,26 @@ impl Builder {
         self
     }
 
-    /// Sets the stack size, in bytes, of worker threads (default: the `std` default).
+    /// Sets the stack size, in bytes, of worker and blocking-pool threads (default: the
+    /// `std` default, 2 MiB).
+    ///
+    /// Sizes below [`MIN_THREAD_STACK_SIZE`] (64 KiB) are raised to it: a worker's own loop,
+    /// the driver and a task's poll need that much, and a thread that overflows its stack
+    /// aborts the process. Tasks that recurse deeply or keep large futures on the stack need
+    /// more.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(1)
+    ///     .thread_stack_size(256 * 1024)
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn(async { 1 })).unwrap(), 1);
+    /// ```
     pub fn thread_stack_size(&mut self, bytes: usize) -> &mut Self {
-        self.thread.stack_size = Some(bytes);
+        self.thread.stack_size = Some(bytes.max(MIN_THREAD_STACK_SIZE));
         self
     }
 

@@ -47,7 +47,7 @@ mod handle;
 mod metrics;
 pub(crate) mod park_thread;
 
-pub use builder::Builder;
+pub use builder::{Builder, MIN_THREAD_STACK_SIZE};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 
