@@ -120,6 +120,7 @@ impl Waiters {
         None
     }
 
+    #[cfg(test)]
     fn len(&self) -> usize {
         usize::from(self.first.is_some()) + self.rest.len()
     }
