@@ -355,7 +355,8 @@ impl Shared {
         self.shutdown.raise();
         self.unparker.unpark();
         // Drop what can be dropped before waiting on what cannot.
-        scheduler::drop_all_tasks(&self.registry, &self.remote);
+        let dropped = scheduler::drop_all_tasks(&self.registry, &self.remote);
+        scheduler::release_freed_memory(dropped);
         if with_driver(|driver| driver.is_some_and(|d| Arc::ptr_eq(&d.shared, self))) {
             // This thread drives the core, inside a `block_on` up the stack: it finishes
             // the shutdown when it lets go of the core.
@@ -375,10 +376,12 @@ impl Shared {
             return self.cleaned.load(Ordering::Acquire);
         };
         let Core { local, .. } = *core;
+        let mut dropped = local.len();
         for task in local {
             scheduler::drop_task(task);
         }
-        scheduler::drop_all_tasks(&self.registry, &self.remote);
+        dropped += scheduler::drop_all_tasks(&self.registry, &self.remote);
+        scheduler::release_freed_memory(dropped);
         self.driver.shutdown();
         self.cleaned.store(true, Ordering::Release);
         for waiter in self.core_waiters.lock().drain(..) {

@@ -291,7 +291,7 @@ impl Shared {
             unparker.unpark();
         }
         // Drop what can be dropped before waiting on what cannot.
-        super::drop_all_tasks(&self.registry, &self.injector);
+        let mut dropped = super::drop_all_tasks(&self.registry, &self.injector);
         // Sources still alive (owned outside any task) fail from now on.
         self.driver.shutdown();
         let all_exited = {
@@ -326,7 +326,8 @@ impl Shared {
             let _ = thread.join();
         }
         // Tasks that were running when the first drain woke them came back since.
-        super::drop_all_tasks(&self.registry, &self.injector);
+        dropped += super::drop_all_tasks(&self.registry, &self.injector);
+        super::release_freed_memory(dropped);
         all_exited
     }
 }
