@@ -144,6 +144,44 @@ fn mpsc_bounded_send_waits_then_receiver_closes() {
 }
 
 #[test]
+fn mpsc_permit_races_receiver_close() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel(1);
+        // A second sender stays alive: only the permit's fate may end the drain.
+        let _keep = tx.clone();
+        let holder = thread::spawn(move || match block_on(tx.reserve()) {
+            Ok(permit) => {
+                permit.send(1);
+                true
+            }
+            Err(_) => false,
+        });
+        rx.close();
+        // Whatever the permit managed to send is received, then the end; never stuck.
+        let got = block_on(rx.recv());
+        assert_eq!(block_on(rx.recv()), None);
+        assert_eq!(got.is_some(), holder.join().unwrap());
+    });
+}
+
+#[test]
+fn mpsc_dropped_permit_ends_a_closed_drain() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<i32>(1);
+        let _keep = tx.clone();
+        // A reservation, if it beats the close, is given back unused: that must end the drain.
+        let holder = thread::spawn(move || {
+            if let Ok(permit) = tx.try_reserve() {
+                drop(permit);
+            }
+        });
+        rx.close();
+        assert_eq!(block_on(rx.recv()), None);
+        holder.join().unwrap();
+    });
+}
+
+#[test]
 fn mpsc_cancelled_send_passes_its_slot_on() {
     model(|| {
         let (tx, mut rx) = mpsc::channel(1);

@@ -234,6 +234,162 @@ fn close_lets_the_receiver_drain_and_wakes_closed_waiters() {
 }
 
 #[test]
+fn a_permit_taken_before_close_is_still_received() {
+    let (tx, mut rx) = mpsc::channel(2);
+    let permit = tx.try_reserve().unwrap();
+    rx.close();
+    assert!(tx.is_closed());
+    assert!(tx.try_reserve().is_err());
+    permit.send(7);
+    assert_eq!(rx.try_recv(), Ok(7));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn close_then_drain_waits_for_outstanding_permits() {
+    let (tx, mut rx) = mpsc::channel(4);
+    tx.try_send(1).unwrap();
+    let sent_later = tx.try_reserve().unwrap();
+    let dropped_later = tx.try_reserve().unwrap();
+    rx.close();
+    let (count, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(1)));
+    // Two permits are out: the channel is not finished, so recv waits instead of ending.
+    assert_eq!(rx.poll_recv(&mut cx), Poll::Pending);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    sent_later.send(2);
+    assert!(count.0.load(Ordering::SeqCst) >= 1);
+    assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(2)));
+    assert_eq!(rx.poll_recv(&mut cx), Poll::Pending);
+    let before = count.0.load(Ordering::SeqCst);
+    // Dropping the last permit unused ends the channel, and wakes the receiver to see it.
+    drop(dropped_later);
+    assert!(count.0.load(Ordering::SeqCst) > before);
+    assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(None));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn a_send_granted_its_slot_before_close_is_delivered() {
+    let (tx, mut rx) = mpsc::channel(1);
+    tx.try_send(0).unwrap();
+    let waker = futures::task::noop_waker();
+    let mut send = pin!(tx.send(1));
+    assert!(poll_pinned(send.as_mut(), &waker).is_pending());
+    // The receive hands the freed slot to the queued send; then the receiver closes.
+    assert_eq!(rx.try_recv(), Ok(0));
+    rx.close();
+    assert!(matches!(
+        poll_pinned(send.as_mut(), &waker),
+        Poll::Ready(Ok(()))
+    ));
+    assert_eq!(block_on(rx.recv()), Some(1));
+    assert_eq!(block_on(rx.recv()), None);
+}
+
+#[test]
+fn a_permit_used_after_the_receiver_is_dropped_drops_its_value() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = mpsc::channel(1);
+    let permit = tx.try_reserve().unwrap();
+    drop(rx);
+    permit.send(DropCounter(drops.clone()));
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn stress_close_then_drain_loses_nothing() {
+    const PRODUCERS: usize = 4;
+    for round in 0..50 {
+        let (tx, mut rx) = mpsc::channel(3);
+        let handles: Vec<_> = (0..PRODUCERS)
+            .map(|id| {
+                let tx = tx.clone();
+                thread::spawn(move || {
+                    // Returns how many sends succeeded: the first failure ends the loop.
+                    // Plain sends and reservations alternate: both must be accounted for.
+                    (0usize..)
+                        .take_while(|&seq| {
+                            if (seq + id) % 2 == 0 {
+                                block_on(tx.send(seq)).is_ok()
+                            } else {
+                                match block_on(tx.reserve()) {
+                                    Ok(permit) => {
+                                        permit.send(seq);
+                                        true
+                                    }
+                                    Err(_) => false,
+                                }
+                            }
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut received = 0usize;
+        let close_after = 100 + round * 37;
+        block_on(async {
+            while received < close_after {
+                rx.recv().await.unwrap();
+                received += 1;
+            }
+            rx.close();
+            while rx.recv().await.is_some() {
+                received += 1;
+            }
+        });
+        let delivered: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        assert_eq!(
+            received, delivered,
+            "round {round}: messages lost after close"
+        );
+    }
+}
+
+#[test]
+fn unbounded_close_then_drain_loses_nothing() {
+    const PRODUCERS: usize = 4;
+    for round in 0..50 {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let handles: Vec<_> = (0..PRODUCERS)
+            .map(|_| {
+                let tx = tx.clone();
+                thread::spawn(move || {
+                    let mut delivered = 0usize;
+                    while tx.send(delivered).is_ok() {
+                        delivered += 1;
+                        if delivered % 64 == 0 {
+                            thread::yield_now();
+                        }
+                    }
+                    delivered
+                })
+            })
+            .collect();
+        drop(tx);
+        let mut received = 0usize;
+        let close_after = 100 + round * 37;
+        block_on(async {
+            while received < close_after {
+                rx.recv().await.unwrap();
+                received += 1;
+            }
+            rx.close();
+            while rx.recv().await.is_some() {
+                received += 1;
+            }
+        });
+        let delivered: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        assert_eq!(
+            received, delivered,
+            "round {round}: messages lost after close"
+        );
+    }
+}
+
+#[test]
 fn dropping_a_closed_future_unregisters_it() {
     let (tx, rx) = mpsc::unbounded_channel::<()>();
     let waker = futures::task::noop_waker();

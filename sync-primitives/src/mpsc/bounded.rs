@@ -68,6 +68,7 @@ pub struct Receiver<T> {
 /// A reserved slot in a bounded channel: [`Permit::send`] cannot fail for lack of room.
 ///
 /// Dropping an unused permit returns the slot to the channel (to the next waiting sender).
+/// A permit stays good after [`Receiver::close`]: its message is still received.
 pub struct Permit<'a, T> {
     chan: &'a Chan<T, Capacity>,
 }
@@ -224,7 +225,7 @@ impl<T> Sender<T> {
     /// assert!(tx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
+        self.chan.is_rx_closed()
     }
 
     /// Free slots right now: `max_capacity()` minus buffered messages and held permits.
@@ -286,7 +287,9 @@ impl<T> Drop for Sender<T> {
 impl<T> Permit<'_, T> {
     /// Sends `value` into the reserved slot.
     ///
-    /// If the receiver closed after the slot was reserved, the value is dropped.
+    /// The receiver gets it even if it [closed](Receiver::close) the channel after the slot
+    /// was reserved: a closed receiver keeps receiving until every permit is used or
+    /// dropped. If the receiver was dropped, the value is dropped here.
     ///
     /// ```
     /// use filch_sync::mpsc;
@@ -298,8 +301,8 @@ impl<T> Permit<'_, T> {
     pub fn send(self, value: T) {
         let chan = self.chan;
         std::mem::forget(self);
-        // The slot now belongs to the message; the receiver frees it when it pops. If the
-        // push fails the channel is closed and slots no longer matter.
+        // The slot now belongs to the message; the receiver frees it when it pops. The push
+        // fails only once the receiver is dropped, when slots no longer matter.
         let _ = chan.push(value);
     }
 }
@@ -351,8 +354,9 @@ impl<T> Receiver<T> {
     ///
     /// # Errors
     ///
-    /// [`TryRecvError::Empty`] if nothing is buffered but senders remain,
-    /// [`TryRecvError::Disconnected`] if nothing is buffered and the channel is closed.
+    /// [`TryRecvError::Empty`] if nothing is buffered but more may come (senders remain,
+    /// or, after [`Receiver::close`], permits are still out),
+    /// [`TryRecvError::Disconnected`] if nothing is buffered and nothing more can come.
     ///
     /// ```
     /// use filch_sync::mpsc;
@@ -379,19 +383,28 @@ impl<T> Receiver<T> {
         block_on(self.recv())
     }
 
-    /// Closes the channel: further sends fail and waiting senders are released with an
-    /// error, while buffered messages (and sends already holding a permit) can still be
-    /// received.
+    /// Closes the channel: further sends and reservations fail and waiting senders are
+    /// released with an error, while buffered messages, and sends already holding a slot
+    /// (a [`Permit`], or a send that was handed its slot), can still be received.
+    ///
+    /// So `recv` returns `None` only once the buffer is empty **and** every outstanding
+    /// permit has been used or dropped: the loop
+    /// `rx.close(); while let Some(m) = rx.recv().await {}` loses no message.
     ///
     /// ```
-    /// use filch_sync::mpsc;
+    /// use filch_sync::mpsc::{self, error::TryRecvError};
     ///
     /// let (tx, mut rx) = mpsc::channel(2);
     /// tx.try_send(1).unwrap();
+    /// let permit = tx.try_reserve().unwrap();
     /// rx.close();
     /// assert!(tx.try_send(2).is_err());
     /// assert_eq!(rx.try_recv(), Ok(1));
-    /// assert!(rx.try_recv().is_err());
+    /// // A permit is still out: not the end yet.
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// permit.send(3);
+    /// assert_eq!(rx.try_recv(), Ok(3));
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
     /// ```
     pub fn close(&mut self) {
         self.chan.close_rx();
@@ -423,7 +436,7 @@ impl<T> Receiver<T> {
     }
 
     /// Whether the channel is closed (every sender gone, or [`Receiver::close`] called).
-    /// Messages may still be buffered.
+    /// Messages may still be buffered, or still come through permits reserved earlier.
     ///
     /// ```
     /// use filch_sync::mpsc;
@@ -465,7 +478,7 @@ impl<T> Receiver<T> {
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         self.chan.close_rx();
-        self.chan.drain();
+        self.chan.close_and_drain();
     }
 }
 

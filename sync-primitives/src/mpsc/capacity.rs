@@ -24,16 +24,27 @@
 //!   `Granted`, its slot is released again under the same lock, so it passes to the next
 //!   waiter and is never lost. Clear `QUEUED` if the list emptied.
 //! - *Close*: set `CLOSED`, then lock and mark every queued node `Closed`, waking it.
-//!   Nodes already `Granted` keep their slot; the push that follows fails on the closed
-//!   queue and returns the value to the caller.
+//!   Nodes already `Granted` keep their slot: a send granted before the close still
+//!   delivers its message (see `chan.rs`, "Closing").
+//!
+//! # Slots held after close
+//!
+//! Once `CLOSED` is set no slot is handed out, so the slots missing from `free` are held
+//! by buffered messages, by permits and by granted waiters, and each comes back exactly
+//! once. The receiver drains a closed channel until `free == total` (every slot back:
+//! nothing can be pushed any more), waiting in `returns` meanwhile. Every return of a
+//! slot by a sender (a permit dropped unused, a granted waiter cancelled) while `CLOSED`
+//! is set wakes `returns`; the receiver's own pops do not. Both sides read-modify-write
+//! `returns`' state after their access to `state`, so the receiver's register-then-check
+//! cannot miss the last return (the `AtomicWaker` protocol).
 //!
 //! Every waiter costs O(1): one slab insert, one unlink, one remove.
 
-use crate::chan_waiters::{WaitList, WaiterKey, WakeBatch};
+use crate::chan_waiters::{AtomicWaker, WaitList, WaiterKey, WakeBatch};
 use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 const CLOSED: usize = 0b01;
 const QUEUED: usize = 0b10;
@@ -64,7 +75,11 @@ pub(super) struct Closed;
 #[derive(Debug)]
 pub(super) struct Capacity {
     state: AtomicUsize,
+    /// The slots the channel was created with.
+    total: usize,
     waiters: Mutex<WaitList<Grant>>,
+    /// The receiver draining a closed channel, woken when a sender returns a slot.
+    returns: AtomicWaker,
 }
 
 impl Capacity {
@@ -75,8 +90,21 @@ impl Capacity {
         );
         Self {
             state: AtomicUsize::new(slots * ONE),
+            total: slots,
             waiters: Mutex::new(WaitList::new()),
+            returns: AtomicWaker::new(),
         }
+    }
+
+    /// Whether every slot is free: no message is buffered and no sender holds a slot.
+    /// Once closed, this stays true: no push can come any more.
+    pub(super) fn none_held(&self) -> bool {
+        self.state.load(Ordering::Acquire) / ONE == self.total
+    }
+
+    /// Makes the receiver's `waker` the one woken when a sender returns a slot after close.
+    pub(super) fn register_returns(&self, waker: &Waker) {
+        self.returns.register(waker);
     }
 
     /// Free slots right now.
@@ -114,8 +142,18 @@ impl Capacity {
         }
     }
 
-    /// Returns one slot: to the front waiter if there is one, else to the free count.
+    /// A sender returns one slot it holds unused (a dropped permit): to the front waiter
+    /// if there is one, else to the free count, waking a receiver draining a closed channel.
     pub(super) fn release(&self) {
+        self.release_inner(true);
+    }
+
+    /// The receiver returns the slot of a message it popped.
+    pub(super) fn release_popped(&self) {
+        self.release_inner(false);
+    }
+
+    fn release_inner(&self, by_sender: bool) {
         let mut state = self.state.load(Ordering::Acquire);
         while state & QUEUED == 0 {
             match self.state.compare_exchange_weak(
@@ -124,20 +162,26 @@ impl Capacity {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return,
+                Ok(_) => {
+                    if by_sender && state & CLOSED != 0 {
+                        self.returns.wake();
+                    }
+                    return;
+                }
                 Err(actual) => state = actual,
             }
         }
         let mut waiters = self.waiters.lock();
-        let waker = self.release_locked(&mut waiters);
+        let waker = self.release_locked(&mut waiters, by_sender);
         drop(waiters);
         if let Some(waker) = waker {
             waker.wake();
         }
     }
 
-    /// Release with `waiters` held; returns the waker of the waiter granted the slot.
-    fn release_locked(&self, waiters: &mut WaitList<Grant>) -> Option<std::task::Waker> {
+    /// Release with `waiters` held; returns the waker to wake once it is unlocked: the
+    /// waiter granted the slot, or (closed, nobody queued) a receiver draining the channel.
+    fn release_locked(&self, waiters: &mut WaitList<Grant>, by_sender: bool) -> Option<Waker> {
         if let Some(key) = waiters.pop_front() {
             *waiters.state_mut(key) = Grant::Granted;
             if waiters.is_empty() {
@@ -148,8 +192,12 @@ impl Capacity {
             // QUEUED clear (a release raced our lock) or the list emptied by cancels,
             // which clear QUEUED: the slot goes back to the free count.
             debug_assert_eq!(self.state.load(Ordering::Acquire) & QUEUED, 0);
-            self.state.fetch_add(ONE, Ordering::AcqRel);
-            None
+            let prev = self.state.fetch_add(ONE, Ordering::AcqRel);
+            if by_sender && prev & CLOSED != 0 {
+                self.returns.take()
+            } else {
+                None
+            }
         }
     }
 
@@ -291,7 +339,7 @@ impl Drop for Acquire<'_> {
         }
         if grant == Grant::Granted {
             // We were handed a slot we will never use: pass it on under the same lock.
-            let waker = capacity.release_locked(&mut waiters);
+            let waker = capacity.release_locked(&mut waiters, true);
             drop(waiters);
             if let Some(waker) = waker {
                 waker.wake();

@@ -2,38 +2,56 @@
 //!
 //! # Closing
 //!
-//! The queue's own closed flag is the channel's: once set, pushes fail (the value goes back
-//! to the sender) and pops drain what is left, then report closed. It is set by
+//! Two flags end a channel:
 //!
-//! - the last sender's drop (`tx_count` reaching zero): every push happened-before the
+//! - `rx_closed`: the receiver called `close` or was dropped. Set once, before anything
+//!   else in `close_rx`; `Sender::is_closed` and `closed()` report it. It also closes the
+//!   bounded channel's `Capacity`, so no slot is handed out any more (queued senders fail).
+//! - The queue's own closed flag: once set, pushes fail (the value goes back to the sender)
+//!   and pops drain what is left, then report closed.
+//!
+//! The queue is closed
+//!
+//! - by the last sender's drop (`tx_count` reaching zero): every push happened-before the
 //!   `AcqRel` decrement, so the receiver drains them all before it sees `None`;
-//! - the receiver's `close` or drop, which also closes the bounded channel's `Capacity`
-//!   (failing queued senders) and wakes every task in `Sender::closed`.
-//!
-//! While a sender exists, the queue can only have been closed by the receiver, so
-//! `is_closed` on a sender means "the receiver is gone".
+//! - by the receiver, once `rx_closed` is set **and no sender holds a slot**
+//!   (`Slots::none_held`): in `close_rx` itself if that holds already, otherwise in the
+//!   pop that finds the queue empty and every slot back. Until then a permit reserved
+//!   before the close (or a send granted its slot before the close) can still push, and
+//!   the receiver waits for it: the close-then-drain loop
+//!   `rx.close(); while let Some(m) = rx.recv().await {}` loses nothing. The unbounded
+//!   channel has no slots, so `close_rx` closes its queue at once;
+//! - by the receiver's drop, unconditionally, followed by a drain: a permit used after
+//!   that fails its push and drops the value.
 //!
 //! # Waking the receiver
 //!
 //! Every successful push is followed by `rx_waker.wake()`. The receiver pops, and on an
 //! empty queue registers its waker and pops again, so a push that lands between the first
-//! pop and the registration is seen by the second pop (see `AtomicWaker`).
+//! pop and the registration is seen by the second pop (see `AtomicWaker`). While it drains
+//! a closed bounded channel it also registers with `Capacity`, which wakes it when a
+//! sender gives a slot back unused (the last permit dropped ends the channel).
 
 use super::capacity::Capacity;
 use super::error::TryRecvError;
 use crate::chan_waiters::{AtomicWaker, WaitList, WaiterKey, WakeBatch};
-use crate::loom::{AtomicUsize, Mutex, Ordering};
+use crate::loom::{AtomicBool, AtomicUsize, Mutex, Ordering};
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
-/// What the receiver returns a slot to after each pop.
+/// The slots a send must hold to push: the bounded channel's `Capacity`, or none.
 pub(super) trait Slots {
-    /// One message left the queue.
-    fn release(&self);
-    /// The receiver closed.
+    /// The receiver popped one message; its slot is free again.
+    fn release_popped(&self);
+    /// The receiver closed: hand out no more slots.
     fn close(&self);
+    /// Whether no slot is held (by a buffered message, a permit or a granted send). Once
+    /// closed and true, it stays true: nothing can be pushed any more.
+    fn none_held(&self) -> bool;
+    /// Makes `waker` the one woken when a sender gives a slot back after the close.
+    fn register_returns(&self, waker: &Waker);
 }
 
 /// The unbounded channel has no slots to return.
@@ -41,16 +59,26 @@ pub(super) trait Slots {
 pub(super) struct Unlimited;
 
 impl Slots for Unlimited {
-    fn release(&self) {}
+    fn release_popped(&self) {}
     fn close(&self) {}
+    fn none_held(&self) -> bool {
+        true
+    }
+    fn register_returns(&self, _: &Waker) {}
 }
 
 impl Slots for Capacity {
-    fn release(&self) {
-        Capacity::release(self);
+    fn release_popped(&self) {
+        Capacity::release_popped(self);
     }
     fn close(&self) {
         Capacity::close(self);
+    }
+    fn none_held(&self) -> bool {
+        Capacity::none_held(self)
+    }
+    fn register_returns(&self, waker: &Waker) {
+        Capacity::register_returns(self, waker);
     }
 }
 
@@ -58,6 +86,8 @@ impl Slots for Capacity {
 pub(super) struct Chan<T, S> {
     queue: ConcurrentQueue<T>,
     rx_waker: AtomicWaker,
+    /// The receiver closed or was dropped (module docs, "Closing").
+    rx_closed: AtomicBool,
     /// Live senders; the last one to leave closes the queue.
     tx_count: AtomicUsize,
     /// Senders waiting in `closed()`. Woken by the receiver's close.
@@ -70,6 +100,7 @@ impl<T, S: Slots> Chan<T, S> {
         Self {
             queue,
             rx_waker: AtomicWaker::new(),
+            rx_closed: AtomicBool::new(false),
             tx_count: AtomicUsize::new(1),
             closed_waiters: Mutex::new(WaitList::new()),
             slots,
@@ -95,10 +126,24 @@ impl<T, S: Slots> Chan<T, S> {
     }
 
     /// Pops one message; only the receiver calls this.
+    ///
+    /// After the receiver's close, an empty queue is the end only once no sender holds a
+    /// slot; then this closes the queue (module docs, "Closing").
     fn pop(&self) -> Result<T, PopError> {
-        let value = self.queue.pop()?;
-        self.slots.release();
-        Ok(value)
+        match self.queue.pop() {
+            Ok(value) => {
+                self.slots.release_popped();
+                Ok(value)
+            }
+            Err(PopError::Empty)
+                if self.rx_closed.load(Ordering::Relaxed) && self.slots.none_held() =>
+            {
+                // Every slot is back and none can be handed out: nothing can arrive.
+                self.queue.close();
+                Err(PopError::Closed)
+            }
+            Err(err) => Err(err),
+        }
     }
 
     /// Receives one message; the caller holds `&mut` to the only receiver.
@@ -109,6 +154,11 @@ impl<T, S: Slots> Chan<T, S> {
             Err(PopError::Empty) => {}
         }
         self.rx_waker.register(cx.waker());
+        // `rx_closed` is only written by this receiver, so a relaxed load sees its own
+        // close; draining, we also wait for a sender to give its slot back unused.
+        if self.rx_closed.load(Ordering::Relaxed) {
+            self.slots.register_returns(cx.waker());
+        }
         match self.pop() {
             Ok(value) => Poll::Ready(Some(value)),
             Err(PopError::Closed) => Poll::Ready(None),
@@ -127,14 +177,26 @@ impl<T, S: Slots> Chan<T, S> {
         self.queue.len()
     }
 
+    /// Whether the channel has ended or is ending: every sender gone, or the receiver
+    /// closed (what `Receiver::is_closed` reports).
     pub(super) fn is_closed(&self) -> bool {
-        self.queue.is_closed()
+        self.is_rx_closed() || self.queue.is_closed()
     }
 
-    /// Closes from the receiving side: fails senders, wakes `closed()` waiters.
+    /// Whether the receiver closed or was dropped (what `Sender::is_closed` reports).
+    pub(super) fn is_rx_closed(&self) -> bool {
+        self.rx_closed.load(Ordering::Acquire)
+    }
+
+    /// Closes from the receiving side: fails senders without a slot, wakes `closed()`
+    /// waiters. Sends already holding a slot can still push (module docs, "Closing").
     pub(super) fn close_rx(&self) {
-        self.queue.close();
+        self.rx_closed.store(true, Ordering::Release);
         self.slots.close();
+        // After `slots.close()` no slot is handed out, so "none held" cannot change back.
+        if self.slots.none_held() {
+            self.queue.close();
+        }
         let mut batch = WakeBatch::new();
         loop {
             let mut waiters = self.closed_waiters.lock();
@@ -153,8 +215,10 @@ impl<T, S: Slots> Chan<T, S> {
         }
     }
 
-    /// Drops every buffered message; called by the dropping receiver after `close_rx`.
-    pub(super) fn drain(&self) {
+    /// Closes the queue and drops every buffered message; called by the dropping receiver
+    /// after `close_rx`. A push after this fails and the sender drops its value.
+    pub(super) fn close_and_drain(&self) {
+        self.queue.close();
         while self.queue.pop().is_ok() {}
     }
 
@@ -192,8 +256,8 @@ impl<T, S: Slots> Future for ClosedWait<'_, T, S> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
         let mut waiters = this.chan.closed_waiters.lock();
-        // Checked under the lock: `close_rx` closes the queue before it drains the list.
-        if this.chan.is_closed() {
+        // Checked under the lock: `close_rx` sets `rx_closed` before it drains the list.
+        if this.chan.is_rx_closed() {
             if let Some(key) = this.key.take() {
                 waiters.remove(key);
             }
@@ -201,7 +265,7 @@ impl<T, S: Slots> Future for ClosedWait<'_, T, S> {
         }
         match this.key {
             Some(key) => {
-                // Only `close_rx` dequeues, and it closes the queue first.
+                // Only `close_rx` dequeues, and it sets `rx_closed` first.
                 debug_assert!(waiters.is_linked(key));
                 waiters.set_waker(key, cx.waker());
             }

@@ -6,7 +6,9 @@
 //!
 //! Messages from one sender arrive in the order they were sent. The channel closes when
 //! every sender is dropped (the receiver drains the buffer, then sees `None`) or when the
-//! receiver is dropped or [closed](Receiver::close) (sends fail and return the value).
+//! receiver is dropped or [closed](Receiver::close) (sends fail and return the value). A
+//! closed receiver still gets what is buffered and what permits reserved before the close
+//! send; it sees `None` only once nothing more can arrive.
 //!
 //! ```
 //! use filch_sync::mpsc;
@@ -46,6 +48,7 @@
 //! freed (the receiver's pop completes) before its slot is returned to the semaphore. The
 //! receiver returns one slot per pop. A send future dropped while queued gives its place
 //! up; one dropped after being handed a slot, but before seeing it, passes the slot on.
+//! Closing and the drain that follows are specified in `chan.rs` ("Closing").
 //!
 //! `concurrent-queue` (smol's, and under `--cfg loom` built on loom's atomics) gives a
 //! bounded buffer with no allocation per message and an unbounded one that allocates once

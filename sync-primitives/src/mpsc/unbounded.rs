@@ -90,7 +90,7 @@ impl<T> UnboundedSender<T> {
     /// assert!(tx.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
-        self.chan.is_closed()
+        self.chan.is_rx_closed()
     }
 
     /// Whether both senders feed the same channel.
@@ -248,7 +248,7 @@ impl<T> UnboundedReceiver<T> {
 impl<T> Drop for UnboundedReceiver<T> {
     fn drop(&mut self) {
         self.chan.close_rx();
-        self.chan.drain();
+        self.chan.close_and_drain();
     }
 }
 
