@@ -56,9 +56,11 @@ mod loom_mutex {
 pub(crate) type RwLock<T> = parking_lot::RwLock<T>;
 #[cfg(not(loom))]
 pub(crate) type RwLockReadGuard<'a, T> = parking_lot::RwLockReadGuard<'a, T>;
+#[cfg(not(loom))]
+pub(crate) type RwLockWriteGuard<'a, T> = parking_lot::RwLockWriteGuard<'a, T>;
 
 #[cfg(loom)]
-pub(crate) use self::loom_rwlock::{RwLock, RwLockReadGuard};
+pub(crate) use self::loom_rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 #[cfg(loom)]
 mod loom_rwlock {
@@ -66,6 +68,7 @@ mod loom_rwlock {
     #[derive(Debug)]
     pub(crate) struct RwLock<T>(loom::sync::RwLock<T>);
     pub(crate) type RwLockReadGuard<'a, T> = loom::sync::RwLockReadGuard<'a, T>;
+    pub(crate) type RwLockWriteGuard<'a, T> = loom::sync::RwLockWriteGuard<'a, T>;
 
     impl<T> RwLock<T> {
         pub(crate) fn new(value: T) -> Self {
@@ -74,7 +77,7 @@ mod loom_rwlock {
         pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
             self.0.read().expect("loom rwlock poisoned")
         }
-        pub(crate) fn write(&self) -> loom::sync::RwLockWriteGuard<'_, T> {
+        pub(crate) fn write(&self) -> RwLockWriteGuard<'_, T> {
             self.0.write().expect("loom rwlock poisoned")
         }
     }

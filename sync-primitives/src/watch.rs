@@ -27,12 +27,13 @@
 //! - Each receiver remembers the version it last saw; "changed" means "differs".
 //! - Receivers waiting in `changed()` queue in `rx_waiters`. The sender bumps the version
 //!   first, then locks `rx_waiters` and wakes everybody; a waiter checks the version under
-//!   the same lock before queueing, so no wakeup is lost.
+//!   the same lock before queueing, so no wakeup is lost. A send whose `modify` closure
+//!   panics does both too, from a drop guard (see `Sender::send_if_modified`).
 //! - The sender's `closed()` waits in `tx_waiters` for `rx_count` to reach zero, with the
 //!   same check-under-lock rule against the last receiver's drop.
 
 use crate::chan_waiters::{WaitList, WaiterKey, WakeBatch};
-use crate::loom::{Arc, AtomicUsize, Mutex, Ordering, RwLock, RwLockReadGuard};
+use crate::loom::{Arc, AtomicUsize, Mutex, Ordering, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
@@ -259,8 +260,9 @@ impl<T> Sender<T> {
     ///
     /// # Panics
     ///
-    /// If `modify` panics the panic propagates; the change is still published, since the
-    /// value may have been partly modified.
+    /// If `modify` panics the panic propagates, and the change is still published and
+    /// every waiting receiver woken, since the value may have been partly modified (see
+    /// [`Sender::send_if_modified`]).
     ///
     /// ```
     /// use filch_sync::watch;
@@ -282,7 +284,12 @@ impl<T> Sender<T> {
     ///
     /// # Panics
     ///
-    /// If `modify` panics the panic propagates and the change is published.
+    /// If `modify` panics the panic propagates. The value may have been partly modified,
+    /// so the change is treated as made: the version is bumped, every waiting receiver is
+    /// woken (and `changed()` returns), and the write lock is released by the unwind (this
+    /// lock does not poison). A spurious change notice is harmless where a missed one is
+    /// not. (tokio's `watch` differs here: it publishes nothing on a panic, leaving the
+    /// partial change visible to `borrow` but unannounced.)
     ///
     /// ```
     /// use filch_sync::watch;
@@ -292,36 +299,50 @@ impl<T> Sender<T> {
     /// assert!(!rx.has_changed().unwrap());
     /// assert!(tx.send_if_modified(|v| { *v += 1; true }));
     /// assert!(rx.has_changed().unwrap());
+    ///
+    /// let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    ///     tx.send_if_modified(|v| {
+    ///         *v = 0;
+    ///         panic!("half way")
+    ///     })
+    /// }));
+    /// assert!(panicked.is_err());
+    /// assert!(rx.has_changed().unwrap());
+    /// assert_eq!(*rx.borrow(), 0);
     /// ```
     pub fn send_if_modified(&self, modify: impl FnOnce(&mut T) -> bool) -> bool {
-        /// Publishes the new version even if `modify` unwinds.
+        /// Holds the write lock; when dropped (on return or while `modify` unwinds) bumps
+        /// the version under the lock if `publish` is set, unlocks, then wakes receivers.
         struct Publish<'a, T> {
             shared: &'a Shared<T>,
-            modified: bool,
+            value: Option<RwLockWriteGuard<'a, T>>,
+            publish: bool,
         }
         impl<T> Drop for Publish<'_, T> {
             fn drop(&mut self) {
-                if self.modified {
+                let value = self.value.take();
+                if self.publish {
+                    // Still under the write lock: a reader sees the version of its value.
                     self.shared.state.fetch_add(VERSION_STEP, Ordering::Release);
+                }
+                drop(value);
+                if self.publish {
+                    Shared::<T>::wake_all(&self.shared.rx_waiters);
                 }
             }
         }
 
         let shared = &*self.shared;
-        {
-            let mut value = shared.value.write();
-            let mut publish = Publish {
-                shared,
-                modified: true,
-            };
-            publish.modified = modify(&mut value);
-            if !publish.modified {
-                return false;
-            }
-            // `publish` bumps the version here, still under the write lock.
-        }
-        Shared::<T>::wake_all(&shared.rx_waiters);
-        true
+        let mut guard = Publish {
+            shared,
+            value: Some(shared.value.write()),
+            // Until `modify` returns, assume it changed the value: if it unwinds, the
+            // change is published (see "Panics").
+            publish: true,
+        };
+        let value = guard.value.as_mut().expect("write guard held until drop");
+        guard.publish = modify(value);
+        guard.publish
     }
 
     /// Borrows the current value.

@@ -150,6 +150,46 @@ fn a_panicking_modify_still_publishes() {
 }
 
 #[test]
+fn a_panicking_modify_wakes_waiting_receivers_and_leaves_the_lock_usable() {
+    let (tx, mut rx) = watch::channel(0);
+    let mut rx2 = rx.clone();
+    let (count, waker) = counting_waker();
+    {
+        let mut changed = pin!(rx.changed());
+        let mut changed2 = pin!(rx2.changed());
+        assert!(poll_pinned(changed.as_mut(), &waker).is_pending());
+        assert!(poll_pinned(changed2.as_mut(), &waker).is_pending());
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            tx.send_if_modified(|v| {
+                *v = 7;
+                panic!("boom");
+            })
+        }));
+        assert!(result.is_err());
+        // The possibly half-made change is published *and* announced: no receiver is left
+        // with a bumped version and no wakeup.
+        assert_eq!(count.0.load(Ordering::SeqCst), 2);
+        assert_eq!(poll_pinned(changed.as_mut(), &waker), Poll::Ready(Ok(())));
+        assert_eq!(poll_pinned(changed2.as_mut(), &waker), Poll::Ready(Ok(())));
+    }
+    // The value lock was released by the unwind, not poisoned or leaked.
+    assert_eq!(*rx.borrow_and_update(), 7);
+    let other = thread::spawn({
+        let rx = rx2.clone();
+        move || *rx.borrow()
+    });
+    assert_eq!(other.join().unwrap(), 7);
+    tx.send(8).unwrap();
+    assert_eq!(*rx.borrow_and_update(), 8);
+    // A panic before any change is treated the same way: a spurious change notice is
+    // harmless, a missed one is not.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        tx.send_if_modified(|_| panic!("before touching the value"))
+    }));
+    assert_eq!(rx.has_changed(), Ok(true));
+}
+
+#[test]
 fn sender_closed_waits_for_every_receiver() {
     let (tx, rx) = watch::channel(());
     let rx2 = rx.clone();
