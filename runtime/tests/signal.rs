@@ -36,6 +36,20 @@ fn ctrl_c_completes_on_sigint_and_only_for_later_signals() {
         let second = timeout(Duration::from_millis(100), filch::signal::ctrl_c()).await;
         assert!(second.is_err(), "no new SIGINT: still waiting");
     });
+    // The handler preserves errno of the code it interrupts (its write(2) may fail with
+    // EAGAIN on a full pipe): a raise right after setting errno finds it unchanged.
+    const MAGIC: libc::c_int = 4_242;
+    for _ in 0..200 {
+        // SAFETY: writing this thread's errno is always allowed.
+        unsafe { *libc::__errno_location() = MAGIC };
+        assert_eq!(unsafe_raise(libc::SIGINT), 0);
+        // SAFETY: as above, reading it.
+        assert_eq!(
+            unsafe { *libc::__errno_location() },
+            MAGIC,
+            "errno clobbered"
+        );
+    }
 }
 
 fn unsafe_raise(signal: libc::c_int) -> libc::c_int {

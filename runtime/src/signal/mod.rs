@@ -63,6 +63,12 @@ fn install(signal: libc::c_int) -> io::Result<Registration> {
 /// terminates the program by default, so a program that waits for Ctrl-C should shut down
 /// itself when this completes. Each call waits for a SIGINT delivered *after* the call.
 ///
+/// The handler is added through `signal-hook-registry`, so handlers other libraries
+/// registered the same way keep running; it is never removed, and filch does not restore
+/// the default disposition when no `ctrl_c` future is waiting, since that would also cut
+/// those other handlers off (tokio does the same). It saves and restores `errno` around
+/// its one `write(2)`, so the code it interrupts never sees `errno` change.
+///
 /// # Errors
 ///
 /// The OS error if the handler cannot be installed.
