@@ -26,7 +26,9 @@
 //!   matches the value it reads. `CLOSED` is set once, when the sender drops.
 //! - Each receiver remembers the version it last saw; "changed" means "differs".
 //! - Receivers waiting in `changed()` queue in `rx_waiters`. The sender bumps the version
-//!   first, then locks `rx_waiters` and wakes everybody; a waiter checks the version under
+//!   first, then locks `rx_waiters` and wakes everybody queued at that moment (a batch per
+//!   lock hold; later arrivals saw the new version and are not woken by this round, see
+//!   `chan_waiters::WaitList::mark`); a waiter checks the version under
 //!   the same lock before queueing, so no wakeup is lost. A send whose `modify` closure
 //!   panics does both too, from a drop guard (see `Sender::send_if_modified`).
 //! - The sender's `closed()` waits in `tx_waiters` for `rx_count` to reach zero, with the
@@ -143,22 +145,27 @@ impl<T> Shared<T> {
         self.state.load(Ordering::Acquire) & !CLOSED
     }
 
+    /// Wakes (and dequeues) every waiter queued when it is called, a batch per lock hold.
+    /// Waiters that queue meanwhile saw the change that called this and are left alone.
     fn wake_all(list: &Mutex<WaitList<()>>) {
         let mut batch = WakeBatch::new();
+        let mut waiters = list.lock();
+        let mark = waiters.mark();
         loop {
-            let mut waiters = list.lock();
-            while batch.has_room() {
-                let Some(key) = waiters.pop_front() else {
-                    break;
-                };
+            let mut more = false;
+            while let Some(key) = waiters.pop_front_before(mark) {
                 batch.push(waiters.take_waker(key));
+                if !batch.has_room() {
+                    more = true;
+                    break;
+                }
             }
-            let done = waiters.is_empty();
             drop(waiters);
             batch.wake_all();
-            if done {
+            if !more {
                 return;
             }
+            waiters = list.lock();
         }
     }
 

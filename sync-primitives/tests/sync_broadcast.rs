@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
+use std::time::Duration;
 
 #[derive(Default)]
 struct CountingWaker(AtomicUsize);
@@ -160,6 +161,180 @@ fn values_are_dropped_exactly_once() {
     drop(rx);
     // The two values still in the ring go with the channel.
     assert_eq!(drops.load(Ordering::SeqCst), 6);
+}
+
+/// Makes every clone of a [`Gated`] value wait until the gate opens.
+#[derive(Default)]
+struct Gate {
+    entered: std::sync::Mutex<usize>,
+    open: std::sync::Mutex<bool>,
+    changed: std::sync::Condvar,
+}
+
+impl Gate {
+    fn wait_for_a_clone(&self) {
+        let mut entered = self.entered.lock().unwrap();
+        while *entered == 0 {
+            entered = self
+                .changed
+                .wait_timeout(entered, Duration::from_secs(10))
+                .unwrap()
+                .0;
+        }
+    }
+    fn open(&self) {
+        *self.open.lock().unwrap() = true;
+        self.changed.notify_all();
+    }
+}
+
+struct Gated(Arc<Gate>);
+
+impl Clone for Gated {
+    fn clone(&self) -> Self {
+        *self.0.entered.lock().unwrap() += 1;
+        self.0.changed.notify_all();
+        let mut open = self.0.open.lock().unwrap();
+        while !*open {
+            open = self.0.changed.wait(open).unwrap();
+        }
+        Gated(self.0.clone())
+    }
+}
+
+/// Runs `receive` (which clones a gated value) and, while that clone is stuck, checks that
+/// another thread's `send` still completes; then opens the gate.
+fn assert_send_is_not_blocked_by_a_clone(
+    tx: broadcast::Sender<Gated>,
+    gate: Arc<Gate>,
+    receive: impl FnOnce(),
+) {
+    let watcher = thread::spawn(move || {
+        gate.wait_for_a_clone();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let value = Gated(gate.clone());
+        let sender = thread::spawn(move || {
+            let _ = tx.send(value);
+            done_tx.send(()).unwrap();
+        });
+        let completed = done_rx.recv_timeout(Duration::from_secs(2)).is_ok();
+        gate.open();
+        sender.join().unwrap();
+        completed
+    });
+    receive();
+    assert!(
+        watcher.join().unwrap(),
+        "a send waited for a receiver's clone of a value"
+    );
+}
+
+#[test]
+fn a_woken_receivers_clone_does_not_block_senders() {
+    let gate = Arc::new(Gate::default());
+    let (tx, mut rx) = broadcast::channel(4);
+    let waker = futures::task::noop_waker();
+    let mut recv = pin!(rx.recv());
+    // Queued first, so the next poll takes the locked path.
+    assert!(poll_pinned(recv.as_mut(), &waker).is_pending());
+    let _ = tx.send(Gated(gate.clone()));
+    assert_send_is_not_blocked_by_a_clone(tx, gate, || {
+        assert!(poll_pinned(recv.as_mut(), &waker).is_ready());
+    });
+}
+
+#[test]
+fn a_fast_path_clone_blocks_no_send_to_another_slot() {
+    let gate = Arc::new(Gate::default());
+    // Two slots: the second send writes the other one. (A send overwriting the very value
+    // being cloned does wait for that clone: see "Where `T::clone` runs" in broadcast.rs.)
+    let (tx, mut rx) = broadcast::channel(2);
+    let _ = tx.send(Gated(gate.clone()));
+    assert_send_is_not_blocked_by_a_clone(tx, gate, || {
+        assert!(rx.try_recv().is_ok());
+    });
+}
+
+#[test]
+fn a_panicking_clone_loses_no_value() {
+    #[derive(Debug, PartialEq)]
+    struct Fragile(u32);
+    impl Clone for Fragile {
+        fn clone(&self) -> Self {
+            if self.0 == 1 {
+                panic!("clone failed");
+            }
+            Fragile(self.0)
+        }
+    }
+    let (tx, mut rx) = broadcast::channel(4);
+    tx.send(Fragile(1)).unwrap();
+    tx.send(Fragile(2)).unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rx.try_recv()));
+    assert!(result.is_err());
+    // Nothing was consumed by the failed clone, and no lock is left held.
+    assert_eq!(rx.len(), 2);
+    tx.send(Fragile(3)).unwrap();
+    assert!(std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rx.try_recv())).is_err());
+    assert_eq!(rx.len(), 3);
+}
+
+/// A queued wait kept alive by [`Newcomer`].
+type QueuedWait = Pin<Box<dyn Future<Output = Result<u32, RecvError>> + Send>>;
+
+/// A waker that, the first time it is woken, subscribes a new receiver and queues its
+/// `recv`: a waiter that arrives while a send is still waking the others.
+struct Newcomer {
+    tx: broadcast::Sender<u32>,
+    queued: std::sync::Mutex<Option<QueuedWait>>,
+    wakes: Arc<CountingWaker>,
+}
+
+impl Wake for Newcomer {
+    fn wake(self: Arc<Self>) {
+        let mut queued = self.queued.lock().unwrap();
+        if queued.is_some() {
+            return;
+        }
+        let rx: &'static mut broadcast::Receiver<u32> = Box::leak(Box::new(self.tx.subscribe()));
+        let mut recv: Pin<Box<dyn Future<Output = _> + Send>> = Box::pin(rx.recv());
+        let waker = Waker::from(self.wakes.clone());
+        assert!(recv
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        *queued = Some(recv);
+    }
+}
+
+#[test]
+fn a_send_does_not_wake_receivers_that_queued_after_it() {
+    const WAITERS: usize = 40; // more than one wake batch
+    let (tx, rx) = broadcast::channel(4);
+    let newcomer = Arc::new(Newcomer {
+        tx: tx.clone(),
+        queued: std::sync::Mutex::new(None),
+        wakes: Arc::new(CountingWaker::default()),
+    });
+    let mut receivers: Vec<_> = (0..WAITERS).map(|_| rx.resubscribe()).collect();
+    let (count, waker) = counting_waker();
+    let first_waker = Waker::from(newcomer.clone());
+    let mut futures: Vec<_> = receivers.iter_mut().map(|rx| Box::pin(rx.recv())).collect();
+    for (i, fut) in futures.iter_mut().enumerate() {
+        let waker = if i == 0 { &first_waker } else { &waker };
+        assert!(poll_pinned(fut.as_mut(), waker).is_pending());
+    }
+    tx.send(1).unwrap();
+    assert!(newcomer.queued.lock().unwrap().is_some());
+    assert_eq!(count.0.load(Ordering::SeqCst), WAITERS - 1);
+    assert_eq!(
+        newcomer.wakes.0.load(Ordering::SeqCst),
+        0,
+        "a receiver that queued after the send was woken by it"
+    );
+    // It is woken by the next send, as it should be.
+    tx.send(2).unwrap();
+    assert_eq!(newcomer.wakes.0.load(Ordering::SeqCst), 1);
 }
 
 #[test]

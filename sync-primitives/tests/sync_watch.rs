@@ -189,6 +189,67 @@ fn a_panicking_modify_wakes_waiting_receivers_and_leaves_the_lock_usable() {
     assert_eq!(rx.has_changed(), Ok(true));
 }
 
+/// A queued wait kept alive by [`Newcomer`].
+type QueuedWait = Pin<Box<dyn Future<Output = Result<(), watch::RecvError>> + Send>>;
+
+/// A waker that, the first time it is woken, subscribes a new receiver and queues its
+/// `changed()`: a waiter that arrives while a send is still waking the others.
+struct Newcomer {
+    tx: Arc<watch::Sender<u32>>,
+    queued: std::sync::Mutex<Option<QueuedWait>>,
+    wakes: Arc<CountingWaker>,
+}
+
+impl Wake for Newcomer {
+    fn wake(self: Arc<Self>) {
+        let mut queued = self.queued.lock().unwrap();
+        if queued.is_some() {
+            return;
+        }
+        let rx: &'static mut watch::Receiver<u32> = Box::leak(Box::new(self.tx.subscribe()));
+        let mut changed: Pin<Box<dyn Future<Output = _> + Send>> = Box::pin(rx.changed());
+        let waker = Waker::from(self.wakes.clone());
+        assert!(changed
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        *queued = Some(changed);
+    }
+}
+
+#[test]
+fn a_send_does_not_wake_receivers_that_queued_after_it() {
+    const WAITERS: usize = 40; // more than one wake batch
+    let (tx, rx) = watch::channel(0);
+    let tx = Arc::new(tx);
+    let newcomer = Arc::new(Newcomer {
+        tx: tx.clone(),
+        queued: std::sync::Mutex::new(None),
+        wakes: Arc::new(CountingWaker::default()),
+    });
+    let mut receivers: Vec<_> = (0..WAITERS).map(|_| rx.clone()).collect();
+    let (count, waker) = counting_waker();
+    let first_waker = Waker::from(newcomer.clone());
+    let mut futures: Vec<_> = receivers
+        .iter_mut()
+        .map(|rx| Box::pin(rx.changed()))
+        .collect();
+    for (i, fut) in futures.iter_mut().enumerate() {
+        let waker = if i == 0 { &first_waker } else { &waker };
+        assert!(poll_pinned(fut.as_mut(), waker).is_pending());
+    }
+    tx.send(1).unwrap();
+    assert!(newcomer.queued.lock().unwrap().is_some());
+    assert_eq!(count.0.load(Ordering::SeqCst), WAITERS - 1);
+    assert_eq!(
+        newcomer.wakes.0.load(Ordering::SeqCst),
+        0,
+        "a receiver that queued after the send was woken by it"
+    );
+    tx.send(2).unwrap();
+    assert_eq!(newcomer.wakes.0.load(Ordering::SeqCst), 1);
+}
+
 #[test]
 fn sender_closed_waits_for_every_receiver() {
     let (tx, rx) = watch::channel(());

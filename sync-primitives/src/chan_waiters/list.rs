@@ -8,6 +8,13 @@
 //!    waiting future can read the state the notifier left for it.
 //!
 //! The future owning a node always ends it with [`WaitList::remove`], from either phase.
+//!
+//! Every node is stamped with the number of pushes before it, so a notifier that wakes
+//! "everyone waiting now" in several lock holds (a [`WakeBatch`] at a time) takes a
+//! [`QueueMark`] first and pops only nodes older than it
+//! ([`WaitList::pop_front_before`]): a waiter that queues while the round has the lock
+//! released is left for the next round instead of being woken spuriously, and the round
+//! ends after at most the waiters present when it started.
 
 use slab::Slab;
 use std::task::Waker;
@@ -16,10 +23,16 @@ use std::task::Waker;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct WaiterKey(usize);
 
+/// The waiters queued so far, for [`WaitList::pop_front_before`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct QueueMark(u64);
+
 #[derive(Debug)]
 struct Node<S> {
     waker: Option<Waker>,
     state: S,
+    /// Pushes before this one (`WaitList::pushed` when it was queued).
+    seq: u64,
     prev: Option<usize>,
     next: Option<usize>,
     linked: bool,
@@ -33,6 +46,8 @@ pub(crate) struct WaitList<S> {
     head: Option<usize>,
     tail: Option<usize>,
     linked: usize,
+    /// Nodes ever pushed; stamps each new node (a `u64` cannot wrap in practice).
+    pushed: u64,
 }
 
 impl<S> WaitList<S> {
@@ -42,6 +57,7 @@ impl<S> WaitList<S> {
             head: None,
             tail: None,
             linked: 0,
+            pushed: 0,
         }
     }
 
@@ -52,9 +68,12 @@ impl<S> WaitList<S> {
 
     /// Queues a new waiter at the back.
     pub(crate) fn push_back(&mut self, waker: &Waker, state: S) -> WaiterKey {
+        let seq = self.pushed;
+        self.pushed += 1;
         let key = self.nodes.insert(Node {
             waker: Some(waker.clone()),
             state,
+            seq,
             prev: self.tail,
             next: None,
             linked: true,
@@ -71,6 +90,22 @@ impl<S> WaitList<S> {
     /// Dequeues the front waiter; its node stays allocated until the owner removes it.
     pub(crate) fn pop_front(&mut self) -> Option<WaiterKey> {
         let key = self.head?;
+        self.unlink_at(key);
+        Some(WaiterKey(key))
+    }
+
+    /// Marks every waiter queued so far.
+    pub(crate) fn mark(&self) -> QueueMark {
+        QueueMark(self.pushed)
+    }
+
+    /// Dequeues the front waiter if it was queued before `mark` was taken. FIFO order
+    /// means that once the front is newer than `mark`, every waiter is.
+    pub(crate) fn pop_front_before(&mut self, mark: QueueMark) -> Option<WaiterKey> {
+        let key = self.head?;
+        if self.nodes[key].seq >= mark.0 {
+            return None;
+        }
         self.unlink_at(key);
         Some(WaiterKey(key))
     }
@@ -200,6 +235,23 @@ mod tests {
         assert!(list.is_empty());
         list.remove(c);
         list.remove(d);
+    }
+
+    #[test]
+    fn pop_front_before_stops_at_waiters_queued_after_the_mark() {
+        let waker = &futures::task::noop_waker();
+        let mut list = WaitList::new();
+        let a = list.push_back(waker, 'a');
+        let b = list.push_back(waker, 'b');
+        let mark = list.mark();
+        let c = list.push_back(waker, 'c');
+        list.remove(b);
+        assert_eq!(list.pop_front_before(mark), Some(a));
+        assert_eq!(list.pop_front_before(mark), None);
+        assert!(!list.is_empty());
+        assert_eq!(list.pop_front_before(list.mark()), Some(c));
+        list.remove(a);
+        list.remove(c);
     }
 
     #[test]
