@@ -81,10 +81,14 @@ use std::task::{Context, Poll};
 /// assert_eq!(rx.try_recv(), Ok(2));
 /// ```
 pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    assert!(capacity > 0, "broadcast channel requires capacity > 0");
+    assert!(
+        capacity > 0,
+        "broadcast::channel(0): a broadcast channel needs a capacity of at least 1 \
+         (the values a slow receiver may fall behind by)"
+    );
     assert!(
         capacity <= usize::MAX >> 1,
-        "broadcast capacity {capacity} is too large"
+        "broadcast::channel({capacity}): the capacity is too large: at most usize::MAX / 2"
     );
     let capacity = capacity.next_power_of_two();
     let buffer = (0..capacity)

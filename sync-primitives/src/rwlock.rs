@@ -161,7 +161,8 @@ impl<T> RwLock<T> {
         pub const fn with_max_readers(value: T, max_readers: u32) -> Self {
             assert!(
                 max_readers > 0 && max_readers <= MAX_READS,
-                "max_readers must be in 1..=u32::MAX >> 3"
+                "RwLock::with_max_readers: max_readers must be in 1..=u32::MAX >> 3 \
+                 (RwLock::new admits the most readers)"
             );
             Self {
                 max_readers,

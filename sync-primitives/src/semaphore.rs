@@ -174,6 +174,12 @@ impl Semaphore {
     /// assert_eq!(Semaphore::new(5).available_permits(), 5);
     /// ```
     pub fn new(permits: usize) -> Self {
+        assert!(
+            permits <= Self::MAX_PERMITS,
+            "Semaphore::new({permits}): more than Semaphore::MAX_PERMITS ({}) permits; \
+             use at most Semaphore::MAX_PERMITS",
+            Self::MAX_PERMITS
+        );
         Self::const_new(permits)
     }
 
@@ -194,7 +200,11 @@ impl Semaphore {
         /// assert_eq!(LIMIT.available_permits(), 10);
         /// ```
         pub const fn const_new(permits: usize) -> Self {
-            assert!(permits <= Self::MAX_PERMITS, "permits exceed Semaphore::MAX_PERMITS");
+            assert!(
+                permits <= Self::MAX_PERMITS,
+                "Semaphore::const_new: more than Semaphore::MAX_PERMITS (usize::MAX >> 3) \
+                 permits; use at most Semaphore::MAX_PERMITS"
+            );
             Self {
                 state: AtomicUsize::new(permits << SHIFT),
                 waiters: WaitQueue::new(),
@@ -237,7 +247,8 @@ impl Semaphore {
     ///
     /// # Panics
     ///
-    /// If the available permits would exceed [`MAX_PERMITS`](Self::MAX_PERMITS).
+    /// If the available permits would exceed [`MAX_PERMITS`](Self::MAX_PERMITS). The check
+    /// comes first: a refused call adds nothing.
     ///
     /// # Examples
     ///
@@ -251,9 +262,40 @@ impl Semaphore {
     pub fn add_permits(&self, n: usize) {
         assert!(
             n <= Self::MAX_PERMITS,
-            "permits exceed Semaphore::MAX_PERMITS"
+            "Semaphore::add_permits({n}): more than Semaphore::MAX_PERMITS ({}) permits; \
+             add at most Semaphore::MAX_PERMITS",
+            Self::MAX_PERMITS
         );
-        self.release(n);
+        if n == 0 {
+            return;
+        }
+        // Checked and added in one CAS, so a refused call leaves the word untouched (a
+        // `fetch_add` checked afterwards would leave the excess in, and skip the drain).
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            let available = cur >> SHIFT;
+            assert!(
+                available + n <= Self::MAX_PERMITS,
+                "Semaphore::add_permits({n}) would raise the available permits from \
+                 {available} above Semaphore::MAX_PERMITS ({}); add fewer, or \
+                 `forget_permits` some first",
+                Self::MAX_PERMITS
+            );
+            match self.state.compare_exchange_weak(
+                cur,
+                cur + (n << SHIFT),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(prev) => {
+                    if prev & QUEUED != 0 {
+                        self.drain(self.waiters.lock());
+                    }
+                    return;
+                }
+                Err(actual) => cur = actual,
+            }
+        }
     }
 
     /// Removes up to `n` available permits for good and returns how many it removed.
@@ -345,6 +387,11 @@ impl Semaphore {
 
     /// Waits for `n` permits at once, queueing as one request.
     ///
+    /// # Panics
+    ///
+    /// If `n` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS), which can only happen where
+    /// `usize` is 32 bits: such a request could never be granted.
+    ///
     /// # Cancel safety
     ///
     /// Dropping the future gives back anything it was already granted and leaves its
@@ -367,6 +414,7 @@ impl Semaphore {
     /// });
     /// ```
     pub async fn acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
+        Self::check_request(n, "acquire_many");
         self.acquire_raw(n as usize).await?;
         Ok(SemaphorePermit {
             sem: self,
@@ -440,6 +488,10 @@ impl Semaphore {
 
     /// Like [`acquire_many`](Self::acquire_many), for an `Arc`ed semaphore.
     ///
+    /// # Panics
+    ///
+    /// As for [`acquire_many`](Self::acquire_many).
+    ///
     /// # Errors
     ///
     /// [`AcquireError`] if the semaphore is closed first.
@@ -458,6 +510,7 @@ impl Semaphore {
         self: Arc<Self>,
         n: u32,
     ) -> Result<OwnedSemaphorePermit, AcquireError> {
+        Self::check_request(n, "acquire_many_owned");
         self.acquire_raw(n as usize).await?;
         Ok(OwnedSemaphorePermit {
             sem: self,
@@ -515,6 +568,19 @@ impl Semaphore {
 
     // ----- crate-internal core, shared with Mutex, RwLock and OnceCell -----
 
+    /// A request for more than `MAX_PERMITS` could never be granted and would block the
+    /// queue behind it for good. Only possible where `usize` is 32 bits (there
+    /// `MAX_PERMITS` is below `u32::MAX`); on 64-bit targets this compiles to nothing.
+    #[track_caller]
+    fn check_request(n: u32, method: &str) {
+        assert!(
+            n as u64 <= Self::MAX_PERMITS as u64,
+            "Semaphore::{method}({n}): more than Semaphore::MAX_PERMITS ({}) permits can \
+             never be available; ask for at most Semaphore::MAX_PERMITS",
+            Self::MAX_PERMITS
+        );
+    }
+
     /// One CAS from exactly `n` free permits (and no flags) to none: the uncontended fast
     /// path of a lock whose semaphore holds `n` permits in total.
     #[inline]
@@ -566,16 +632,23 @@ impl Semaphore {
         poll_fn(|cx| acquire.poll(cx)).await
     }
 
-    /// Gives back `n` permits (a permit's drop, `add_permits`).
+    /// Gives back `n` permits that were taken from this semaphore (a permit's drop, a
+    /// cancelled acquire).
+    ///
+    /// Only permits taken out are given back, and [`add_permits`](Self::add_permits)
+    /// keeps the available count at most `MAX_PERMITS`, so the count can exceed
+    /// `MAX_PERMITS` here only if permits were added while others were held; the word has
+    /// headroom for that (`MAX_PERMITS << SHIFT` is below `usize::MAX >> 1`). The check
+    /// runs after the drain, so even then no queued waiter misses its wakeup.
     pub(crate) fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
         let prev = self.state.fetch_add(n << SHIFT, Ordering::AcqRel);
-        Self::check_overflow(prev, n);
         if prev & QUEUED != 0 {
             self.drain(self.waiters.lock());
         }
+        Self::check_overflow(prev, n);
     }
 
     /// [`release`](Self::release) with the queue lock already held.
@@ -584,18 +657,20 @@ impl Semaphore {
             return;
         }
         let prev = self.state.fetch_add(n << SHIFT, Ordering::AcqRel);
-        Self::check_overflow(prev, n);
         if prev & QUEUED != 0 {
             self.drain(queue);
         }
+        Self::check_overflow(prev, n);
     }
 
     fn check_overflow(prev: usize, added: usize) {
-        // No wrap-around is possible: both terms are at most MAX_PERMITS, so their sum
-        // shifted by SHIFT still fits a usize.
+        // The sum cannot wrap: `prev >> SHIFT` is at most `usize::MAX >> SHIFT`, and what
+        // is given back was taken out (see `release`).
         assert!(
-            (prev >> SHIFT) + added <= Self::MAX_PERMITS,
-            "number of permits would exceed Semaphore::MAX_PERMITS"
+            (prev >> SHIFT).saturating_add(added) <= 2 * Self::MAX_PERMITS,
+            "Semaphore: returning {added} permits overflows the permit count; the \
+             semaphore was given more than Semaphore::MAX_PERMITS permits in total with \
+             add_permits while permits were held"
         );
     }
 
@@ -814,7 +889,8 @@ impl<'a> SemaphorePermit<'a> {
     pub fn merge(&mut self, mut other: SemaphorePermit<'a>) {
         assert!(
             std::ptr::eq(self.sem, other.sem),
-            "merging permits of different semaphores"
+            "SemaphorePermit::merge: the permits belong to different semaphores; \
+             merge only permits of the same semaphore"
         );
         self.permits += std::mem::take(&mut other.permits);
     }
@@ -902,7 +978,8 @@ impl OwnedSemaphorePermit {
     pub fn merge(&mut self, mut other: OwnedSemaphorePermit) {
         assert!(
             Arc::ptr_eq(&self.sem, &other.sem),
-            "merging permits of different semaphores"
+            "OwnedSemaphorePermit::merge: the permits belong to different semaphores; \
+             merge only permits of the same semaphore"
         );
         self.permits += std::mem::take(&mut other.permits);
     }

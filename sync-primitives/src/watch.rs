@@ -84,6 +84,10 @@ pub struct Receiver<T> {
 
 /// A read guard on the channel's value; the sender cannot publish while it is held.
 ///
+/// A send blocks its thread until every `Ref` is dropped, so holding one while the same
+/// thread sends deadlocks, and holding one across an `.await` can stall the sender's
+/// thread: keep borrows short.
+///
 /// ```
 /// use filch_sync::watch;
 ///

@@ -338,9 +338,17 @@ fn a_send_does_not_wake_receivers_that_queued_after_it() {
 }
 
 #[test]
-#[should_panic(expected = "capacity > 0")]
+#[should_panic(
+    expected = "broadcast::channel(0): a broadcast channel needs a capacity of at least 1"
+)]
 fn zero_capacity_panics() {
     let _ = broadcast::channel::<()>(0);
+}
+
+#[test]
+#[should_panic(expected = "is too large: at most usize::MAX / 2")]
+fn too_large_capacity_panics() {
+    let _ = broadcast::channel::<()>(usize::MAX);
 }
 
 #[test]

@@ -167,6 +167,21 @@ fn once_cell_cancelled_initializer_hands_over() {
 }
 
 #[test]
+fn once_cell_panicking_initializer_lets_next_try() {
+    let cell: OnceCell<u8> = OnceCell::new();
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        futures::executor::block_on(cell.get_or_init(|| async { panic!("init failed") }))
+    }));
+    assert!(panicked.is_err());
+    assert!(!cell.initialized());
+    // The unwind gave the initializer's permit back.
+    assert_eq!(
+        futures::executor::block_on(cell.get_or_init(|| async { 4 })),
+        &4
+    );
+}
+
+#[test]
 fn once_cell_failed_initializer_lets_next_try() {
     let cell: OnceCell<u8> = OnceCell::new();
     futures::executor::block_on(async {

@@ -442,9 +442,15 @@ fn blocking_halves_work_across_threads() {
 }
 
 #[test]
-#[should_panic(expected = "capacity > 0")]
+#[should_panic(expected = "mpsc::channel(0): a bounded channel needs a capacity of at least 1")]
 fn zero_capacity_panics() {
     let _ = mpsc::channel::<()>(0);
+}
+
+#[test]
+#[should_panic(expected = "exceeds the maximum")]
+fn too_large_capacity_panics() {
+    let _ = mpsc::channel::<()>(usize::MAX);
 }
 
 /// Receives until closed and checks each producer's sequence arrives in order, exactly once.

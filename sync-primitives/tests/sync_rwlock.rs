@@ -132,9 +132,15 @@ fn owned_guards() {
 }
 
 #[test]
-#[should_panic(expected = "max_readers")]
+#[should_panic(expected = "RwLock::with_max_readers: max_readers must be in 1..=u32::MAX >> 3")]
 fn zero_max_readers_panics() {
     let _ = RwLock::with_max_readers((), 0);
+}
+
+#[test]
+#[should_panic(expected = "RwLock::with_max_readers: max_readers must be in 1..=u32::MAX >> 3")]
+fn too_many_max_readers_panics() {
+    let _ = RwLock::with_max_readers((), u32::MAX);
 }
 
 /// Writers keep a pair equal, readers check it; readers and writers interleave from many

@@ -247,16 +247,64 @@ fn owned_permits_move_across_threads() {
 }
 
 #[test]
-#[should_panic(expected = "MAX_PERMITS")]
+#[should_panic(expected = "Semaphore::add_permits(1) would raise the available permits")]
 fn adding_past_max_panics() {
     let sem = Semaphore::new(Semaphore::MAX_PERMITS);
     sem.add_permits(1);
 }
 
 #[test]
-#[should_panic(expected = "MAX_PERMITS")]
+#[should_panic(expected = "Semaphore::add_permits(18446744073709551615): more than")]
+fn adding_usize_max_panics() {
+    Semaphore::new(0).add_permits(usize::MAX);
+}
+
+#[test]
+fn a_refused_add_permits_changes_nothing() {
+    let sem = Semaphore::new(Semaphore::MAX_PERMITS - 1);
+    let refused = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sem.add_permits(2)));
+    assert!(refused.is_err());
+    // The panic left the count as it was: no permits were added past the maximum.
+    assert_eq!(sem.available_permits(), Semaphore::MAX_PERMITS - 1);
+    sem.add_permits(1);
+    assert_eq!(sem.available_permits(), Semaphore::MAX_PERMITS);
+}
+
+#[test]
+#[should_panic(expected = "Semaphore::new(2305843009213693952): more than Semaphore::MAX_PERMITS")]
 fn new_past_max_panics() {
     let _ = Semaphore::new(Semaphore::MAX_PERMITS + 1);
+}
+
+#[test]
+#[should_panic(expected = "use at most Semaphore::MAX_PERMITS")]
+fn new_usize_max_panics_with_the_fix() {
+    let _ = Semaphore::new(usize::MAX);
+}
+
+#[test]
+fn acquire_many_u32_max() {
+    // On 64-bit targets `u32::MAX` is far below MAX_PERMITS: it is an ordinary request.
+    let sem = Semaphore::new(u32::MAX as usize);
+    let all = futures::executor::block_on(sem.acquire_many(u32::MAX)).unwrap();
+    assert_eq!(all.num_permits(), u32::MAX as usize);
+    assert_eq!(sem.available_permits(), 0);
+    drop(all);
+    let small = Semaphore::new(3);
+    assert_eq!(
+        small.try_acquire_many(u32::MAX).unwrap_err(),
+        TryAcquireError::NoPermits
+    );
+    assert_eq!(small.available_permits(), 3);
+}
+
+#[test]
+#[should_panic(expected = "merge only permits of the same semaphore")]
+fn merging_permits_of_two_semaphores_panics() {
+    let a = Semaphore::new(1);
+    let b = Semaphore::new(1);
+    let mut pa = a.try_acquire().unwrap();
+    pa.merge(b.try_acquire().unwrap());
 }
 
 /// Threads x iterations of acquire_many on a shared semaphore; the number of permits in

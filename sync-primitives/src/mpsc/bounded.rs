@@ -16,7 +16,8 @@ use std::task::{Context, Poll};
 ///
 /// # Panics
 ///
-/// If `capacity` is zero or above `usize::MAX >> 2`.
+/// If `capacity` is zero (use [`unbounded_channel`](super::unbounded_channel) for no
+/// limit) or above `usize::MAX >> 2`.
 ///
 /// ```
 /// use filch_sync::mpsc;
@@ -35,10 +36,15 @@ use std::task::{Context, Poll};
 /// });
 /// ```
 pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
-    assert!(capacity > 0, "mpsc bounded channel requires capacity > 0");
+    assert!(
+        capacity > 0,
+        "mpsc::channel(0): a bounded channel needs a capacity of at least 1; \
+         use mpsc::unbounded_channel() for a channel without a limit"
+    );
     assert!(
         capacity <= MAX_CAPACITY,
-        "mpsc capacity {capacity} exceeds the maximum {MAX_CAPACITY}"
+        "mpsc::channel({capacity}): the capacity exceeds the maximum {MAX_CAPACITY}; \
+         use mpsc::unbounded_channel() for a channel without a limit"
     );
     let chan = Arc::new(Chan::new(
         ConcurrentQueue::bounded(capacity),
