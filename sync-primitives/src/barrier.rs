@@ -16,8 +16,9 @@
 use std::fmt;
 use std::future::poll_fn;
 use std::pin::{pin, Pin};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
+use crate::runtime_hooks;
 use crate::waitlist::{Removal, WaitQueue, Waiter, WaiterState, WakeList};
 
 const RELEASED: usize = 1;
@@ -121,7 +122,14 @@ impl Barrier {
             waiter: waiter.as_ref(),
             queued: false,
         };
-        poll_fn(|cx| wait.poll(cx)).await
+        poll_fn(|cx| {
+            // One unit of the runtime's budget, given back if still waiting.
+            let budget = ready!(runtime_hooks::poll_proceed(cx));
+            let result = ready!(wait.poll(cx));
+            budget.made_progress();
+            Poll::Ready(result)
+        })
+        .await
     }
 }
 

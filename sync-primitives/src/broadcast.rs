@@ -56,11 +56,12 @@
 
 use crate::chan_waiters::{WaitList, WaiterKey, WakeBatch};
 use crate::loom::{Arc, AtomicUsize, Mutex, MutexGuard, Ordering, RwLock};
+use crate::runtime_hooks;
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 /// Creates a broadcast channel holding up to `capacity` values (rounded up to a power of
 /// two) for receivers that have not read them yet.
@@ -351,6 +352,10 @@ impl<T: Clone> Receiver<T> {
     ///
     /// As for [`Receiver::recv`].
     ///
+    /// # Panics
+    ///
+    /// If the runtime's [hooks](crate::runtime_hooks) say this thread drives async tasks.
+    ///
     /// ```
     /// use filch_sync::broadcast;
     ///
@@ -358,7 +363,9 @@ impl<T: Clone> Receiver<T> {
     /// std::thread::spawn(move || tx.send(8).unwrap());
     /// assert_eq!(rx.blocking_recv(), Ok(8));
     /// ```
+    #[track_caller]
     pub fn blocking_recv(&mut self) -> Result<T, RecvError> {
+        runtime_hooks::assert_may_block("broadcast::Receiver::blocking_recv", ".recv().await");
         crate::chan_waiters::block_on(self.recv())
     }
 }
@@ -447,7 +454,17 @@ impl<T: Clone> Future for Recv<'_, T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+        // One unit of the runtime's budget, given back if still waiting (`runtime_hooks`).
+        let budget = ready!(runtime_hooks::poll_proceed(cx));
+        let outcome = ready!(self.get_mut().poll_value(cx));
+        budget.made_progress();
+        Poll::Ready(outcome)
+    }
+}
+
+impl<T: Clone> Recv<'_, T> {
+    fn poll_value(&mut self, cx: &Context<'_>) -> Poll<Result<T, RecvError>> {
+        let this = self;
         loop {
             if this.key.is_none() {
                 if let Some(value) = this.receiver.read_fast() {

@@ -13,6 +13,7 @@
 //! | [`Barrier`] | `barrier` |
 //! | [`OnceCell`] | `once_cell` |
 //! | [`oneshot`], [`mpsc`], [`watch`], [`broadcast`] | channels |
+//! | hooks a runtime installs: cooperative budget, "is this thread driving tasks" | [`runtime_hooks`] |
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
 
@@ -30,6 +31,7 @@ mod waitlist;
 pub mod broadcast;
 pub mod mpsc;
 pub mod oneshot;
+pub mod runtime_hooks;
 pub mod watch;
 
 pub use barrier::{Barrier, BarrierWaitResult};

@@ -25,7 +25,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 
 use crate::loom::{loom_const_fn, UnsafeCell};
-use crate::semaphore::Semaphore;
+use crate::runtime_hooks;
+use crate::semaphore::{acquire_raw, FastPath, Semaphore};
 
 /// An async mutual-exclusion lock with fair (FIFO) hand-off.
 ///
@@ -201,6 +202,16 @@ impl<T> Mutex<T> {
     }
 }
 
+/// Takes the mutex's permit inside the calling `async fn`: one CAS when uncontended,
+/// otherwise queue (see `acquire_raw!`). The semaphore is never closed.
+macro_rules! lock_acquire {
+    ($mutex:expr) => {
+        if acquire_raw!(&$mutex.sem, 1, FastPath::Exact).is_err() {
+            unreachable!("a Mutex's semaphore is never closed");
+        }
+    };
+}
+
 impl<T: ?Sized> Mutex<T> {
     /// Locks the mutex, waiting in line if it is held.
     ///
@@ -221,7 +232,7 @@ impl<T: ?Sized> Mutex<T> {
     /// });
     /// ```
     pub async fn lock(&self) -> MutexGuard<'_, T> {
-        self.acquire().await;
+        lock_acquire!(self);
         MutexGuard { lock: self }
     }
 
@@ -243,17 +254,19 @@ impl<T: ?Sized> Mutex<T> {
     /// drop(guard);
     /// ```
     pub async fn lock_owned(self: Arc<Self>) -> OwnedMutexGuard<T> {
-        self.acquire().await;
+        lock_acquire!(self);
         OwnedMutexGuard { lock: self }
     }
 
     /// Locks the mutex from synchronous code, blocking the current thread.
     ///
+    /// Blocking inside an async task stalls that task's executor thread (and deadlocks a
+    /// single-threaded one if the holder runs there): call it only from threads that may
+    /// block.
+    ///
     /// # Panics
     ///
-    /// Never panics itself, but blocking inside an async task stalls that task's
-    /// executor thread (and deadlocks a single-threaded one if the holder runs there):
-    /// call it only from threads that may block.
+    /// If the runtime's [hooks](crate::runtime_hooks) say this thread drives async tasks.
     ///
     /// # Examples
     ///
@@ -264,7 +277,9 @@ impl<T: ?Sized> Mutex<T> {
     /// *m.blocking_lock() += 1;
     /// assert_eq!(*m.blocking_lock(), 2);
     /// ```
+    #[track_caller]
     pub fn blocking_lock(&self) -> MutexGuard<'_, T> {
+        runtime_hooks::assert_may_block("Mutex::blocking_lock", ".lock().await");
         block_on(self.lock())
     }
 
@@ -333,13 +348,6 @@ impl<T: ?Sized> Mutex<T> {
         // SAFETY: `&mut self` excludes every guard (they borrow the mutex) and every other
         // reference, so this is the only access to `data`.
         self.data.with_mut(|data| unsafe { &mut *data })
-    }
-
-    async fn acquire(&self) {
-        // One CAS when uncontended; otherwise queue. The semaphore is never closed.
-        if !self.sem.try_take_exact(1) && self.sem.acquire_raw(1).await.is_err() {
-            unreachable!("a Mutex's semaphore is never closed");
-        }
     }
 }
 

@@ -33,9 +33,10 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 use crate::loom::{loom_const_fn, AtomicUsize, Ordering::SeqCst};
+use crate::runtime_hooks;
 use crate::waitlist::{QueueGuard, Removal, WaitQueue, Waiter, WaiterState, WakeList};
 
 const EMPTY: usize = 0;
@@ -372,7 +373,10 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // One unit of the runtime's budget, given back if still waiting (`runtime_hooks`).
+        let budget = ready!(runtime_hooks::poll_proceed(cx));
         if self.poll_notified(Some(cx.waker())) {
+            budget.made_progress();
             Poll::Ready(())
         } else {
             Poll::Pending

@@ -43,11 +43,12 @@
 //! happens-before the read that the bit authorises.
 
 use crate::loom::{Arc, AtomicUsize, Ordering, UnsafeCell};
+use crate::runtime_hooks;
 use std::error::Error;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 const COMPLETE: usize = 0b0001;
 const CLOSED: usize = 0b0010;
@@ -311,6 +312,14 @@ impl<T> Sender<T> {
     /// assert!(tx.poll_closed(&mut cx).is_ready());
     /// ```
     pub fn poll_closed(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        // One unit of the runtime's budget, given back if still waiting (`runtime_hooks`).
+        let budget = ready!(runtime_hooks::poll_proceed(cx));
+        ready!(self.poll_closed_inner(cx));
+        budget.made_progress();
+        Poll::Ready(())
+    }
+
+    fn poll_closed_inner(&mut self, cx: &Context<'_>) -> Poll<()> {
         let inner = self.inner.as_ref().expect("oneshot sender used after send");
         let mut state = inner.state.load(Ordering::Acquire);
         if state & CLOSED != 0 {
@@ -414,7 +423,8 @@ impl<T> Receiver<T> {
     ///
     /// # Panics
     ///
-    /// If the outcome was already received.
+    /// If the outcome was already received, or if the runtime's
+    /// [hooks](crate::runtime_hooks) say this thread drives async tasks.
     ///
     /// ```
     /// use filch_sync::oneshot;
@@ -423,11 +433,21 @@ impl<T> Receiver<T> {
     /// std::thread::spawn(move || tx.send("done").unwrap());
     /// assert_eq!(rx.blocking_recv(), Ok("done"));
     /// ```
+    #[track_caller]
     pub fn blocking_recv(self) -> Result<T, RecvError> {
+        runtime_hooks::assert_may_block("oneshot::Receiver::blocking_recv", "receiver.await");
         crate::chan_waiters::block_on(self)
     }
 
     fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        // One unit of the runtime's budget, given back if still waiting (`runtime_hooks`).
+        let budget = ready!(runtime_hooks::poll_proceed(cx));
+        let outcome = ready!(self.poll_value(cx));
+        budget.made_progress();
+        Poll::Ready(outcome)
+    }
+
+    fn poll_value(&mut self, cx: &Context<'_>) -> Poll<Result<T, RecvError>> {
         let inner = self
             .inner
             .as_ref()

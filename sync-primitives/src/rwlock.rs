@@ -20,10 +20,21 @@ use std::sync::Arc;
 
 use crate::loom::{loom_const_fn, UnsafeCell};
 use crate::mutex::block_on;
-use crate::semaphore::Semaphore;
+use crate::runtime_hooks;
+use crate::semaphore::{acquire_raw, FastPath, Semaphore};
 
 /// The most readers a lock may admit at once (`u32::MAX >> 3`), and the default.
 const MAX_READS: u32 = u32::MAX >> 3;
+
+/// Takes `permits` of the lock's semaphore inside the calling `async fn` (see
+/// `acquire_raw!`). The semaphore is never closed.
+macro_rules! rw_acquire {
+    ($lock:expr, $permits:expr, $fast:expr) => {
+        if acquire_raw!(&$lock.sem, $permits as usize, $fast).is_err() {
+            unreachable!("an RwLock's semaphore is never closed");
+        }
+    };
+}
 
 /// An async reader-writer lock, fair between readers and writers.
 ///
@@ -203,7 +214,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(v, 1);
     /// ```
     pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.acquire(1).await;
+        rw_acquire!(self, 1, FastPath::Available);
         RwLockReadGuard { lock: self }
     }
 
@@ -224,9 +235,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(lock.into_inner(), 2);
     /// ```
     pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        if !self.sem.try_take_exact(self.max_readers as usize) {
-            self.acquire(self.max_readers).await;
-        }
+        rw_acquire!(self, self.max_readers, FastPath::Exact);
         RwLockWriteGuard { lock: self }
     }
 
@@ -243,7 +252,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*guard, 1);
     /// ```
     pub async fn read_owned(self: Arc<Self>) -> OwnedRwLockReadGuard<T> {
-        self.acquire(1).await;
+        rw_acquire!(self, 1, FastPath::Available);
         OwnedRwLockReadGuard { lock: self }
     }
 
@@ -262,9 +271,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(*lock.try_read().unwrap(), 5);
     /// ```
     pub async fn write_owned(self: Arc<Self>) -> OwnedRwLockWriteGuard<T> {
-        if !self.sem.try_take_exact(self.max_readers as usize) {
-            self.acquire(self.max_readers).await;
-        }
+        rw_acquire!(self, self.max_readers, FastPath::Exact);
         OwnedRwLockWriteGuard {
             permits: self.max_readers,
             lock: self,
@@ -372,11 +379,12 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
-    /// Locks for reading from synchronous code, blocking the thread.
+    /// Locks for reading from synchronous code, blocking the thread. Calling it inside an
+    /// async task would block that executor thread.
     ///
     /// # Panics
     ///
-    /// Never panics itself; calling it inside an async task blocks that executor thread.
+    /// If the runtime's [hooks](crate::runtime_hooks) say this thread drives async tasks.
     ///
     /// # Examples
     ///
@@ -386,15 +394,18 @@ impl<T: ?Sized> RwLock<T> {
     /// let lock = RwLock::new(3);
     /// assert_eq!(*lock.blocking_read(), 3);
     /// ```
+    #[track_caller]
     pub fn blocking_read(&self) -> RwLockReadGuard<'_, T> {
+        runtime_hooks::assert_may_block("RwLock::blocking_read", ".read().await");
         block_on(self.read())
     }
 
-    /// Locks for writing from synchronous code, blocking the thread.
+    /// Locks for writing from synchronous code, blocking the thread. Calling it inside an
+    /// async task would block that executor thread.
     ///
     /// # Panics
     ///
-    /// Never panics itself; calling it inside an async task blocks that executor thread.
+    /// If the runtime's [hooks](crate::runtime_hooks) say this thread drives async tasks.
     ///
     /// # Examples
     ///
@@ -405,7 +416,9 @@ impl<T: ?Sized> RwLock<T> {
     /// *lock.blocking_write() += 1;
     /// assert_eq!(lock.into_inner(), 4);
     /// ```
+    #[track_caller]
     pub fn blocking_write(&self) -> RwLockWriteGuard<'_, T> {
+        runtime_hooks::assert_may_block("RwLock::blocking_write", ".write().await");
         block_on(self.write())
     }
 
@@ -424,12 +437,6 @@ impl<T: ?Sized> RwLock<T> {
         // SAFETY: `&mut self` excludes every guard (they borrow or own an `Arc` of the lock,
         // and an `Arc` gives no `&mut`), so this is the only access.
         self.data.with_mut(|data| unsafe { &mut *data })
-    }
-
-    async fn acquire(&self, permits: u32) {
-        if self.sem.acquire_raw(permits as usize).await.is_err() {
-            unreachable!("an RwLock's semaphore is never closed");
-        }
     }
 
     /// `&T` for a holder of at least one permit.

@@ -38,9 +38,10 @@ use std::fmt;
 use std::future::poll_fn;
 use std::pin::{pin, Pin};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use crate::loom::{loom_const_fn, AtomicUsize, Ordering};
+use crate::runtime_hooks;
 use crate::waitlist::{QueueGuard, Removal, WaitQueue, Waiter, WaiterState, WakeList};
 
 const CLOSED: usize = 0b01;
@@ -378,7 +379,7 @@ impl Semaphore {
     /// });
     /// ```
     pub async fn acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
-        self.acquire_raw(1).await?;
+        acquire_raw!(self, 1, FastPath::Available)?;
         Ok(SemaphorePermit {
             sem: self,
             permits: 1,
@@ -415,7 +416,7 @@ impl Semaphore {
     /// ```
     pub async fn acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
         Self::check_request(n, "acquire_many");
-        self.acquire_raw(n as usize).await?;
+        acquire_raw!(&self, n as usize, FastPath::Available)?;
         Ok(SemaphorePermit {
             sem: self,
             permits: n as usize,
@@ -511,7 +512,7 @@ impl Semaphore {
         n: u32,
     ) -> Result<OwnedSemaphorePermit, AcquireError> {
         Self::check_request(n, "acquire_many_owned");
-        self.acquire_raw(n as usize).await?;
+        acquire_raw!(&self, n as usize, FastPath::Available)?;
         Ok(OwnedSemaphorePermit {
             sem: self,
             permits: n as usize,
@@ -615,13 +616,39 @@ impl Semaphore {
         }
     }
 
-    /// Waits for `n` permits; on `Ok` the caller holds them.
-    pub(crate) async fn acquire_raw(&self, n: usize) -> Result<(), AcquireError> {
-        match self.try_take(n) {
-            Ok(()) => return Ok(()),
-            Err(TryAcquireError::Closed) => return Err(AcquireError(())),
-            Err(TryAcquireError::NoPermits) => {}
-        }
+    /// The first poll of an acquire of `n` permits: one unit of the runtime's budget (see
+    /// [`runtime_hooks`](crate::runtime_hooks)), then the lock-free fast path.
+    /// `Ready(None)`: no permits right now; the unit was given back, and the caller goes on
+    /// to [`acquire_slow`](Self::acquire_slow) in the same poll, which spends it again.
+    /// Callers use it through the `acquire_raw!` macro.
+    #[inline]
+    pub(crate) fn poll_fast(
+        &self,
+        cx: &mut Context<'_>,
+        n: usize,
+        fast: FastPath,
+    ) -> Poll<Option<Result<(), AcquireError>>> {
+        let budget = ready!(runtime_hooks::poll_proceed(cx));
+        let taken = match fast {
+            FastPath::Exact if self.try_take_exact(n) => Ok(()),
+            _ => self.try_take(n),
+        };
+        Poll::Ready(match taken {
+            Ok(()) => {
+                budget.made_progress();
+                Some(Ok(()))
+            }
+            Err(TryAcquireError::Closed) => {
+                budget.made_progress();
+                Some(Err(AcquireError(())))
+            }
+            Err(TryAcquireError::NoPermits) => None,
+        })
+    }
+
+    /// Queues for `n` permits once the fast path found none; on `Ok` the caller holds
+    /// them. Each poll spends a unit of budget, given back if it ends `Pending`.
+    pub(crate) async fn acquire_slow(&self, n: usize) -> Result<(), AcquireError> {
         let waiter = pin!(Waiter::new(&self.waiters));
         let mut acquire = Acquire {
             sem: self,
@@ -629,7 +656,13 @@ impl Semaphore {
             permits: n,
             stage: Stage::Idle,
         };
-        poll_fn(|cx| acquire.poll(cx)).await
+        poll_fn(|cx| {
+            let budget = ready!(runtime_hooks::poll_proceed(cx));
+            let outcome = ready!(acquire.poll(cx));
+            budget.made_progress();
+            Poll::Ready(outcome)
+        })
+        .await
     }
 
     /// Gives back `n` permits that were taken from this semaphore (a permit's drop, a
@@ -721,6 +754,37 @@ impl Semaphore {
     }
 }
 
+/// How the first poll of [`Semaphore::acquire_raw`] tries to take its permits without a
+/// lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FastPath {
+    /// One CAS from exactly `n` free permits (and no flags) to none: for a lock taking
+    /// every permit its semaphore has (a mutex, an RwLock writer).
+    Exact,
+    /// `try_take(n)`: a load and a CAS, for any `n`.
+    Available,
+}
+
+/// Waits for `n` permits of `sem` (`&Semaphore`), taking them lock-free on the first
+/// poll if it can, inside the calling `async fn`; evaluates to `Result<(), AcquireError>`
+/// and on `Ok` the caller holds the permits.
+///
+/// A macro, not an `async fn`, so that the uncontended path (one poll: the budget, one
+/// CAS) builds, polls and drops no nested state machine: as an `async fn` it cost an
+/// uncontended `Mutex` lock + unlock 58 instructions more (153 against 95; with the
+/// macro, 101), counted with callgrind.
+macro_rules! acquire_raw {
+    ($sem:expr, $n:expr, $fast:expr) => {{
+        let sem: &$crate::semaphore::Semaphore = $sem;
+        let n: usize = $n;
+        match ::std::future::poll_fn(|cx| sem.poll_fast(cx, n, $fast)).await {
+            Some(outcome) => outcome,
+            None => sem.acquire_slow(n).await,
+        }
+    }};
+}
+pub(crate) use acquire_raw;
+
 /// Where an [`Acquire`] stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
@@ -732,7 +796,7 @@ enum Stage {
     Done,
 }
 
-/// The slow path of one `acquire_raw`, pinned in its `async fn`; its `Drop` is the
+/// The slow path of one acquire, pinned in `acquire_slow`; its `Drop` is the
 /// cancellation.
 struct Acquire<'a> {
     sem: &'a Semaphore,

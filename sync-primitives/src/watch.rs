@@ -36,12 +36,13 @@
 
 use crate::chan_waiters::{WaitList, WaiterKey, WakeBatch};
 use crate::loom::{Arc, AtomicUsize, Mutex, Ordering, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use crate::runtime_hooks;
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 const CLOSED: usize = 1;
 const VERSION_STEP: usize = 2;
@@ -215,8 +216,17 @@ impl<T, R, F: FnMut() -> Option<R> + Unpin> Future for Wait<'_, T, R, F> {
     type Output = R;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<R> {
+        // One unit of the runtime's budget, given back if still waiting (`runtime_hooks`).
+        let budget = ready!(runtime_hooks::poll_proceed(cx));
         let this = self.get_mut();
-        Shared::<T>::poll_wait(this.list, &mut this.key, cx, &mut this.ready)
+        let out = ready!(Shared::<T>::poll_wait(
+            this.list,
+            &mut this.key,
+            cx,
+            &mut this.ready
+        ));
+        budget.made_progress();
+        Poll::Ready(out)
     }
 }
 

@@ -92,6 +92,9 @@ assert_not_impl!(OnceCell<SendNotSync>: Sync);
 assert_not_impl!(OnceCell<NotSend>: Send);
 assert_impl!(SetError<u8>: Send, Sync, std::error::Error);
 
+// A runtime's hooks live in a `static`.
+assert_impl!(runtime_hooks::RuntimeHooks: Send, Sync, Unpin);
+
 /// The futures: `Send + Sync` whenever what they borrow allows it.
 #[test]
 fn futures_are_send_and_sync() {

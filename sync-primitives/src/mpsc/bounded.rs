@@ -5,6 +5,7 @@ use super::chan::Chan;
 use super::error::{SendError, TryRecvError, TrySendError};
 use crate::chan_waiters::block_on;
 use crate::loom::Arc;
+use crate::runtime_hooks;
 use concurrent_queue::ConcurrentQueue;
 use futures_core::Stream;
 use std::fmt;
@@ -138,6 +139,10 @@ impl<T> Sender<T> {
     ///
     /// [`SendError`] with the value if the receiver is gone or closed.
     ///
+    /// # Panics
+    ///
+    /// If the runtime's [hooks](crate::runtime_hooks) say this thread drives async tasks.
+    ///
     /// ```
     /// use filch_sync::mpsc;
     ///
@@ -153,7 +158,9 @@ impl<T> Sender<T> {
     /// producer.join().unwrap();
     /// assert_eq!(rx.blocking_recv(), None);
     /// ```
+    #[track_caller]
     pub fn blocking_send(&self, value: T) -> Result<(), SendError<T>> {
+        runtime_hooks::assert_may_block("mpsc::Sender::blocking_send", ".send(value).await");
         block_on(self.send(value))
     }
 
@@ -378,6 +385,10 @@ impl<T> Receiver<T> {
     /// Receives from a thread that is not running async code, blocking until a message
     /// arrives or the channel closes.
     ///
+    /// # Panics
+    ///
+    /// If the runtime's [hooks](crate::runtime_hooks) say this thread drives async tasks.
+    ///
     /// ```
     /// use filch_sync::mpsc;
     ///
@@ -385,7 +396,9 @@ impl<T> Receiver<T> {
     /// std::thread::spawn(move || tx.blocking_send(3).unwrap());
     /// assert_eq!(rx.blocking_recv(), Some(3));
     /// ```
+    #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
+        runtime_hooks::assert_may_block("mpsc::Receiver::blocking_recv", ".recv().await");
         block_on(self.recv())
     }
 

@@ -42,9 +42,10 @@
 
 use crate::chan_waiters::{AtomicWaker, WaitList, WaiterKey, WakeBatch};
 use crate::loom::{AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::runtime_hooks;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 const CLOSED: usize = 0b01;
 const QUEUED: usize = 0b10;
@@ -276,7 +277,17 @@ impl Future for Acquire<'_> {
     type Output = Result<(), Closed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
+        // One unit of the runtime's budget, given back if still waiting (`runtime_hooks`).
+        let budget = ready!(runtime_hooks::poll_proceed(cx));
+        let outcome = ready!(self.get_mut().poll_slot(cx));
+        budget.made_progress();
+        Poll::Ready(outcome)
+    }
+}
+
+impl Acquire<'_> {
+    fn poll_slot(&mut self, cx: &Context<'_>) -> Poll<Result<(), Closed>> {
+        let this = self;
         let capacity = this.capacity;
         match this.phase {
             Phase::Start => match capacity.try_acquire() {

@@ -36,10 +36,11 @@ use super::capacity::Capacity;
 use super::error::TryRecvError;
 use crate::chan_waiters::{AtomicWaker, WaitList, WaiterKey, WakeBatch};
 use crate::loom::{AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::runtime_hooks;
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{ready, Context, Poll, Waker};
 
 /// The slots a send must hold to push: the bounded channel's `Capacity`, or none.
 pub(super) trait Slots {
@@ -147,7 +148,16 @@ impl<T, S: Slots> Chan<T, S> {
     }
 
     /// Receives one message; the caller holds `&mut` to the only receiver.
+    ///
+    /// Spends a unit of the runtime's budget, given back if it waits (`runtime_hooks`).
     pub(super) fn poll_recv(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let budget = ready!(runtime_hooks::poll_proceed(cx));
+        let message = ready!(self.poll_pop(cx));
+        budget.made_progress();
+        Poll::Ready(message)
+    }
+
+    fn poll_pop(&self, cx: &Context<'_>) -> Poll<Option<T>> {
         match self.pop() {
             Ok(value) => return Poll::Ready(Some(value)),
             Err(PopError::Closed) => return Poll::Ready(None),
@@ -254,7 +264,16 @@ impl<T, S: Slots> Future for ClosedWait<'_, T, S> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
+        let budget = ready!(runtime_hooks::poll_proceed(cx));
+        ready!(self.get_mut().poll_closed(cx));
+        budget.made_progress();
+        Poll::Ready(())
+    }
+}
+
+impl<T, S: Slots> ClosedWait<'_, T, S> {
+    fn poll_closed(&mut self, cx: &Context<'_>) -> Poll<()> {
+        let this = self;
         let mut waiters = this.chan.closed_waiters.lock();
         // Checked under the lock: `close_rx` sets `rx_closed` before it drains the list.
         if this.chan.is_rx_closed() {

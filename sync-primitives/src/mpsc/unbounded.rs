@@ -4,6 +4,7 @@ use super::chan::{Chan, Unlimited};
 use super::error::{SendError, TryRecvError};
 use crate::chan_waiters::block_on;
 use crate::loom::Arc;
+use crate::runtime_hooks;
 use concurrent_queue::ConcurrentQueue;
 use futures_core::Stream;
 use std::fmt;
@@ -179,6 +180,10 @@ impl<T> UnboundedReceiver<T> {
     /// Receives from a thread that is not running async code, blocking until a message
     /// arrives or the channel closes.
     ///
+    /// # Panics
+    ///
+    /// If the runtime's [hooks](crate::runtime_hooks) say this thread drives async tasks.
+    ///
     /// ```
     /// use filch_sync::mpsc;
     ///
@@ -186,7 +191,9 @@ impl<T> UnboundedReceiver<T> {
     /// std::thread::spawn(move || tx.send(3).unwrap());
     /// assert_eq!(rx.blocking_recv(), Some(3));
     /// ```
+    #[track_caller]
     pub fn blocking_recv(&mut self) -> Option<T> {
+        runtime_hooks::assert_may_block("mpsc::UnboundedReceiver::blocking_recv", ".recv().await");
         block_on(self.recv())
     }
 
