@@ -120,8 +120,10 @@ pub(crate) struct TaskOutput<T>(Option<T>);
 
 impl<T> TaskOutput<T> {
     /// The value, for the `JoinHandle` that claims it.
-    pub(crate) fn into_inner(mut self) -> T {
-        self.0.take().expect("a task output is taken once")
+    pub(crate) fn into_inner(self) -> T {
+        // Skips the (empty) `Drop`: this runs once per joined task.
+        let mut this = ManuallyDrop::new(self);
+        this.0.take().expect("a task output is taken once")
     }
 }
 
@@ -295,22 +297,29 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             // SAFETY: `future` is structurally pinned: it is never moved out of `self`
             // (only dropped in place), so pinning `self` pins it; it is not dropped yet,
             // since a dropped task completes and is never polled again.
-            let future = unsafe { self.as_mut().map_unchecked_mut(|this| &mut *this.future) };
-            catch_unwind(AssertUnwindSafe(|| future.poll(cx)))
+            let this = unsafe { self.as_mut().get_unchecked_mut() };
+            // One `catch_unwind` for the poll and, once it is ready, the future's drop (a
+            // panic in either is the task's result).
+            catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: as above.
+                let future = unsafe { Pin::new_unchecked(&mut *this.future) };
+                let poll = future.poll(cx);
+                if poll.is_ready() {
+                    // Marked first: a destructor that panics is not run twice.
+                    this.dropped = true;
+                    // SAFETY: dropped in place, once (`dropped`), never used again.
+                    unsafe { ManuallyDrop::drop(&mut this.future) };
+                }
+                poll
+            }))
         };
         let result = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => match self.as_mut().drop_future() {
-                None => Ok(output),
-                // Its destructor panicked: that is the task's result.
-                Some(payload) => {
-                    drop(TaskOutput(Some(output)));
-                    Err(JoinError::panic(id, payload))
-                }
-            },
+            Ok(Poll::Ready(output)) => Ok(output),
             Err(payload) => {
-                // A second panic from the destructor of a future that already panicked is
-                // dropped: the first one is the task's result.
+                // A panic from the poll leaves the future to drop (a second panic from its
+                // destructor is dropped: the first is the task's result); one from the
+                // destructor of a ready future has dropped it already.
                 drop(self.as_mut().drop_future());
                 Err(JoinError::panic(id, payload))
             }
