@@ -140,3 +140,62 @@ fn spawn_blocking_running_at_shutdown_keeps_its_value() {
         assert_eq!(futures::executor::block_on(job).unwrap(), 42, "{name}");
     }
 }
+
+#[test]
+fn a_loop_over_an_always_ready_channel_yields_to_other_tasks() {
+    // filch::sync spends the task's cooperative budget: the loop below never meets a
+    // `Pending` of its own, yet the other task gets to run on the one thread.
+    let rt = Builder::new_current_thread().build().unwrap();
+    let rounds = rt.block_on(async {
+        let flag = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let set = flag.clone();
+        drop(filch::spawn(async move {
+            set.store(true, std::sync::atomic::Ordering::SeqCst)
+        }));
+        let (tx, mut rx) = filch::sync::mpsc::unbounded_channel();
+        let lock = filch::sync::Mutex::new(0u64);
+        let mut rounds = 0u64;
+        while !flag.load(std::sync::atomic::Ordering::SeqCst) && rounds < 1_000_000 {
+            tx.send(rounds).unwrap();
+            rx.recv().await.unwrap();
+            *lock.lock().await += 1;
+            rounds += 1;
+        }
+        rounds
+    });
+    assert!(rounds < 1_000_000, "the loop never yielded");
+}
+
+#[test]
+#[should_panic(expected = "`Mutex::blocking_lock` called from inside an asynchronous task")]
+fn blocking_lock_on_a_worker_panics_with_the_fix() {
+    let rt = multi();
+    let lock = std::sync::Arc::new(filch::sync::Mutex::new(()));
+    rt.block_on(async move {
+        let _guard = lock.blocking_lock();
+    });
+}
+
+#[test]
+fn blocking_calls_of_filch_sync_work_off_the_runtime_s_threads() {
+    let rt = multi();
+    let (tx, mut rx) = filch::sync::mpsc::channel::<u32>(1);
+    let lock = std::sync::Arc::new(filch::sync::Mutex::new(1));
+    let job = {
+        let lock = lock.clone();
+        rt.spawn_blocking(move || {
+            tx.blocking_send(*lock.blocking_lock()).unwrap();
+        })
+    };
+    let got = rt.block_on(async {
+        let in_task = filch::spawn(async move { rx.recv().await }).await.unwrap();
+        // A task's blocking call is its JoinError, not a hang.
+        let err = filch::spawn(async move { drop(lock.blocking_lock()) })
+            .await
+            .unwrap_err();
+        assert!(err.is_panic());
+        in_task
+    });
+    rt.block_on(job).unwrap();
+    assert_eq!(got, Some(1));
+}

@@ -252,6 +252,7 @@ impl Builder {
     /// Returns the OS error if a worker thread cannot be spawned (the threads already
     /// started are stopped first).
     pub fn build(&mut self) -> io::Result<Runtime> {
+        install_sync_hooks();
         let blocking = Arc::new(BlockingPool::new(blocking::Config {
             stack_size: self.thread.stack_size,
             ..self.blocking.clone()
@@ -276,6 +277,25 @@ impl Builder {
             }
         }
     }
+}
+
+/// What `filch-sync` asks of the runtime it runs on: the cooperative budget (every ready
+/// operation of a `filch::sync` primitive spends one unit, so a loop over an always-ready
+/// channel yields like one over a socket) and whether this thread drives tasks (the
+/// primitives' `blocking_*` methods panic there instead of stalling the runtime).
+static SYNC_HOOKS: filch_sync::runtime_hooks::RuntimeHooks =
+    filch_sync::runtime_hooks::RuntimeHooks {
+        poll_proceed: crate::task::coop::poll_proceed,
+        refund: crate::task::coop::refund,
+        is_driving: super::context::is_driving,
+    };
+
+/// Installs [`SYNC_HOOKS`] for the process (once; later runtimes find them installed).
+fn install_sync_hooks() {
+    // `Err`: installed already, by an earlier runtime (the same hooks), or by another
+    // runtime in this process, in which case `filch::sync` runs without filch's budget and
+    // blocking checks (still correct, only less fair).
+    let _ = filch_sync::runtime_hooks::install(&SYNC_HOOKS);
 }
 
 impl fmt::Debug for Builder {

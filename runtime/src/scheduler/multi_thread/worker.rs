@@ -163,17 +163,18 @@ fn run_thread(core: CorePtr) {
     let _runtime = context::enter_runtime(&handle);
     CURRENT.with(|c| c.set(core.0));
     config.run_start_hook();
-    let span = crate::trace::worker("multi_thread", index);
-    if !run_loop(core.0) {
-        // SAFETY: not handed off, so this thread still owns the core; the borrow ends
-        // before the core is freed below.
-        unsafe { &*core.0 }.drop_local_tasks();
-        CURRENT.with(|c| c.set(ptr::null_mut()));
-        // SAFETY: as above; nothing refers to the core any more (`CURRENT` is cleared).
-        drop(unsafe { Box::from_raw(core.0) });
-        shared.loop_exited();
+    {
+        let _span = crate::trace::worker("multi_thread", index);
+        if !run_loop(core.0) {
+            // SAFETY: not handed off, so this thread still owns the core; the borrow ends
+            // before the core is freed below.
+            unsafe { &*core.0 }.drop_local_tasks();
+            CURRENT.with(|c| c.set(ptr::null_mut()));
+            // SAFETY: as above; nothing refers to the core any more (`CURRENT` is cleared).
+            drop(unsafe { Box::from_raw(core.0) });
+            shared.loop_exited();
+        }
     }
-    drop(span);
     config.run_stop_hook();
     shared.thread_finished();
 }
