@@ -3,6 +3,16 @@
 //! `futures-io` and fd trait impls. A stream type only has to hold its socket as
 //! `io: PollEvented<_>` (whose `&` implements `Read` + `Write`) and have a
 //! `shutdown(&self, Shutdown)` method.
+//!
+//! # `SIGPIPE`
+//!
+//! Writing to a socket whose peer is gone raises `SIGPIPE`, which kills a process that has
+//! not ignored it (Rust's `main` ignores it, but a library may run in a process that does
+//! not, or restores it). std's `write` on a socket sends with `MSG_NOSIGNAL`, but its
+//! `write_vectored` is a plain `writev`; so every vectored write here goes through
+//! [`send_vectored`] (`sendmsg` with `MSG_NOSIGNAL`) and fails with `EPIPE`
+//! (`BrokenPipe`) instead. On Apple platforms, which have no `MSG_NOSIGNAL`, std sets
+//! `SO_NOSIGPIPE` on the sockets it creates.
 
 /// Implements the shared stream I/O for `$stream`; see the module docs.
 macro_rules! impl_stream_io {
@@ -41,7 +51,7 @@ macro_rules! impl_stream_io {
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 self.io
-                    .poll_write_io(cx, |io| std::io::Write::write_vectored(&mut &*io, bufs))
+                    .poll_write_io(cx, |io| crate::net::stream_io::send_vectored(io, bufs))
             }
 
             /// `poll_close`: shut down the write side (it never waits).
@@ -122,3 +132,41 @@ macro_rules! impl_stream_io {
 }
 
 pub(crate) use impl_stream_io;
+
+/// Flags for every send: no `SIGPIPE` where the platform can say so per call.
+#[cfg(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "illumos",
+    target_os = "solaris",
+))]
+const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "illumos",
+    target_os = "solaris",
+)))]
+const SEND_FLAGS: libc::c_int = 0;
+
+/// `write_vectored` on a connected stream socket, without raising `SIGPIPE`: `sendmsg`
+/// with `MSG_NOSIGNAL` (see the module docs).
+///
+/// # Errors
+///
+/// The OS error of `sendmsg`: `WouldBlock` when the socket buffer is full, `BrokenPipe`
+/// or `ConnectionReset` when the peer is gone.
+pub(crate) fn send_vectored(
+    socket: &impl std::os::fd::AsFd,
+    bufs: &[std::io::IoSlice<'_>],
+) -> std::io::Result<usize> {
+    socket2::SockRef::from(socket).send_vectored_with_flags(bufs, SEND_FLAGS)
+}
