@@ -1,5 +1,5 @@
 //! [`Interval`]: ticks at a fixed period, with a choice of what to do about missed ticks.
-use super::sleep::{sleep_until, Sleep};
+use super::sleep::{deadline_after, far_future, sleep_until, Sleep};
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -22,9 +22,14 @@ pub enum MissedTickBehavior {
 
 /// Creates an interval whose first tick completes at once, then every `period`.
 ///
+/// A tick too far away to represent (with a `period` such as [`Duration::MAX`]) is
+/// scheduled about 30 years ahead instead, like [`sleep`](fn@super::sleep): the interval
+/// ticks once and then, in practice, never again.
+///
 /// # Panics
 ///
-/// Panics if `period` is zero. The interval panics if polled outside a filch runtime.
+/// Panics if `period` is zero (message: "`filch::time::interval` needs a non-zero period;
+/// ..."). The interval panics if polled outside a filch runtime.
 ///
 /// # Examples
 ///
@@ -40,15 +45,36 @@ pub enum MissedTickBehavior {
 ///     assert!(start.elapsed() >= Duration::from_millis(20));
 /// });
 /// ```
+#[track_caller]
 pub fn interval(period: Duration) -> Interval {
     interval_at(Instant::now(), period)
 }
 
 /// Creates an interval whose first tick completes at `start`, then every `period`.
 ///
+/// A `start` in the past makes the first tick complete at once (it returns `start`); the
+/// ticks missed since then follow the [`MissedTickBehavior`].
+///
 /// # Panics
 ///
 /// Panics if `period` is zero. The interval panics if polled outside a filch runtime.
+///
+/// # Examples
+///
+/// ```
+/// use filch::time::{interval_at, Duration, Instant, MissedTickBehavior};
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let start = Instant::now() - Duration::from_millis(25);
+///     let mut ticks = interval_at(start, Duration::from_millis(10));
+///     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+///     assert_eq!(ticks.tick().await, start);
+///     // The missed ticks are skipped; the next one keeps the phase.
+///     let next = ticks.tick().await;
+///     assert!(next >= start + Duration::from_millis(30));
+///     assert_eq!((next - start).as_millis() % 10, 0);
+/// });
+/// ```
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(
@@ -84,15 +110,13 @@ impl Interval {
         }
         let scheduled = self.sleep.deadline();
         let now = Instant::now();
+        // Saturating throughout: a tick that cannot be represented is "never".
+        let on_schedule = deadline_after(scheduled, self.period);
         let next = match self.behavior {
-            MissedTickBehavior::Burst => scheduled + self.period,
-            _ if now < scheduled + self.period => scheduled + self.period,
-            MissedTickBehavior::Delay => now + self.period,
-            MissedTickBehavior::Skip => {
-                let late = now.duration_since(scheduled).as_nanos();
-                let periods = late / self.period.as_nanos() + 1;
-                scheduled + self.period * u32::try_from(periods).unwrap_or(u32::MAX)
-            }
+            MissedTickBehavior::Burst => on_schedule,
+            _ if now < on_schedule => on_schedule,
+            MissedTickBehavior::Delay => deadline_after(now, self.period),
+            MissedTickBehavior::Skip => skip_to_phase(scheduled, now, self.period),
         };
         Pin::new(&mut self.sleep).reset(next);
         Poll::Ready(scheduled)
@@ -100,7 +124,7 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        Pin::new(&mut self.sleep).reset(Instant::now() + self.period);
+        Pin::new(&mut self.sleep).reset(deadline_after(Instant::now(), self.period));
     }
 
     /// The period.
@@ -124,6 +148,20 @@ impl futures_core::Stream for Interval {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Instant>> {
         self.get_mut().poll_tick(cx).map(Some)
+    }
+}
+
+/// The first `scheduled + n * period` (n >= 1) after `now`, or [`far_future`] if it is not
+/// representable.
+fn skip_to_phase(scheduled: Instant, now: Instant, period: Duration) -> Instant {
+    let late = now.saturating_duration_since(scheduled).as_nanos();
+    let periods = late / period.as_nanos() + 1;
+    // At most `late + period`: no overflow in u128 (both are below 2^95 ns).
+    let offset = periods * period.as_nanos();
+    const NANOS: u128 = 1_000_000_000;
+    match u64::try_from(offset / NANOS) {
+        Ok(secs) => deadline_after(scheduled, Duration::new(secs, (offset % NANOS) as u32)),
+        Err(_) => far_future(),
     }
 }
 

@@ -1,4 +1,7 @@
 //! [`Sleep`]: a future that completes at a deadline.
+//!
+//! Deadlines too far to represent saturate to [`far_future`] (about 30 years: never, in
+//! practice), which the wheel handles at O(1) cost.
 use crate::driver::Driver;
 use crate::task::coop;
 use std::fmt;
@@ -11,7 +14,8 @@ use std::time::{Duration, Instant};
 /// Waits until `duration` has elapsed (asyncio's `sleep`).
 ///
 /// Like every future, the returned [`Sleep`] does nothing until polled; it finds its
-/// runtime's timer on the first poll.
+/// runtime's timer on the first poll. A `duration` too long to add to now (such as
+/// [`Duration::MAX`]) sleeps until about 30 years from now: forever, in practice.
 ///
 /// # Panics
 ///
@@ -25,13 +29,11 @@ use std::time::{Duration, Instant};
 /// rt.block_on(sleep(Duration::from_millis(5)));
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    let deadline = Instant::now()
-        .checked_add(duration)
-        .unwrap_or_else(far_future);
-    sleep_until(deadline)
+    sleep_until(deadline_after(Instant::now(), duration))
 }
 
-/// Waits until `deadline`.
+/// Waits until `deadline`. A deadline in the past completes at once; one any distance in
+/// the future waits for it (and never completes early).
 ///
 /// # Panics
 ///
@@ -57,6 +59,11 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// About 30 years from now: "never", but still an `Instant`.
 pub(crate) fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// `base + duration`, or [`far_future`] if that is not representable.
+pub(crate) fn deadline_after(base: Instant, duration: Duration) -> Instant {
+    base.checked_add(duration).unwrap_or_else(far_future)
 }
 
 pub(crate) fn current_driver(what: &str) -> Arc<Driver> {
@@ -92,7 +99,7 @@ impl Sleep {
         Instant::now() >= self.deadline
     }
 
-    /// Moves the deadline (earlier or later), even after the sleep completed: it then
+    /// Moves the deadline (earlier or later, any distance), even after the sleep completed: it then
     /// completes again at the new deadline.
     ///
     /// # Examples

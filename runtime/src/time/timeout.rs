@@ -1,6 +1,6 @@
 //! [`Timeout`]: a future with a deadline (asyncio's `wait_for`).
 use super::error::Elapsed;
-use super::sleep::{sleep_until, Sleep};
+use super::sleep::{deadline_after, sleep_until, Sleep};
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -8,6 +8,10 @@ use std::time::{Duration, Instant};
 
 /// Runs `future`, giving up with [`Elapsed`] if it has not completed within `duration`.
 /// The future is dropped when the time is up.
+///
+/// The future is polled before the deadline is checked, so one that is ready on the first
+/// poll wins even with a zero `duration` (as in tokio). A `duration` too long to add to
+/// now (such as [`Duration::MAX`]) waits about 30 years: forever, in practice.
 ///
 /// # Panics
 ///
@@ -20,14 +24,12 @@ use std::time::{Duration, Instant};
 /// let rt = filch::runtime::Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     assert_eq!(timeout(Duration::from_secs(5), async { 7 }).await, Ok(7));
+///     assert_eq!(timeout(Duration::ZERO, async { 8 }).await, Ok(8));
 ///     assert!(timeout(Duration::from_millis(5), sleep(Duration::from_secs(5))).await.is_err());
 /// });
 /// ```
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    let deadline = Instant::now()
-        .checked_add(duration)
-        .unwrap_or_else(super::sleep::far_future);
-    timeout_at(deadline, future)
+    timeout_at(deadline_after(Instant::now(), duration), future)
 }
 
 /// Runs `future` until `deadline`; see [`timeout`].

@@ -45,12 +45,13 @@ impl TimeDriver {
     }
 
     /// `instant` as a wheel deadline: whole ms since start, rounded **up** so that a timer
-    /// never fires before its instant.
+    /// never fires before its instant; an instant past `u64::MAX` ms saturates to
+    /// `u64::MAX` (never, in practice) rather than wrapping around to a near deadline.
     pub(crate) fn deadline_ms(&self, instant: Instant) -> u64 {
         let since = instant.saturating_duration_since(self.start);
-        let ms = since.as_millis() as u64;
+        let ms = u64::try_from(since.as_millis()).unwrap_or(u64::MAX);
         if since > Duration::from_millis(ms) {
-            ms + 1
+            ms.saturating_add(1)
         } else {
             ms
         }
@@ -58,7 +59,7 @@ impl TimeDriver {
 
     /// The current time in wheel ms, rounded **down**.
     pub(crate) fn now_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
     /// Registers a timer; returns its key, whether it has already fired (the wheel was
@@ -127,15 +128,29 @@ impl TimeDriver {
             }
             return Some(Duration::ZERO);
         }
-        next.map(|at| {
-            let at = self.start + Duration::from_millis(at);
-            at.saturating_duration_since(Instant::now())
-        })
+        // A wheel time past what `Instant` can hold is never: sleep until notified.
+        let at = self.start.checked_add(Duration::from_millis(next?))?;
+        Some(at.saturating_duration_since(Instant::now()))
     }
 
     /// The parked thread woke up: nobody sleeps on a timeout any more, so registrations
     /// need not notify (whoever parks next computes its timeout afresh).
     pub(crate) fn woke(&self) {
         self.sleeping_until.store(0, Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_saturate_instead_of_wrapping() {
+        let driver = TimeDriver::new();
+        let far = driver.start + Duration::from_millis(u64::MAX) + Duration::from_secs(1);
+        assert_eq!(driver.deadline_ms(far), u64::MAX);
+        let just = driver.start + Duration::from_micros(1500);
+        assert_eq!(driver.deadline_ms(just), 2, "rounded up");
+        assert_eq!(driver.deadline_ms(driver.start), 0);
     }
 }
