@@ -1,6 +1,8 @@
 //! [`Sleep`]: a future that completes at a deadline.
 //!
-//! Deadlines too far to represent saturate to [`far_future`] (about 30 years: never, in
+//! A `Sleep` completes once the clock has reached its deadline: its timer in the driver's
+//! wheel wakes it, and each poll also reads the clock, so it completes even if nobody has
+//! advanced the wheel yet. Deadlines too far to represent saturate to [`far_future`] (about 30 years: never, in
 //! practice), which the wheel handles at O(1) cost.
 use crate::driver::Driver;
 use crate::task::coop;
@@ -66,6 +68,7 @@ pub(crate) fn deadline_after(base: Instant, duration: Duration) -> Instant {
     base.checked_add(duration).unwrap_or_else(far_future)
 }
 
+#[track_caller]
 pub(crate) fn current_driver(what: &str) -> Arc<Driver> {
     crate::runtime::context::with_current(|handle| match handle {
         Some(handle) => handle.inner.driver().clone(),
@@ -124,22 +127,30 @@ impl Sleep {
     }
 }
 
-impl Future for Sleep {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if coop::poll_proceed(cx).is_pending() {
-            return Poll::Pending;
+impl Sleep {
+    /// Polls for the deadline without spending the cooperative budget: [`Timeout`]
+    /// checks its deadline this way, so that it fires even around a future that spends
+    /// the whole budget (tokio polls its delay unconstrained too).
+    ///
+    /// [`Timeout`]: super::Timeout
+    ///
+    /// # Panics
+    ///
+    /// As [`Sleep`]'s poll: outside a runtime.
+    #[track_caller]
+    pub(super) fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let driver = self.driver.get_or_insert_with(|| current_driver("sleep"));
+        // The clock first: the wheel may lag behind it (it is advanced only when a thread
+        // parks or polls the driver), and a deadline that passed is due whatever it says.
+        if Instant::now() >= self.deadline {
+            return Poll::Ready(());
         }
-        let this = &mut *self;
-        let driver = this.driver.get_or_insert_with(|| current_driver("sleep"));
-        let ready = match this.key {
+        let ready = match self.key {
             Some(key) => driver.time.poll_fired(key, cx.waker()),
-            None if Instant::now() >= this.deadline => true,
             None => {
-                let ms = driver.time.deadline_ms(this.deadline);
+                let ms = driver.time.deadline_ms(self.deadline);
                 let registered = driver.time.register(ms, cx.waker());
-                this.key = Some(registered.key);
+                self.key = Some(registered.key);
                 if registered.notify {
                     driver.unpark();
                 }
@@ -150,9 +161,23 @@ impl Future for Sleep {
         if ready {
             Poll::Ready(())
         } else {
-            coop::refund();
             Poll::Pending
         }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if coop::poll_proceed(cx).is_pending() {
+            return Poll::Pending;
+        }
+        let polled = self.poll_deadline(cx);
+        if polled.is_pending() {
+            coop::refund();
+        }
+        polled
     }
 }
 

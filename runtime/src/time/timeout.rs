@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 /// The future is dropped when the time is up.
 ///
 /// The future is polled before the deadline is checked, so one that is ready on the first
-/// poll wins even with a zero `duration` (as in tokio). A `duration` too long to add to
-/// now (such as [`Duration::MAX`]) waits about 30 years: forever, in practice.
+/// poll wins even with a zero `duration` (as in tokio). The deadline is checked on every
+/// poll whatever the task's cooperative budget, so the timeout fires even around a future
+/// that never waits (one whose every await is ready). A `duration` too long to add to now
+/// (such as [`Duration::MAX`]) waits about 30 years: forever, in practice.
 ///
 /// # Panics
 ///
@@ -76,7 +78,9 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        match Pin::new(this.sleep).poll(cx) {
+        // Unconstrained by the budget: a future that spent it (and returned `Pending` only
+        // for that) must still time out.
+        match this.sleep.poll_deadline(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed(()))),
             Poll::Pending => Poll::Pending,
         }
