@@ -29,7 +29,8 @@ pub enum MissedTickBehavior {
 /// # Panics
 ///
 /// Panics if `period` is zero (message: "`filch::time::interval` needs a non-zero period;
-/// ..."). The interval panics if polled outside a filch runtime.
+/// ..."). The interval panics if polled outside a filch runtime, or after its runtime
+/// shut down (see [`Sleep`]).
 ///
 /// # Examples
 ///
@@ -57,7 +58,8 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// # Panics
 ///
-/// Panics if `period` is zero. The interval panics if polled outside a filch runtime.
+/// Panics if `period` is zero. The interval panics if polled outside a filch runtime, or
+/// after its runtime shut down (see [`Sleep`]).
 ///
 /// # Examples
 ///

@@ -2,8 +2,12 @@
 //!
 //! A `Sleep` completes once the clock has reached its deadline: its timer in the driver's
 //! wheel wakes it, and each poll also reads the clock, so it completes even if nobody has
-//! advanced the wheel yet. Deadlines too far to represent saturate to [`far_future`] (about 30 years: never, in
-//! practice), which the wheel handles at O(1) cost.
+//! advanced the wheel yet. Deadlines too far to represent saturate to [`far_future`]
+//! (about 30 years: never, in practice), which the wheel handles at O(1) cost.
+//!
+//! A `Sleep` polled after its runtime shut down panics with [`SHUT_DOWN`]: nobody would
+//! ever advance its timer. Timers pending at shutdown are woken so that they see it.
+use crate::driver::time::TimerState;
 use crate::driver::Driver;
 use crate::task::coop;
 use std::fmt;
@@ -21,7 +25,8 @@ use std::time::{Duration, Instant};
 ///
 /// # Panics
 ///
-/// The returned future panics if first polled outside a filch runtime.
+/// The returned future panics if first polled outside a filch runtime, and if polled
+/// after its runtime shut down (see [`Sleep`]).
 ///
 /// # Examples
 ///
@@ -39,7 +44,8 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// # Panics
 ///
-/// The returned future panics if first polled outside a filch runtime.
+/// The returned future panics if first polled outside a filch runtime, and if polled
+/// after its runtime shut down (see [`Sleep`]).
 ///
 /// # Examples
 ///
@@ -68,9 +74,27 @@ pub(crate) fn deadline_after(base: Instant, duration: Duration) -> Instant {
     base.checked_add(duration).unwrap_or_else(far_future)
 }
 
+/// The message of the panic of a timer polled after its runtime shut down.
+pub(crate) const SHUT_DOWN: &str = "the runtime this timer belongs to has shut down; \
+     a `filch::time` sleep, timeout or interval cannot complete once its runtime is dropped \
+     or shut down (nothing advances its timer): keep the `Runtime` alive until the timers \
+     you await are done";
+
+#[cold]
+#[track_caller]
+fn shut_down() -> ! {
+    panic!("{SHUT_DOWN}")
+}
+
+/// The timer driver of the current runtime.
+///
+/// # Panics
+///
+/// Outside a runtime, or if the runtime is shutting down (see [`SHUT_DOWN`]).
 #[track_caller]
 pub(crate) fn current_driver(what: &str) -> Arc<Driver> {
     crate::runtime::context::with_current(|handle| match handle {
+        Some(handle) if handle.inner.is_shutting_down() => shut_down(),
         Some(handle) => handle.inner.driver().clone(),
         None => panic!(
             "`filch::time::{what}` polled outside a runtime; await it inside a task, \
@@ -83,6 +107,28 @@ pub(crate) fn current_driver(what: &str) -> Arc<Driver> {
 ///
 /// The timer is registered on the first poll (with the runtime polling it) and cancelled
 /// (in O(1)) when the `Sleep` is dropped. `Sleep` is `Unpin`.
+///
+/// # Panics
+///
+/// Polling panics outside a filch runtime (on the first poll), and once the runtime whose
+/// timer it uses has shut down (dropped, or [`shutdown_timeout`]), whether or not the
+/// deadline has passed, with the message "the runtime this timer belongs to has shut
+/// down; ...": nothing would ever fire its timer. A `Sleep` pending when its runtime shuts
+/// down is woken, so a task or `block_on` waiting on it sees the panic instead of waiting
+/// forever. Dropping or [`reset`](Self::reset)ting a `Sleep` never panics.
+///
+/// [`shutdown_timeout`]: crate::runtime::Runtime::shutdown_timeout
+///
+/// ```
+/// use filch::time::{sleep, Duration};
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// let handle = rt.handle().clone();
+/// drop(rt);
+/// let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+///     handle.block_on(sleep(Duration::from_millis(1)))
+/// }));
+/// assert!(polled.is_err(), "the runtime this timer belongs to has shut down");
+/// ```
 pub struct Sleep {
     /// The timer driver, found on the first poll.
     driver: Option<Arc<Driver>>,
@@ -102,8 +148,9 @@ impl Sleep {
         Instant::now() >= self.deadline
     }
 
-    /// Moves the deadline (earlier or later, any distance), even after the sleep completed: it then
-    /// completes again at the new deadline.
+    /// Moves the deadline (earlier or later, any distance), even after the sleep
+    /// completed: it then completes again at the new deadline. Never panics, also after
+    /// the runtime shut down (the next poll does).
     ///
     /// # Examples
     ///
@@ -136,20 +183,29 @@ impl Sleep {
     ///
     /// # Panics
     ///
-    /// As [`Sleep`]'s poll: outside a runtime.
+    /// As [`Sleep`]'s poll: outside a runtime, and after its runtime shut down.
     #[track_caller]
     pub(super) fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let driver = self.driver.get_or_insert_with(|| current_driver("sleep"));
+        if driver.time.is_shut_down() {
+            shut_down();
+        }
         // The clock first: the wheel may lag behind it (it is advanced only when a thread
         // parks or polls the driver), and a deadline that passed is due whatever it says.
         if Instant::now() >= self.deadline {
             return Poll::Ready(());
         }
         let ready = match self.key {
-            Some(key) => driver.time.poll_fired(key, cx.waker()),
+            Some(key) => match driver.time.poll_fired(key, cx.waker()) {
+                TimerState::Fired => true,
+                TimerState::Pending => false,
+                TimerState::ShutDown => shut_down(),
+            },
             None => {
                 let ms = driver.time.deadline_ms(self.deadline);
-                let registered = driver.time.register(ms, cx.waker());
+                let Ok(registered) = driver.time.register(ms, cx.waker()) else {
+                    shut_down();
+                };
                 self.key = Some(registered.key);
                 if registered.notify {
                     driver.unpark();

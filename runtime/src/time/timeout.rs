@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 ///
 /// # Panics
 ///
-/// The returned future panics if first polled outside a filch runtime.
+/// The returned future panics if its deadline is checked (the future was not ready)
+/// outside a filch runtime, or after its runtime shut down (see [`Sleep`]).
 ///
 /// # Examples
 ///
@@ -38,7 +39,8 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 ///
 /// # Panics
 ///
-/// Panics if called outside a filch runtime.
+/// As [`timeout`]'s future: when its deadline is checked outside a filch runtime or after
+/// its runtime shut down.
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
         future,

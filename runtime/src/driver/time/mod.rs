@@ -6,10 +6,19 @@
 //! [`TimerWheel::next_expiration`]. A timer that is due *earlier* than the timeout the
 //! parked thread went to sleep with has to wake it: `register` compares with
 //! `sleeping_until` and the caller notifies the poller.
+//!
+//! # Shutdown
+//!
+//! Once the runtime shuts down nobody advances the wheel, so a pending timer could never
+//! fire. [`TimeDriver::shutdown`] (called from the driver's shutdown) sets `shut_down`
+//! under the wheel lock and wakes every pending timer; from then on [`TimeDriver::register`]
+//! and [`TimeDriver::poll_fired`] report it ([`ShutDown`], [`TimerState::ShutDown`])
+//! instead of waiting, and the [`Sleep`](crate::time::Sleep) polling them panics with a message
+//! saying so. Removing a timer (dropping its `Sleep`) still works after shutdown.
 pub(crate) mod wheel;
 
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 pub(crate) use wheel::TimerWheel;
@@ -24,6 +33,23 @@ pub(crate) struct Registered {
     pub(crate) notify: bool,
 }
 
+/// [`TimeDriver::register`] or [`TimeDriver::poll_fired`] on a shut-down driver: the
+/// timer can never fire.
+#[derive(Debug)]
+pub(crate) struct ShutDown;
+
+/// What [`TimeDriver::poll_fired`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub(crate) enum TimerState {
+    /// The deadline passed.
+    Fired,
+    /// Not yet; the waker is recorded for when it does.
+    Pending,
+    /// The runtime shut down: it never will.
+    ShutDown,
+}
+
 /// Clock and timer wheel of one runtime.
 #[derive(Debug)]
 pub(crate) struct TimeDriver {
@@ -33,6 +59,10 @@ pub(crate) struct TimeDriver {
     /// Deadline (ms) the thread parked in the driver will wake at by itself (`u64::MAX`:
     /// it sleeps until notified); 0 when nobody is parked in the driver.
     sleeping_until: AtomicU64,
+    /// Set by [`shutdown`](Self::shutdown), under the wheel lock: no timer will fire any
+    /// more. Read under the lock too, so no registration can slip past the shutdown's
+    /// wake-up of every pending timer.
+    shut_down: AtomicBool,
 }
 
 impl TimeDriver {
@@ -41,6 +71,7 @@ impl TimeDriver {
             start: Instant::now(),
             wheel: Mutex::new(TimerWheel::new()),
             sleeping_until: AtomicU64::new(0),
+            shut_down: AtomicBool::new(false),
         }
     }
 
@@ -62,20 +93,32 @@ impl TimeDriver {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
+    /// Whether [`shutdown`](Self::shutdown) ran: no timer will fire any more.
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
+    }
+
     /// Registers a timer; returns its key, whether it has already fired (the wheel was
     /// advanced past `deadline` by another thread since the caller looked at the clock),
     /// and whether the parked driver thread must be notified (the new deadline is earlier
     /// than the one it sleeps until).
-    pub(crate) fn register(&self, deadline: u64, waker: &Waker) -> Registered {
+    ///
+    /// # Errors
+    ///
+    /// [`ShutDown`] (and nothing is registered) if the driver has shut down.
+    pub(crate) fn register(&self, deadline: u64, waker: &Waker) -> Result<Registered, ShutDown> {
         let mut wheel = self.wheel.lock();
+        if self.is_shut_down() {
+            return Err(ShutDown);
+        }
         let key = wheel.insert(deadline, Some(waker.clone()));
         let fired = wheel.is_fired(key);
         drop(wheel);
-        Registered {
+        Ok(Registered {
             key,
             fired,
             notify: !fired && deadline < self.sleeping_until.load(Ordering::SeqCst),
-        }
+        })
     }
 
     /// Moves timer `key`; returns whether the parked thread must be notified.
@@ -84,16 +127,21 @@ impl TimeDriver {
         deadline < self.sleeping_until.load(Ordering::SeqCst)
     }
 
-    /// `true` if the timer fired; otherwise records `waker` for when it does.
-    pub(crate) fn poll_fired(&self, key: usize, waker: &Waker) -> bool {
+    /// Whether timer `key` fired; if it is pending, records `waker` for when it does. On a
+    /// shut-down driver, [`TimerState::ShutDown`] whatever the timer's state.
+    pub(crate) fn poll_fired(&self, key: usize, waker: &Waker) -> TimerState {
         let mut wheel = self.wheel.lock();
+        if self.is_shut_down() {
+            return TimerState::ShutDown;
+        }
         if wheel.is_fired(key) {
-            return true;
+            return TimerState::Fired;
         }
         wheel.set_waker(key, waker);
-        false
+        TimerState::Pending
     }
 
+    /// Removes timer `key`; fine after shutdown too.
     pub(crate) fn remove(&self, key: usize) {
         self.wheel.lock().remove(key);
     }
@@ -138,11 +186,68 @@ impl TimeDriver {
     pub(crate) fn woke(&self) {
         self.sleeping_until.store(0, Ordering::SeqCst);
     }
+
+    /// The runtime shut down: marks the driver shut down and wakes every pending timer, so
+    /// that whoever waits on one polls it and learns (it panics, see
+    /// [`Sleep`](crate::time::Sleep)) instead of waiting forever. Idempotent.
+    ///
+    /// To be called from the driver's shutdown (`Driver::shutdown`).
+    // Until `Driver::shutdown` calls this (driver/mod.rs is not this change's to edit);
+    // remove the `allow` with that one-line call.
+    #[allow(dead_code)]
+    pub(crate) fn shutdown(&self) {
+        let mut pending = Vec::new();
+        {
+            let mut wheel = self.wheel.lock();
+            self.shut_down.store(true, Ordering::Release);
+            wheel.take_pending_wakers(&mut pending);
+        }
+        for waker in pending {
+            waker.wake();
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    #[derive(Default)]
+    struct CountWakes(AtomicUsize);
+
+    impl Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn shutdown_wakes_pending_timers_and_refuses_new_ones() {
+        let driver = TimeDriver::new();
+        let wakes = Arc::new(CountWakes::default());
+        let waker = Waker::from(wakes.clone());
+        let pending = driver.register(u64::MAX, &waker).unwrap();
+        let fired = driver.register(0, &waker).unwrap();
+        assert!(fired.fired && !pending.fired);
+        driver.shutdown();
+        assert_eq!(
+            wakes.0.load(Ordering::SeqCst),
+            1,
+            "the pending timer was woken"
+        );
+        assert!(driver.is_shut_down());
+        assert_eq!(driver.poll_fired(pending.key, &waker), TimerState::ShutDown);
+        assert_eq!(driver.poll_fired(fired.key, &waker), TimerState::ShutDown);
+        assert!(driver.register(5, &waker).is_err());
+        driver.remove(pending.key);
+        driver.remove(fired.key);
+        assert_eq!(driver.num_timers(), 0);
+        driver.shutdown();
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "idempotent");
+    }
 
     #[test]
     fn deadlines_saturate_instead_of_wrapping() {

@@ -126,6 +126,16 @@ impl TimerWheel {
         key
     }
 
+    /// Moves the waker of every pending timer onto `out` (the timers stay registered).
+    pub(crate) fn take_pending_wakers(&mut self, out: &mut Vec<Waker>) {
+        out.extend(
+            self.entries
+                .iter_mut()
+                .filter(|(_, entry)| !entry.fired)
+                .filter_map(|(_, entry)| entry.waker.take()),
+        );
+    }
+
     /// Whether timer `key` has fired.
     pub(crate) fn is_fired(&self, key: usize) -> bool {
         self.entries[key].fired
