@@ -1,7 +1,7 @@
 //! Time errors.
 use std::fmt;
 
-/// The error of a [`timeout`](super::timeout) whose deadline passed before the future
+/// The error of a [`timeout`](fn@super::timeout) whose deadline passed before the future
 /// completed.
 ///
 /// # Examples

@@ -1,4 +1,5 @@
-//! Time: [`sleep`], [`timeout`], [`interval`], on the runtime's timer wheel.
+//! Time: [`sleep`](fn@sleep), [`timeout`](fn@timeout), [`interval`](fn@interval), on the
+//! runtime's timer wheel.
 //!
 //! asyncio's `asyncio.sleep` and `asyncio.wait_for`. Timers have millisecond resolution
 //! and never fire early: a deadline is rounded up to the next millisecond. Registering,
