@@ -199,3 +199,18 @@ fn blocking_calls_of_filch_sync_work_off_the_runtime_s_threads() {
     rt.block_on(job).unwrap();
     assert_eq!(got, Some(1));
 }
+
+#[test]
+fn a_block_on_future_that_always_wakes_itself_does_not_starve_timers() {
+    // A current-thread `block_on` whose future wakes itself on every poll never parks; the
+    // driver must still be polled, or the spawned task's timer never fires.
+    within(Duration::from_secs(20), "busy block_on", || {
+        let rt = Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let timer = filch::spawn(filch::time::sleep(Duration::from_millis(5)));
+            while !timer.is_finished() {
+                filch::task::yield_now().await;
+            }
+        });
+    });
+}

@@ -44,11 +44,8 @@ fn ctrl_c_completes_on_sigint_and_only_for_later_signals() {
         unsafe { *libc::__errno_location() = MAGIC };
         assert_eq!(unsafe_raise(libc::SIGINT), 0);
         // SAFETY: as above, reading it.
-        assert_eq!(
-            unsafe { *libc::__errno_location() },
-            MAGIC,
-            "errno clobbered"
-        );
+        let errno = unsafe { *libc::__errno_location() };
+        assert_eq!(errno, MAGIC, "errno clobbered");
     }
 }
 

@@ -143,6 +143,8 @@ impl Driver {
     /// operations fail instead of waiting forever) and new registrations are refused.
     pub(crate) fn shutdown(&self) {
         self.shutdown.store(true, Ordering::Release);
+        // Pending timers wake (and panic when polled: see `filch::time`).
+        self.time.shutdown();
         let sources: Vec<_> = self
             .sources
             .lock()

@@ -306,6 +306,8 @@ impl Shared {
             driver: &driver,
             local: &mut core.local,
         };
+        // Rounds since the driver was last polled or parked in.
+        let mut busy_rounds = 0u32;
         while !self.shutdown.is_raised() {
             if waker.woken.swap(false, Ordering::AcqRel) {
                 let mut cx = TaskContext::from_waker(task_waker);
@@ -323,12 +325,19 @@ impl Shared {
                 scheduler::multi_thread::bump(&self.counters.polls, 1);
                 scheduler::run_task(task);
             }
+            busy_rounds += 1;
             if ran == 0 && !waker.woken.load(Ordering::Acquire) && self.remote.is_empty() {
                 scheduler::multi_thread::bump(&self.counters.parks, 1);
                 core.parker.park();
-            } else if ran == EVENT_INTERVAL {
-                // Busy: serve I/O and timers without blocking, so they are not starved.
-                core.parker.park_timeout(std::time::Duration::ZERO);
+                busy_rounds = 0;
+            } else if ran == EVENT_INTERVAL || busy_rounds >= EVENT_INTERVAL {
+                // Busy (many tasks, or a `block_on` future that keeps waking itself): serve
+                // I/O and timers without blocking, so they are not starved. (Straight to the
+                // driver: the parker would return at once on the token those wakes left.)
+                if let Some(mut driver) = self.driver.try_lock() {
+                    driver.park(Some(std::time::Duration::ZERO));
+                }
+                busy_rounds = 0;
             }
         }
         None

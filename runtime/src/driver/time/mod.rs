@@ -191,10 +191,7 @@ impl TimeDriver {
     /// that whoever waits on one polls it and learns (it panics, see
     /// [`Sleep`](crate::time::Sleep)) instead of waiting forever. Idempotent.
     ///
-    /// To be called from the driver's shutdown (`Driver::shutdown`).
-    // Until `Driver::shutdown` calls this (driver/mod.rs is not this change's to edit);
-    // remove the `allow` with that one-line call.
-    #[allow(dead_code)]
+    /// Called from the driver's shutdown (`Driver::shutdown`).
     pub(crate) fn shutdown(&self) {
         let mut pending = Vec::new();
         {
