@@ -7,25 +7,7 @@ mod support;
 use filch::io::AsyncReadExt;
 use filch::net::UnixStream;
 use filch::time::{sleep, timeout, Duration, Instant};
-use std::sync::mpsc;
-use support::runtimes;
-
-/// Runs `f` on its own thread and fails if it has not returned within `limit`.
-fn within<T: Send + 'static>(
-    limit: Duration,
-    what: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(limit) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("{what}: the timeout did not fire within {limit:?}"),
-    }
-}
+use support::{runtimes, within};
 
 /// Never completes, and never returns `Pending` by itself: only the budget stops it.
 async fn busy_sleeping() {

@@ -9,26 +9,7 @@ mod support;
 use filch::time::{
     interval, interval_at, sleep, sleep_until, timeout, Duration, Instant, MissedTickBehavior,
 };
-use std::sync::mpsc;
-use support::runtimes;
-
-/// Runs `f` on its own thread and fails if it has not returned within `limit` (the thread
-/// is left behind: a wheel spinning under its lock cannot be stopped).
-fn within<T: Send + 'static>(
-    limit: Duration,
-    what: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(limit) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("{what}: still running after {limit:?} (timers frozen?)"),
-    }
-}
+use support::{runtimes, within};
 
 /// Lets the wheel's clock move off zero, so that far deadlines land in an unaligned slot.
 async fn let_time_move() {

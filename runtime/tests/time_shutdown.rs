@@ -11,26 +11,9 @@ use filch::time::{interval, sleep, timeout, Duration, Instant};
 use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::mpsc;
-use support::runtimes;
+use support::{runtimes, within};
 
 const SHUT_DOWN: &str = "the runtime this timer belongs to has shut down";
-
-/// Runs `f` on its own thread and fails if it has not returned within `limit`.
-fn within<T: Send + 'static>(
-    limit: Duration,
-    what: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(catch_unwind(AssertUnwindSafe(f)));
-    });
-    match rx.recv_timeout(limit) {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => panic!("{what}: hung for {limit:?}"),
-    }
-}
 
 fn message(panic: &(dyn Any + Send)) -> String {
     panic
