@@ -27,6 +27,15 @@ struct Runtime {
 }
 
 impl Runtime {
+    fn new() -> Arc<Self> {
+        Arc::new(Runtime {
+            flag: ShutdownFlag::new(),
+            registry: Mutex::new(Registry::default()),
+            queue: AtomicUsize::new(0),
+            dropped: AtomicUsize::new(0),
+        })
+    }
+
     fn drain(&self) {
         let n = self.queue.swap(0, Ordering::Acquire);
         self.dropped.fetch_add(n, Ordering::Relaxed);
@@ -59,12 +68,7 @@ impl Runtime {
 #[test]
 fn a_spawn_racing_shutdown_is_dropped_exactly_once() {
     loom::model(|| {
-        let rt = Arc::new(Runtime {
-            flag: ShutdownFlag::new(),
-            registry: Mutex::new(Registry::default()),
-            queue: AtomicUsize::new(0),
-            dropped: AtomicUsize::new(0),
-        });
+        let rt = Runtime::new();
         let spawner = {
             let rt = rt.clone();
             loom::thread::spawn(move || rt.spawn())
@@ -83,12 +87,7 @@ fn a_spawn_racing_shutdown_is_dropped_exactly_once() {
 #[test]
 fn two_pushers_racing_shutdown_strand_nothing() {
     loom::model(|| {
-        let rt = Arc::new(Runtime {
-            flag: ShutdownFlag::new(),
-            registry: Mutex::new(Registry::default()),
-            queue: AtomicUsize::new(0),
-            dropped: AtomicUsize::new(0),
-        });
+        let rt = Runtime::new();
         let pushers: Vec<_> = (0..2)
             .map(|_| {
                 let rt = rt.clone();

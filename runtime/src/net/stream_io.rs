@@ -133,28 +133,11 @@ macro_rules! impl_stream_io {
 
 pub(crate) use impl_stream_io;
 
-/// Flags for every send: no `SIGPIPE` where the platform can say so per call.
-#[cfg(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "illumos",
-    target_os = "solaris",
-))]
+/// Flags for every send: no `SIGPIPE`, said per call. Apple's platforms have no
+/// `MSG_NOSIGNAL`; std sets `SO_NOSIGPIPE` on their sockets instead.
+#[cfg(not(target_vendor = "apple"))]
 const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "illumos",
-    target_os = "solaris",
-)))]
+#[cfg(target_vendor = "apple")]
 const SEND_FLAGS: libc::c_int = 0;
 
 /// `write_vectored` on a connected stream socket, without raising `SIGPIPE`: `sendmsg`

@@ -304,10 +304,9 @@ mod waiter_tests {
         }
     }
 
-    #[test]
-    fn every_task_waiting_on_a_direction_is_woken() {
-        let io = ScheduledIo::default();
-        let counts: Vec<_> = (0..3)
+    /// `n` wake counters, and a waiter on `io`'s read side for each.
+    fn register_readers(io: &ScheduledIo, n: usize) -> Vec<Arc<Count>> {
+        let counts: Vec<_> = (0..n)
             .map(|_| Arc::new(Count(AtomicUsize::new(0))))
             .collect();
         for count in &counts {
@@ -317,6 +316,13 @@ mod waiter_tests {
             // Registering the same waker twice keeps one entry.
             assert!(io.poll_ready(Direction::Read, &mut cx).is_pending());
         }
+        counts
+    }
+
+    #[test]
+    fn every_task_waiting_on_a_direction_is_woken() {
+        let io = ScheduledIo::default();
+        let counts = register_readers(&io, 3);
         io.set_readiness(Ready::READABLE);
         for count in &counts {
             assert_eq!(count.0.load(Ordering::SeqCst), 1);
@@ -326,15 +332,8 @@ mod waiter_tests {
     #[test]
     fn waiters_that_gave_up_do_not_pile_up_on_an_idle_source() {
         let io = ScheduledIo::default();
-        let counts: Vec<_> = (0..10 * MAX_WAITERS)
-            .map(|_| Arc::new(Count(AtomicUsize::new(0))))
-            .collect();
-        for count in &counts {
-            let waker = Waker::from(count.clone());
-            let mut cx = Context::from_waker(&waker);
-            assert!(io.poll_ready(Direction::Read, &mut cx).is_pending());
-            // ... and the task gives up: its waker is never registered again.
-        }
+        // Each task registers, then gives up: its waker is never registered again.
+        let counts = register_readers(&io, 10 * MAX_WAITERS);
         assert!(io.num_waiters(Direction::Read) <= MAX_WAITERS);
         // The evicted ones were woken (so a live one would have registered again).
         let woken = counts
