@@ -234,6 +234,7 @@ impl Shared {
         self.remote.len()
     }
 
+    #[inline]
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutdown.is_raised()
     }

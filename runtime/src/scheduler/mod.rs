@@ -112,6 +112,7 @@ impl Handle {
 
     /// Whether the scheduler has begun shutting down: from then on a task is dropped
     /// instead of polled (see [`crate::task`]).
+    #[inline]
     pub(crate) fn is_shutting_down(&self) -> bool {
         match self {
             Handle::CurrentThread(shared) => shared.is_shutting_down(),

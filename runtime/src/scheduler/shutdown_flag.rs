@@ -40,6 +40,7 @@ impl ShutdownFlag {
 
     /// Whether the flag is raised (no ordering with a push: for loops that only need to
     /// notice it eventually).
+    #[inline]
     pub fn is_raised(&self) -> bool {
         self.0.load(Ordering::Acquire)
     }

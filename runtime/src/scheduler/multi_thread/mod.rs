@@ -254,6 +254,7 @@ impl Shared {
         self.shutdown.is_raised()
     }
 
+    #[inline]
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutdown.is_raised()
     }
