@@ -86,6 +86,8 @@ pub(crate) struct RunShared {
     pub(crate) faults_fired: AtomicU64,
     pub(crate) workers: usize,
     pub(crate) echo_violations: bool,
+    /// Scenarios in this run (1 when a scenario runs alone).
+    pub(crate) scenarios: usize,
 }
 
 impl RunShared {
@@ -227,6 +229,13 @@ impl Ctx {
     /// Worker threads of the runtime under test.
     pub fn workers(&self) -> usize {
         self.run.workers
+    }
+
+    /// Whether this scenario is the only one in the run. Process-wide measurements (the
+    /// count of open file descriptors, say) only mean something then: other scenarios open
+    /// and close descriptors concurrently.
+    pub fn runs_alone(&self) -> bool {
+        self.run.scenarios == 1
     }
 
     /// Spawns onto the runtime under test, counting the task in the report.

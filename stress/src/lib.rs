@@ -2,8 +2,10 @@
 //!
 //! It runs *scenarios* — spawn storms, ping-pong chains, yield storms, abort storms,
 //! panicking tasks, lock and semaphore contention with cancellation, channel floods, timer
-//! churn, TCP and Unix echo storms, blocking floods, runtime create/shutdown churn — at once
-//! on one multi-thread runtime. Each checks its own invariants while it runs; a watchdog
+//! churn, TCP and Unix echo storms, blocking floods, runtime create/shutdown churn, loaded
+//! runtimes shut down by every path, `block_in_place` across a shutdown, far timers,
+//! timeouts around budget-hungry loops, destructors that panic — at once on one
+//! multi-thread runtime. Each checks its own invariants while it runs; a watchdog
 //! reports a scenario that stops making progress (lost wakeup, starvation) with the seed and
 //! a dump of the runtime's metrics; a probe per scenario measures wake-to-poll latency.
 //!
@@ -23,12 +25,14 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+mod alarm;
 mod baton;
 mod config;
 mod ctx;
 mod harness;
 mod ledger;
 mod probe;
+mod proc_fs;
 mod report;
 mod scenario;
 pub mod scenarios;

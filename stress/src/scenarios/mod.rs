@@ -8,12 +8,16 @@ mod abort;
 mod blocking;
 mod channels;
 mod churn;
+mod drop_panics;
+mod far_timers;
 mod locks;
 mod net;
 mod panics;
 mod pingpong;
 mod semaphore;
+mod shutdown;
 mod spawn;
+mod timeout_budget;
 mod timers;
 mod yields;
 
@@ -32,6 +36,11 @@ pub const NAMES: &[&str] = &[
     "unix-echo",
     "blocking",
     "runtime-churn",
+    "shutdown-load",
+    "shutdown-block-in-place",
+    "far-timers",
+    "timeout-budget",
+    "drop-panics",
 ];
 
 /// The built-in scenario called `name`.
@@ -50,6 +59,11 @@ pub fn builtin(name: &str) -> Option<Scenario> {
         "unix-echo" => Scenario::new(name, net::run_unix),
         "blocking" => Scenario::new(name, blocking::run),
         "runtime-churn" => churn::scenario(),
+        "shutdown-load" => shutdown::load::scenario(),
+        "shutdown-block-in-place" => shutdown::block_in_place::scenario(),
+        "far-timers" => far_timers::scenario(),
+        "timeout-budget" => Scenario::new(name, timeout_budget::run),
+        "drop-panics" => drop_panics::scenario(),
         _ => return None,
     })
 }
