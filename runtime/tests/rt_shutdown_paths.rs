@@ -336,3 +336,34 @@ fn panicking_thread_hooks_do_not_hang_shutdown() {
         },
     );
 }
+
+#[test]
+fn a_runtime_dropped_inside_a_block_in_place_closure_of_its_own_task_does_not_hang() {
+    let _serial = serial();
+    // Found by filch-stress (shutdown-block-in-place): the closure's thread is one of the
+    // runtime's, and a waiting shutdown waited for it, from it.
+    within(
+        Duration::from_secs(20),
+        "drop inside block_in_place",
+        || {
+            let rt = multi(2);
+            let drops = DropCounter::new();
+            spawn_idle(&rt, &drops, 10);
+            let slot = Arc::new(Mutex::new(None::<Runtime>));
+            let (done_tx, done) = std::sync::mpsc::channel();
+            let (go_tx, go) = filch::sync::oneshot::channel::<()>();
+            let taken = slot.clone();
+            drop(rt.spawn(async move {
+                let _ = go.await;
+                filch::task::block_in_place(|| {
+                    drop(taken.lock().unwrap().take());
+                    done_tx.send(()).unwrap();
+                });
+            }));
+            *slot.lock().unwrap() = Some(rt);
+            go_tx.send(()).unwrap();
+            done.recv().unwrap();
+            assert_eq!(wait_for_drops(&drops, 10), 10);
+        },
+    );
+}

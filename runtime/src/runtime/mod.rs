@@ -32,7 +32,8 @@
 //!    dropping the tasks it still holds when its poll returns, and the runtime's resources
 //!    (threads, the OS poller) are released when the last of them ends.
 //!    [`Runtime::shutdown_background`] does not wait at all. Dropping a runtime *inside an
-//!    asynchronous context* (a task, or any `block_on`) behaves as `shutdown_background`:
+//!    asynchronous context* (a task, any `block_on`, or a `block_in_place` closure of its
+//!    own tasks) behaves as `shutdown_background`:
 //!    waiting there could deadlock the very thread that would have to finish, so it does
 //!    not wait, but still drops every task as above.
 //! 6. **Afterwards**, a [`Handle`] kept from the runtime still works, with these results:
@@ -203,7 +204,13 @@ impl Runtime {
         let started = Instant::now();
         // Waiting for the workers from one of them would wait for ourselves; from any other
         // asynchronous context it could wait for work this thread's tasks hold up.
-        let timeout = if context::is_driving() {
+        let own_thread = match &self.handle.inner {
+            scheduler::Handle::MultiThread(shared) => shared.is_own_thread(),
+            scheduler::Handle::CurrentThread(_) | scheduler::Handle::Local(_) => false,
+        };
+        // (A `block_in_place` closure drives no tasks, but its thread is one of the
+        // runtime's, which a waiting shutdown would wait for.)
+        let timeout = if context::is_driving() || own_thread {
             Some(Duration::ZERO)
         } else {
             timeout

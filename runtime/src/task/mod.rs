@@ -196,7 +196,9 @@ where
 {
     let registry = handle.registry();
     let (shard, mut guard) = registry.lock(shard_hint);
-    if guard.closed {
+    // Refused from the moment shutdown begins (the flag is raised before the registry is
+    // closed, and a future dropped meanwhile may spawn).
+    if guard.closed || handle.is_shutting_down() {
         drop(guard);
         drop(future);
         return (None, JoinHandle::cancelled());

@@ -254,6 +254,12 @@ impl Shared {
         self.shutdown.is_raised()
     }
 
+    /// Whether the calling thread is one of this runtime's worker threads (see
+    /// [`worker::is_thread_of`]).
+    pub(crate) fn is_own_thread(&self) -> bool {
+        worker::is_thread_of(self)
+    }
+
     #[inline]
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutdown.is_raised()

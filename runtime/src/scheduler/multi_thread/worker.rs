@@ -161,6 +161,7 @@ fn run_thread(core: CorePtr) {
         )
     };
     let _runtime = context::enter_runtime(&handle);
+    THREAD_OF.with(|t| t.set(Arc::as_ptr(&shared)));
     CURRENT.with(|c| c.set(core.0));
     config.run_start_hook();
     {
@@ -176,6 +177,7 @@ fn run_thread(core: CorePtr) {
         }
     }
     config.run_stop_hook();
+    THREAD_OF.with(|t| t.set(ptr::null()));
     shared.thread_finished();
 }
 
@@ -200,6 +202,19 @@ fn run_loop(core: *mut Context) -> bool {
             return true;
         }
     }
+}
+
+thread_local! {
+    /// The runtime this thread is a worker thread of, for the whole life of the thread
+    /// (also after `block_in_place` handed its core away), or null.
+    static THREAD_OF: Cell<*const Shared> = const { Cell::new(ptr::null()) };
+}
+
+/// Whether this thread is one of `shared`'s worker threads (a worker, or a thread whose
+/// core `block_in_place` handed off): shutting the runtime down from it must not wait for
+/// the runtime's threads, this one among them.
+pub(super) fn is_thread_of(shared: &Shared) -> bool {
+    THREAD_OF.with(|t| ptr::eq(t.get(), shared))
 }
 
 thread_local! {
