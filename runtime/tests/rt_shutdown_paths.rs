@@ -16,8 +16,43 @@ use support::{within, DropCounter};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+/// Holds the lock; on drop, waits (up to 20 s) until the runtime threads the test started
+/// are gone. A runtime shut down without waiting (in the background, or from one of its own
+/// threads) closes its fds only when its last thread exits, after the test's last line;
+/// the next test must start from a settled process.
+struct Serial {
+    _guard: std::sync::MutexGuard<'static, ()>,
+    threads: usize,
+}
+
+/// This process's runtime threads (workers and blocking-pool threads are named
+/// `filch-…`; the signal thread, which lives for good, is not counted).
+fn threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|name| name.starts_with("filch-") && !name.starts_with("filch-signal"))
+        })
+        .count()
+}
+
+fn serial() -> Serial {
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    Serial {
+        _guard: guard,
+        threads: threads(),
+    }
+}
+
+impl Drop for Serial {
+    fn drop(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while threads() > self.threads && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
 }
 
 /// Waits (up to 20 s) until `counter` reaches `n`; returns the count it saw.
