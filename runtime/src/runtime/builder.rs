@@ -67,16 +67,19 @@ impl ThreadConfig {
     /// Runs the start hook, if any. A panic in it is caught (the panic hook has printed
     /// it) and the thread goes on: a hook must not take a worker, or shutdown, down.
     pub(crate) fn run_start_hook(&self) {
-        if let Some(hook) = &self.on_start {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
-        }
+        run_hook(self.on_start.as_ref());
     }
 
     /// Runs the stop hook, if any; a panic in it is caught, as for the start hook.
     pub(crate) fn run_stop_hook(&self) {
-        if let Some(hook) = &self.on_stop {
-            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
-        }
+        run_hook(self.on_stop.as_ref());
+    }
+}
+
+/// Runs a thread hook, catching its panic (see `ThreadConfig::run_start_hook`).
+fn run_hook(hook: Option<&Callback>) {
+    if let Some(hook) = hook {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
     }
 }
 

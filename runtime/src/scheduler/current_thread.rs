@@ -19,7 +19,7 @@
 use crate::park::{Parker, Unparker};
 use crate::scheduler::{self, ShutdownFlag};
 use crate::task::{self, coop, registry::Registry, JoinHandle, Runnable};
-use crossbeam_deque::{Injector, Steal};
+use crossbeam_deque::Injector;
 use parking_lot::Mutex;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -115,12 +115,9 @@ pub(crate) fn schedule(runnable: Runnable) {
                 unreachable!("current-thread schedule of another scheduler's task")
             }
         };
-        shared.remote.push(runnable);
-        if shared.shutdown.raised_after_push() {
-            scheduler::drain_injector(&shared.remote);
-            return;
+        if scheduler::push_unless_shut_down(&shared.remote, &shared.shutdown, runnable) {
+            shared.unparker.unpark();
         }
-        shared.unparker.unpark();
     }
 }
 
@@ -345,13 +342,7 @@ impl Shared {
     }
 
     fn next_task(&self, driver: &ActiveCore, tick: u32) -> Option<Runnable> {
-        let remote = || loop {
-            match self.remote.steal() {
-                Steal::Success(task) => return Some(task),
-                Steal::Empty => return None,
-                Steal::Retry => std::hint::spin_loop(),
-            }
-        };
+        let remote = || scheduler::steal_one(|| self.remote.steal());
         if tick % REMOTE_INTERVAL == 0 {
             remote().or_else(|| driver.local.borrow_mut().pop_front())
         } else {

@@ -57,17 +57,39 @@ pub(crate) fn drop_all_tasks(registry: &Registry, injector: &Injector<Runnable>)
     dropped
 }
 
+/// Pushes `runnable` onto a scheduler's shared queue, unless `shutdown` is raised by the
+/// time it is there: then the pusher drains the queue itself (see [`ShutdownFlag`]) and
+/// this returns `false`. `true`: the task is queued, wake someone to run it.
+pub(crate) fn push_unless_shut_down(
+    injector: &Injector<Runnable>,
+    shutdown: &ShutdownFlag,
+    runnable: Runnable,
+) -> bool {
+    injector.push(runnable);
+    if shutdown.raised_after_push() {
+        drain_injector(injector);
+        return false;
+    }
+    true
+}
+
 /// Drops every task in `injector` (shutdown); returns how many there were.
 pub(crate) fn drain_injector(injector: &Injector<Runnable>) -> usize {
     let mut dropped = 0;
+    while let Some(task) = steal_one(|| injector.steal()) {
+        dropped += 1;
+        drop_task(task);
+    }
+    dropped
+}
+
+/// Runs `steal` until it succeeds or finds the queue empty (retrying on contention).
+pub(crate) fn steal_one(mut steal: impl FnMut() -> Steal<Runnable>) -> Option<Runnable> {
     loop {
-        match injector.steal() {
-            Steal::Success(task) => {
-                dropped += 1;
-                drop_task(task);
-            }
+        match steal() {
+            Steal::Success(task) => return Some(task),
+            Steal::Empty => return None,
             Steal::Retry => std::hint::spin_loop(),
-            Steal::Empty => return dropped,
         }
     }
 }

@@ -86,7 +86,7 @@ pub(crate) struct ReadyEvent {
 const TICK_SHIFT: u32 = 8;
 
 /// Most wakers one direction of a source stores; see the module docs.
-pub(crate) const MAX_WAITERS: usize = 64;
+const MAX_WAITERS: usize = 64;
 
 /// The tasks waiting on one direction of a source: the first inline (the common case costs
 /// no allocation), any others in a `Vec` (at most [`MAX_WAITERS`] in all).

@@ -210,12 +210,9 @@ impl Shared {
     /// Pushes a task from outside the workers and wakes one if needed; during shutdown,
     /// drops it instead (see the module docs: the push, then the flag check).
     fn push_remote(&self, runnable: Runnable) {
-        self.injector.push(runnable);
-        if self.shutdown.raised_after_push() {
-            super::drain_injector(&self.injector);
-            return;
+        if super::push_unless_shut_down(&self.injector, &self.shutdown, runnable) {
+            self.notify_parked();
         }
-        self.notify_parked();
     }
 
     /// [`notify_parked`](Self::notify_parked) for a worker's push onto its own deque (see
@@ -250,10 +247,6 @@ impl Shared {
         !self.injector.is_empty() || self.stealers.iter().any(|s| !s.is_empty())
     }
 
-    fn is_shutdown(&self) -> bool {
-        self.shutdown.is_raised()
-    }
-
     /// Whether the calling thread is one of this runtime's worker threads (see
     /// [`worker::is_thread_of`]).
     pub(crate) fn is_own_thread(&self) -> bool {
@@ -284,14 +277,14 @@ impl Shared {
 
     /// Stops the workers and drops every task: the idle ones at once, the queued ones as
     /// their workers stop, the running ones when their poll ends (see the module docs).
-    /// Waits for the workers for at most `timeout` (forever with `None`); returns `false`
-    /// if some did not stop in time: they are left to finish on their own, and drop the
-    /// tasks they hold when they do.
+    /// Waits for the workers for at most `timeout` (forever with `None`); those that do not
+    /// stop in time are left to finish on their own, and drop the tasks they hold when they
+    /// do.
     pub(crate) fn shutdown(
         &self,
         threads: Vec<std::thread::JoinHandle<()>>,
         timeout: Option<Duration>,
-    ) -> bool {
+    ) {
         // A push the drains below miss sees the flag (see `ShutdownFlag`).
         self.shutdown.raise();
         for unparker in self.unparkers.iter() {
@@ -301,7 +294,7 @@ impl Shared {
         let mut dropped = super::drop_all_tasks(&self.registry, &self.injector);
         // Sources still alive (owned outside any task) fail from now on.
         self.driver.shutdown();
-        let all_exited = {
+        {
             // Every loop must end; without a timeout, also every thread (including ones
             // a `block_in_place` left finishing its closure), so hooks have run.
             let deadline = timeout.map(|t| Instant::now() + t);
@@ -321,8 +314,7 @@ impl Shared {
                     }
                 }
             }
-            counts.loops_exited >= n
-        };
+        }
         for thread in threads {
             // A late worker, or a thread whose core `block_in_place` handed off and which
             // is still in the blocking closure: leave it to finish on its own.
@@ -335,7 +327,6 @@ impl Shared {
         // Tasks that were running when the first drain woke them came back since.
         dropped += super::drop_all_tasks(&self.registry, &self.injector);
         super::release_freed_memory(dropped);
-        all_exited
     }
 }
 

@@ -13,7 +13,7 @@ use crate::blocking::BlockingPool;
 use crate::park::Parker;
 use crate::runtime::builder::ThreadConfig;
 use crate::runtime::{context, Handle};
-use crate::scheduler::{self, rand::FastRand};
+use crate::scheduler::{self, rand::FastRand, steal_one};
 use crate::task::Runnable;
 use crossbeam_deque::Steal;
 use std::cell::Cell;
@@ -257,7 +257,7 @@ impl Context {
     /// Finds the next task to run, searching and parking as needed, and does the
     /// bookkeeping of starting a poll; `None` once the runtime shuts down.
     fn next_runnable(&self) -> Option<Runnable> {
-        while !self.shared.is_shutdown() {
+        while !self.shared.is_shutting_down() {
             self.tick.set(self.tick.get().wrapping_add(1));
             if self.tick.get() % DRIVER_POLL_INTERVAL == 0 {
                 self.poll_driver();
@@ -376,7 +376,7 @@ impl Context {
             crate::trace::park(self.index);
             let left_driver = parker.park_reporting_driver();
             crate::trace::unpark(self.index);
-            if self.shared.is_shutdown() || self.has_local_work() {
+            let getting_up = if self.shared.is_shutting_down() || self.has_local_work() {
                 // Shutting down, or the driver woke tasks onto our own queue while we
                 // slept in it: get up whether or not anyone notified us. If a notifier
                 // did take us off the list, it counted us as searching: keep that count
@@ -384,14 +384,16 @@ impl Context {
                 if !idle.unpark_self(self.index) {
                     self.searching.set(true);
                 }
-                if left_driver {
-                    self.hand_over_driver();
-                }
-                return;
-            }
-            if !idle.is_sleeping(self.index) {
+                true
+            } else if !idle.is_sleeping(self.index) {
                 // A notifier took us off the list and counted us as searching.
                 self.searching.set(true);
+                true
+            } else {
+                // Spurious: still on the list, sleep again.
+                false
+            };
+            if getting_up {
                 if left_driver {
                     self.hand_over_driver();
                 }
@@ -406,7 +408,7 @@ impl Context {
     /// (busy workers only poll the driver every [`DRIVER_POLL_INTERVAL`] ticks), and one
     /// long poll would delay every timer and I/O event of the runtime.
     fn hand_over_driver(&self) {
-        if self.shared.is_shutdown() {
+        if self.shared.is_shutting_down() {
             return;
         }
         if let Some(sleeper) = self.shared.idle.sleeper_other_than(self.index) {
@@ -484,16 +486,6 @@ impl Context {
                 Some(task) => scheduler::drop_task(task),
                 None => break,
             }
-        }
-    }
-}
-
-fn steal_one(mut steal: impl FnMut() -> Steal<Runnable>) -> Option<Runnable> {
-    loop {
-        match steal() {
-            Steal::Success(task) => return Some(task),
-            Steal::Empty => return None,
-            Steal::Retry => std::hint::spin_loop(),
         }
     }
 }
