@@ -72,7 +72,7 @@ pub use filch_sync as sync;
 #[doc(hidden)]
 pub mod __loom {
     pub use crate::park::{Parker, Unparker};
-    pub use crate::scheduler::multi_thread::Idle;
+    pub use crate::scheduler::multi_thread::{Idle, WorkerThreads};
     pub use crate::scheduler::ShutdownFlag;
 }
 

@@ -1,7 +1,7 @@
 //! The one switch between `std`/`parking_lot` and `loom`.
 //!
-//! The lock-free protocols that loom models (the [`Parker`](crate::park) and the
-//! multi-thread scheduler's [`Idle`](crate::scheduler) bookkeeping) take their atomics,
+//! The lock-free protocols that loom models (the [`Parker`](crate::park), the
+//! multi-thread scheduler's [`Idle`](crate::scheduler) bookkeeping and its worker-thread counts) take their atomics,
 //! locks and `Arc` from here, so `RUSTFLAGS="--cfg loom"` moves exactly those onto loom's
 //! model checker without a `cfg` anywhere else. The locks keep `parking_lot`'s infallible
 //! shape under both configurations; `Condvar::wait` takes and returns its guard by value
@@ -40,6 +40,9 @@ mod imp {
         }
         pub(crate) fn notify_one(&self) {
             self.0.notify_one();
+        }
+        pub(crate) fn notify_all(&self) {
+            self.0.notify_all();
         }
     }
 }
@@ -84,6 +87,9 @@ mod imp {
         }
         pub(crate) fn notify_one(&self) {
             self.0.notify_one();
+        }
+        pub(crate) fn notify_all(&self) {
+            self.0.notify_all();
         }
     }
 }

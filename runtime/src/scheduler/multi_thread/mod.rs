@@ -39,9 +39,11 @@
 //! future is dropped exactly once, and none is stranded.
 mod idle;
 mod worker;
+mod worker_threads;
 
 pub use idle::Idle;
 pub(crate) use worker::hand_off_core;
+pub use worker_threads::WorkerThreads;
 
 use crate::blocking::BlockingPool;
 use crate::driver::Driver;
@@ -52,23 +54,12 @@ use crate::scheduler::ShutdownFlag;
 use crate::task::{self, registry::Registry, JoinHandle, Runnable};
 use crossbeam_deque::{Injector, Stealer};
 use crossbeam_utils::CachePadded;
-use parking_lot::{Condvar, Mutex};
 use std::cell::Cell;
 use std::future::Future;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-/// Worker threads' progress through shutdown.
-#[derive(Debug, Default)]
-struct ThreadCounts {
-    /// Worker loops that have ended (one per worker index).
-    loops_exited: usize,
-    /// Threads that run (or ran) a worker loop and have not finished, including the ones
-    /// `block_in_place` left running its closure after handing their core away.
-    alive: usize,
-}
 
 /// Counters of one worker, written only by the thread that owns its core (a plain
 /// load-and-store, no read-modify-write), read by [`Handle::metrics`](crate::runtime::Handle::metrics).
@@ -113,9 +104,8 @@ pub(crate) struct Shared {
     /// Raised once, by `shutdown`; workers leave their loops when they see it, and a push
     /// onto the injector checks it (see the module docs).
     shutdown: ShutdownFlag,
-    /// Number of workers that have left their loops, and the condvar `shutdown` waits on.
-    threads: Mutex<ThreadCounts>,
-    threads_cv: Condvar,
+    /// Worker threads and loops still running: what `shutdown` waits on.
+    threads: WorkerThreads,
 }
 
 impl std::fmt::Debug for Shared {
@@ -153,12 +143,11 @@ pub(crate) fn start(
         remote_spawns: AtomicU64::new(0),
         notifications: AtomicU64::new(0),
         shutdown: ShutdownFlag::new(),
-        threads: Mutex::new(ThreadCounts::default()),
-        threads_cv: Condvar::new(),
+        threads: WorkerThreads::new(),
     });
     let mut threads = Vec::with_capacity(num_workers);
     for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
-        shared.thread_starting();
+        shared.threads.starting();
         let spawned = config.spawn(index, {
             let shared = shared.clone();
             let config = config.clone();
@@ -168,7 +157,7 @@ pub(crate) fn start(
         match spawned {
             Ok(thread) => threads.push(thread),
             Err(err) => {
-                shared.thread_finished();
+                shared.threads.finished();
                 // Stop the workers already running before reporting the error.
                 shared.shutdown(threads, None);
                 return Err(err);
@@ -258,23 +247,6 @@ impl Shared {
         self.shutdown.is_raised()
     }
 
-    /// A worker thread is about to start (at build, or for a `block_in_place` hand-off).
-    fn thread_starting(&self) {
-        self.threads.lock().alive += 1;
-    }
-
-    /// A worker loop ended (its core is gone).
-    fn loop_exited(&self) {
-        self.threads.lock().loops_exited += 1;
-        self.threads_cv.notify_all();
-    }
-
-    /// A worker thread is done (after its stop hook).
-    fn thread_finished(&self) {
-        self.threads.lock().alive -= 1;
-        self.threads_cv.notify_all();
-    }
-
     /// Stops the workers and drops every task: the idle ones at once, the queued ones as
     /// their workers stop, the running ones when their poll ends (see the module docs).
     /// Waits for the workers for at most `timeout` (forever with `None`); those that do not
@@ -294,27 +266,10 @@ impl Shared {
         let mut dropped = super::drop_all_tasks(&self.registry, &self.injector);
         // Sources still alive (owned outside any task) fail from now on.
         self.driver.shutdown();
-        {
-            // Every loop must end; without a timeout, also every thread (including ones
-            // a `block_in_place` left finishing its closure), so hooks have run.
-            let deadline = timeout.map(|t| Instant::now() + t);
-            let n = self.num_workers();
-            let mut counts = self.threads.lock();
-            while counts.loops_exited < n || (deadline.is_none() && counts.alive > 0) {
-                match deadline {
-                    None => self.threads_cv.wait(&mut counts),
-                    Some(deadline) => {
-                        if self
-                            .threads_cv
-                            .wait_until(&mut counts, deadline)
-                            .timed_out()
-                        {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
+        // Every loop must end; without a timeout, also every thread (including ones a
+        // `block_in_place` left finishing its closure), so hooks have run.
+        self.threads
+            .wait_stopped(self.num_workers(), timeout.map(|t| Instant::now() + t));
         for thread in threads {
             // A late worker, or a thread whose core `block_in_place` handed off and which
             // is still in the blocking closure: leave it to finish on its own.

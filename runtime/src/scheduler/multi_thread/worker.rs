@@ -173,12 +173,12 @@ fn run_thread(core: CorePtr) {
             CURRENT.with(|c| c.set(ptr::null_mut()));
             // SAFETY: as above; nothing refers to the core any more (`CURRENT` is cleared).
             drop(unsafe { Box::from_raw(core.0) });
-            shared.loop_exited();
+            shared.threads.loop_exited();
         }
     }
     config.run_stop_hook();
     THREAD_OF.with(|t| t.set(ptr::null()));
-    shared.thread_finished();
+    shared.threads.finished();
 }
 
 /// The worker loop. Returns `true` if a task handed the core to another thread
@@ -240,11 +240,11 @@ pub(crate) fn hand_off_core() -> Option<()> {
     let owned = CorePtr(core);
     // SAFETY: as above, the core is alive while this thread owns it.
     let shared = unsafe { &*core }.shared.clone();
-    shared.thread_starting();
+    shared.threads.starting();
     match config.spawn(0, move || run_thread(owned)) {
         Ok(_detached) => HANDED_OFF.with(|h| h.set(true)),
         Err(_) => {
-            shared.thread_finished();
+            shared.threads.finished();
             // No thread for the core: it stays here (`f` then blocks this worker, which
             // still beats failing). The unrun closure held only the pointer.
             CURRENT.with(|c| c.set(core));
@@ -426,8 +426,6 @@ impl Context {
         has_lifo || !self.local.is_empty()
     }
 
-    /// Serves I/O events and due timers without blocking, if no other worker is in the
-    /// driver (busy workers must not starve them).
     /// Folds thread-local counts (spawns, budget-forced yields) into the metrics.
     fn flush_counters(&self) {
         let counters = self.counters();
@@ -441,6 +439,8 @@ impl Context {
         );
     }
 
+    /// Serves I/O events and due timers without blocking, if no other worker is in the
+    /// driver (busy workers must not starve them).
     fn poll_driver(&self) {
         self.flush_counters();
         if let Some(mut driver) = self.shared.driver.try_lock() {
