@@ -145,7 +145,15 @@ impl Idle {
     /// A sleeping worker other than `except`, left on the sleeper list: the driver's
     /// holder wakes it (spuriously, as far as this protocol goes) when it leaves the
     /// driver to run tasks, so that the sleeper takes the driver over.
+    ///
+    /// Call it *after* letting go of the driver. A sleeper puts itself on the list (and
+    /// fences, in [`transition_to_parked`](Self::transition_to_parked)) before it tries
+    /// the driver; the fence here pairs with that one, so of the two, either the sleeper
+    /// finds the driver free or this finds the sleeper. Without it, both could read the
+    /// other's old state (a store-then-load on each side: loom found it), leaving the
+    /// driver empty while a worker sleeps on its condvar.
     pub fn sleeper_other_than(&self, except: usize) -> Option<usize> {
+        fence(Ordering::SeqCst);
         // Cheap check first: all workers unparked means nobody sleeps.
         if self.state.load(Ordering::Relaxed) >> SEARCH_BITS == self.num_workers {
             return None;
