@@ -297,6 +297,33 @@ fn drop_waits_for_running_jobs_and_cancels_queued_ones() {
 }
 
 #[test]
+fn a_job_spawned_right_before_shutdown_runs_on_both_flavors() {
+    // tokio's `spawn_blocking_started_before_shutdown_continues`: the job was accepted (the
+    // pool was below its cap, so a thread is on its way to it), so it runs, however soon the
+    // shutdown follows; filch cancelled it on the current-thread runtime every time.
+    for round in 0..20 {
+        let runtimes = [
+            Builder::new_current_thread().build().unwrap(),
+            multi(1),
+            multi(2),
+        ];
+        for rt in runtimes {
+            let handle = rt.handle().clone();
+            let job = rt.spawn_blocking(move || {
+                thread::sleep(Duration::from_millis(round % 3));
+                42
+            });
+            let burst: Vec<_> = (0..4).map(|i| rt.spawn_blocking(move || i)).collect();
+            rt.shutdown_timeout(Duration::from_secs(1000));
+            assert_eq!(handle.block_on(job).unwrap(), 42, "round {round}");
+            for (i, job) in burst.into_iter().enumerate() {
+                assert_eq!(handle.block_on(job).unwrap(), i, "round {round}");
+            }
+        }
+    }
+}
+
+#[test]
 fn shutdown_timeout_bounds_the_wait_for_running_jobs() {
     let rt = multi(1);
     let (started_tx, started_rx) = mpsc::channel();

@@ -16,7 +16,9 @@
 //!   it (the harness checks the abort flag before polling); once the closure runs, abort
 //!   has no effect, since a closure cannot be interrupted;
 //! * **shutdown**: a runnable dropped from the queue drops the closure, and its
-//!   `JoinHandle` resolves to a cancelled `JoinError`.
+//!   `JoinHandle` resolves to a cancelled `JoinError`. (A blocking task is created with
+//!   [`task::create_blocking`](crate::task), which exempts it from the harness's "no poll
+//!   after shutdown" rule: the pool decides which queued jobs still run.)
 //!
 //! Since `BlockingTask::poll` never returns `Pending`, the task's schedule function (which
 //! would send it to the async scheduler) is never called: the only runnable of a blocking
@@ -53,8 +55,11 @@ use std::task::{Context, Poll};
 /// [`JoinError`](crate::task::JoinError) whose `is_panic()` is true.
 ///
 /// [`abort`](JoinHandle::abort) cancels a job that has not started yet; one that is running
-/// runs to the end. Dropping the runtime drops the jobs still queued and waits for the ones
-/// that are running.
+/// runs to the end. When the runtime shuts down, a running job runs to its end and so does
+/// one a pool thread was already on its way to (any job spawned while the pool was below
+/// its thread cap), and their handles get their values; jobs queued behind busy threads at
+/// the cap are dropped, and their handles resolve to a cancelled error. Dropping the
+/// runtime waits for the jobs that run; `shutdown_timeout` waits until its deadline.
 ///
 /// # Panics
 ///

@@ -26,9 +26,12 @@
 //!
 //! [`BlockingPool::shutdown`] (called by the runtime after its scheduler has stopped) sets
 //! the flag (no more pushes; a refused runnable is dropped, resolving its `JoinHandle` as
-//! cancelled), takes the queue, wakes every idle thread, drops the queued runnables outside
-//! the lock, then waits for the running jobs: until every thread has exited, or the
-//! timeout passes (the late threads then finish on their own). Threads that exited are
+//! cancelled) and wakes every idle thread. A queued job that a thread is already on its way
+//! to (one per thread not running a job: a claimed idle thread, or one started for it) is
+//! kept and runs, so a job spawned while the pool was below its cap always runs, however
+//! soon the shutdown follows. The jobs queued behind busy threads at the cap are taken out
+//! and dropped outside the lock. Then it waits for the running jobs: until every thread
+//! has exited, or the timeout passes (the late threads then finish on their own). Threads that exited are
 //! joined so their thread-locals are gone too. A pool thread that shuts its own runtime
 //! down does not wait for itself.
 use crate::runtime::{context, Handle};
@@ -89,6 +92,8 @@ struct State {
     num_threads: usize,
     /// Threads waiting for work that no pusher has claimed (see the module docs).
     num_idle: usize,
+    /// Threads running a job right now.
+    num_running: usize,
     /// Notifications sent to claimed idle threads and not yet taken by one.
     num_notify: usize,
     /// Set once, by `shutdown`: no more pushes, threads exit when their job ends.
@@ -124,7 +129,7 @@ impl BlockingPool {
         R: Send + 'static,
     {
         let shard = self.next_shard.fetch_add(1, Ordering::Relaxed);
-        let (runnable, join) = task::create(
+        let (runnable, join) = task::create_blocking(
             &handle.inner,
             shard,
             super::BlockingTask::new(f),
@@ -199,7 +204,12 @@ impl BlockingPool {
             let mut state = self.state.lock();
             state.shutdown = true;
             self.work_cv.notify_all();
-            std::mem::take(&mut state.queue)
+            // The first jobs of the queue, one per thread not running a job (idle,
+            // claimed or just started), have a thread on its way: they run. The rest
+            // wait behind busy threads at the cap: dropped.
+            let on_their_way = state.num_threads - state.num_running;
+            let keep = state.queue.len().min(on_their_way);
+            state.queue.split_off(keep)
         };
         // Outside the lock: a job's destructor may spawn (and be refused) or block.
         for runnable in queued {
@@ -262,7 +272,9 @@ impl BlockingPool {
         let mut state = self.state.lock();
         let timed_out = 'life: loop {
             while let Some(runnable) = state.queue.pop_front() {
+                state.num_running += 1;
                 MutexGuard::unlocked(&mut state, || run(runnable));
+                state.num_running -= 1;
             }
             if state.shutdown {
                 break false;

@@ -24,8 +24,11 @@
 //!    interrupted either; its task is dropped when the closure and the rest of that poll
 //!    return. Because the idle tasks are already gone (step 2), a closure waiting on one of
 //!    them (a channel whose sender it held) is not left waiting.
-//! 4. **Blocking jobs**: a `spawn_blocking` job not started yet is dropped (cancelled); a
-//!    running one runs to its end and its `JoinHandle` gets its value.
+//! 4. **Blocking jobs**: a running `spawn_blocking` job runs to its end, and so does one
+//!    that a pool thread was already on its way to (every job spawned while the pool was
+//!    below [`max_blocking_threads`](Builder::max_blocking_threads), however soon the
+//!    shutdown follows); their `JoinHandle`s get their values. Jobs queued behind busy
+//!    threads at the cap are dropped (cancelled).
 //! 5. **Waiting.** Dropping the runtime waits for every worker, every `block_in_place`
 //!    thread and every running blocking job. [`Runtime::shutdown_timeout`] waits for them
 //!    until its deadline and then returns: the late threads finish on their own, each

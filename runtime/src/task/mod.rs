@@ -40,7 +40,8 @@
 //!    (the panic hook has printed it).
 //! 5. **No poll after shutdown began**: a task whose scheduler is shutting down completes
 //!    as cancelled at its next poll, exactly as an aborted one, so shutdown never has to
-//!    race a worker that is about to poll a task it meant to drop.
+//!    race a worker that is about to poll a task it meant to drop. Blocking jobs are
+//!    exempt: the blocking pool decides which of them still run.
 mod block_in_place;
 pub(crate) mod coop;
 mod id;
@@ -80,6 +81,9 @@ pub(crate) struct Header {
     pub(crate) scheduler: scheduler::Handle,
     /// Set by [`JoinHandle::abort`]; the next poll completes the task as cancelled.
     pub(crate) aborted: AtomicBool,
+    /// A `spawn_blocking` job: the one kind of task that may still run once shutdown has
+    /// begun (the blocking pool decides which of its jobs do; see `blocking::pool`).
+    pub(crate) blocking: bool,
     /// Registry shard and key of this task; valid until the future is dropped.
     pub(crate) shard: usize,
     pub(crate) key: usize,
@@ -154,7 +158,24 @@ where
 {
     // SAFETY: `F` and its output are `Send`, so the task may be run, dropped and joined
     // anywhere.
-    unsafe { create_unchecked(handle, shard_hint, future, location) }
+    unsafe { create_unchecked(handle, shard_hint, future, location, false) }
+}
+
+/// [`create`] for a blocking pool job (a `BlockingTask`): a task that shutdown lets run
+/// if the pool keeps it.
+#[track_caller]
+pub(crate) fn create_blocking<F>(
+    handle: &scheduler::Handle,
+    shard_hint: usize,
+    future: F,
+    location: &'static std::panic::Location<'static>,
+) -> (Option<Runnable>, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    // SAFETY: as in `create`.
+    unsafe { create_unchecked(handle, shard_hint, future, location, true) }
 }
 
 /// [`create`] for a `!Send` future of a [`LocalSet`] (`handle` is its
@@ -173,7 +194,15 @@ where
     // dropped on another thread, so `future` never leaves this thread. The output is made
     // here (the set runs its tasks on its own thread), and it is only moved elsewhere by
     // the `JoinHandle`, which is `Send` only if the output is.
-    unsafe { create_unchecked(handle, 0, local_set::ThreadBound::new(future), location) }
+    unsafe {
+        create_unchecked(
+            handle,
+            0,
+            local_set::ThreadBound::new(future),
+            location,
+            false,
+        )
+    }
 }
 
 /// The body of [`create`] and [`create_local`].
@@ -189,6 +218,7 @@ unsafe fn create_unchecked<F>(
     shard_hint: usize,
     future: F,
     location: &'static std::panic::Location<'static>,
+    blocking: bool,
 ) -> (Option<Runnable>, JoinHandle<F::Output>)
 where
     F: Future + 'static,
@@ -207,6 +237,7 @@ where
     let header = Header {
         scheduler: handle.clone(),
         aborted: AtomicBool::new(false),
+        blocking,
         shard,
         key: slot.key(),
         id: Id::next(),
@@ -285,8 +316,12 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         // wakes every task, but a wake of a task already queued is absorbed, and a poll
         // after it would leave the task idle where no drain will find it again. (The
         // task's state transition into this poll is ordered after that wake, which was
-        // ordered after the flag was raised, so this load sees the flag.)
-        if self.header.aborted.load(Ordering::Acquire) || self.header.scheduler.is_shutting_down() {
+        // ordered after the flag was raised, so this load sees the flag.) A blocking job
+        // is the exception: it is never woken, and the pool keeps or drops it itself.
+        let header = self.header;
+        if header.aborted.load(Ordering::Acquire)
+            || (!header.blocking && header.scheduler.is_shutting_down())
+        {
             let result = match self.as_mut().drop_future() {
                 Some(payload) => Err(JoinError::panic(id, payload)),
                 None => Err(JoinError::cancelled(id)),
