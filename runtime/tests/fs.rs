@@ -369,3 +369,27 @@ fn works_on_the_current_thread_flavor() {
     });
     assert_eq!(text, "one thread");
 }
+
+#[test]
+fn write_vectored_takes_every_buffer() {
+    let dir = TempDir::new("vectored");
+    let path = dir.join("f");
+    let rt = rt();
+    rt.block_on(async {
+        let mut file = File::create(&path).await.unwrap();
+        let parts: [&[u8]; 3] = [b"one ", b"", b"two three"];
+        let slices: Vec<_> = parts.iter().map(|p| std::io::IoSlice::new(p)).collect();
+        // The trait's default writes only the first non-empty buffer.
+        assert_eq!(file.write_vectored(&slices).await.unwrap(), 13);
+        // Past the buffer's room (2 MiB), it takes what fits and says so.
+        let big = vec![7u8; 3 * 1024 * 1024];
+        let slices = [std::io::IoSlice::new(b"x"), std::io::IoSlice::new(&big)];
+        let n = file.write_vectored(&slices).await.unwrap();
+        assert!(n > 1 && n < 1 + big.len(), "took {n}");
+        file.write_all(&big[n - 1..]).await.unwrap();
+        file.flush().await.unwrap();
+    });
+    let written = std::fs::read(&path).unwrap();
+    assert_eq!(&written[..14], b"one two threex");
+    assert_eq!(written.len(), 14 + 3 * 1024 * 1024);
+}

@@ -636,36 +636,67 @@ impl AsyncRead for File {
     }
 }
 
-impl AsyncWrite for File {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
+impl File {
+    /// The body of `poll_write` and `poll_write_vectored`: once the buffer is back and in
+    /// write mode, `copy_in` fills it and says how much it took.
+    fn poll_write_with(
+        &mut self,
         cx: &mut Context<'_>,
-        src: &[u8],
+        copy_in: impl FnOnce(&mut Buf) -> usize,
     ) -> Poll<io::Result<usize>> {
-        let this = &mut *self;
         loop {
-            if let Some(err) = this.write_err.take() {
+            if let Some(err) = self.write_err.take() {
                 return Poll::Ready(Err(err));
             }
-            match &mut this.state {
+            match &mut self.state {
                 State::Busy { .. } => {
                     // Whatever it was, the buffer must come back before more is written.
-                    let _abandoned = ready!(this.poll_hop(cx));
+                    let _abandoned = ready!(self.poll_hop(cx));
                 }
                 State::Idle(buf) => {
                     if buf.mode == Mode::Read {
                         buf.discard_read_ahead();
                         buf.mode = Mode::Write;
                     }
-                    let n = buf.copy_in(src);
+                    let n = copy_in(buf);
                     if buf.end == MAX_BUF {
                         // Full: write it out now, while the caller prepares more.
-                        this.start(Op::Write);
+                        self.start(Op::Write);
                     }
                     return Poll::Ready(Ok(n));
                 }
             }
         }
+    }
+}
+
+impl AsyncWrite for File {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        src: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |buf| buf.copy_in(src))
+    }
+
+    /// Takes every buffer, in order, as far as the write buffer has room (one hop's worth,
+    /// up to the buffer size): not only the first, as the trait's default would.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |buf| {
+            let mut n = 0;
+            for src in bufs {
+                let taken = buf.copy_in(src);
+                n += taken;
+                if taken < src.len() {
+                    break;
+                }
+            }
+            n
+        })
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
