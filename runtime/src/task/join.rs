@@ -106,6 +106,32 @@ impl<T> JoinHandle<T> {
         self.id
     }
 
+    /// An [`AbortHandle`](super::AbortHandle) for this task: it can cancel the task
+    /// without owning its output, and outlives this handle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let join = filch::spawn(std::future::pending::<()>());
+    ///     let abort = join.abort_handle();
+    ///     drop(join); // detached, and still abortable
+    ///     abort.abort();
+    ///     while !abort.is_finished() {
+    ///         filch::task::yield_now().await;
+    ///     }
+    /// });
+    /// ```
+    pub fn abort_handle(&self) -> super::AbortHandle {
+        match &self.task {
+            // SAFETY: `task` is `Some`, so the allocation `header` points into is alive (see
+            // the field's invariant) for the whole call.
+            Some(_) => super::AbortHandle::new(unsafe { self.header.as_ref() }),
+            None => super::AbortHandle::finished(self.id),
+        }
+    }
+
     /// Where the task was spawned (the caller of `spawn`), while the handle still holds
     /// the task (before its output is taken); `None` after that, or if the runtime refused
     /// the spawn.

@@ -1,5 +1,5 @@
 //! [`JoinSet`]: a set of spawned tasks, joined in the order they finish.
-use super::{JoinError, JoinHandle};
+use super::{AbortHandle, JoinError, JoinHandle};
 use crate::runtime::Handle;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::fmt;
@@ -72,21 +72,52 @@ impl<T: Send + 'static> JoinSet<T> {
     ///
     /// Panics if called outside a filch runtime; use [`spawn_on`](Self::spawn_on) with a
     /// [`Handle`] from anywhere else.
+    ///
+    /// Returns an [`AbortHandle`] for the task (ignore it if you do not need one).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::task::JoinSet;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     let slow = set.spawn(std::future::pending::<u8>());
+    ///     set.spawn(async { 7 });
+    ///     slow.abort();
+    ///     let (mut values, mut cancelled) = (Vec::new(), 0);
+    ///     while let Some(result) = set.join_next().await {
+    ///         match result {
+    ///             Ok(v) => values.push(v),
+    ///             Err(e) if e.is_cancelled() => cancelled += 1,
+    ///             Err(e) => panic!("{e}"),
+    ///         }
+    ///     }
+    ///     assert_eq!((values, cancelled), (vec![7], 1));
+    /// });
+    /// ```
     #[track_caller]
-    pub fn spawn<F>(&mut self, future: F)
+    pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
     {
-        self.tasks.push(Tagged(super::spawn(future)));
+        self.insert(super::spawn(future))
     }
 
-    /// Spawns `future` on the runtime behind `handle` and adds it to the set.
+    /// Spawns `future` on the runtime behind `handle` and adds it to the set; returns an
+    /// [`AbortHandle`] for it.
     #[track_caller]
-    pub fn spawn_on<F>(&mut self, future: F, handle: &Handle)
+    pub fn spawn_on<F>(&mut self, future: F, handle: &Handle) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
     {
-        self.tasks.push(Tagged(handle.spawn(future)));
+        self.insert(handle.spawn(future))
+    }
+
+    fn insert(&mut self, join: JoinHandle<T>) -> AbortHandle {
+        let abort = join.abort_handle();
+        self.tasks.push(Tagged(join));
+        abort
     }
 
     /// Runs the blocking closure `f` on the runtime's blocking pool (see
@@ -111,11 +142,11 @@ impl<T: Send + 'static> JoinSet<T> {
     /// });
     /// ```
     #[track_caller]
-    pub fn spawn_blocking<F>(&mut self, f: F)
+    pub fn spawn_blocking<F>(&mut self, f: F) -> AbortHandle
     where
         F: FnOnce() -> T + Send + 'static,
     {
-        self.tasks.push(Tagged(super::spawn_blocking(f)));
+        self.insert(super::spawn_blocking(f))
     }
 
     /// Waits for the next task to finish and returns its result; `None` when the set is
@@ -166,13 +197,89 @@ impl<T: Send + 'static> JoinSet<T> {
         .await
     }
 
-    /// Waits for every task and returns their results in completion order.
-    pub async fn join_all(mut self) -> Vec<Result<T, JoinError>> {
+    /// Waits for every task and returns their outputs in completion order.
+    ///
+    /// # Panics
+    ///
+    /// If a task panicked, its panic resumes here; if one was cancelled (aborted, or its
+    /// runtime shut down), this panics saying so. Either way the remaining tasks are
+    /// aborted (the set is dropped). Use [`join_next`](Self::join_next) in a loop to handle
+    /// failures one by one instead.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::task::JoinSet;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// let mut squares = rt.block_on(async {
+    ///     let set: JoinSet<u64> = (1..=4u64).map(|i| async move { i * i }).collect();
+    ///     set.join_all().await
+    /// });
+    /// squares.sort_unstable();
+    /// assert_eq!(squares, [1, 4, 9, 16]);
+    /// ```
+    pub async fn join_all(mut self) -> Vec<T> {
         let mut out = Vec::with_capacity(self.len());
         while let Some(result) = self.join_next().await {
-            out.push(result);
+            match result {
+                Ok(value) => out.push(value),
+                Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+                Err(err) => panic!("JoinSet::join_all: {err}"),
+            }
         }
         out
+    }
+}
+
+/// Spawns each future on the current runtime into the set.
+///
+/// # Panics
+///
+/// Panics if called outside a filch runtime.
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn extend<I: IntoIterator<Item = F>>(&mut self, futures: I) {
+        for future in futures {
+            self.spawn(future);
+        }
+    }
+}
+
+/// Collects futures into a set, spawning each on the current runtime.
+///
+/// # Panics
+///
+/// Panics if called outside a filch runtime.
+///
+/// # Examples
+///
+/// ```
+/// use filch::task::JoinSet;
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let mut set: JoinSet<usize> = ["a", "bb", "ccc"]
+///         .into_iter()
+///         .map(|s| async move { s.len() })
+///         .collect();
+///     set.extend([async { 10 }]);
+///     let total: usize = set.join_all().await.into_iter().sum();
+///     assert_eq!(total, 16);
+/// });
+/// ```
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn from_iter<I: IntoIterator<Item = F>>(futures: I) -> Self {
+        let mut set = Self::new();
+        set.extend(futures);
+        set
     }
 }
 

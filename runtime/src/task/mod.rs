@@ -42,6 +42,7 @@
 //!    as cancelled at its next poll, exactly as an aborted one, so shutdown never has to
 //!    race a worker that is about to poll a task it meant to drop. Blocking jobs are
 //!    exempt: the blocking pool decides which of them still run.
+mod abort_handle;
 mod block_in_place;
 pub(crate) mod coop;
 mod id;
@@ -53,6 +54,7 @@ mod task_local;
 mod yield_now;
 
 pub use crate::blocking::spawn_blocking;
+pub use abort_handle::AbortHandle;
 pub use block_in_place::block_in_place;
 pub use id::{id, try_id, Id};
 pub use join::{JoinError, JoinHandle};
@@ -257,7 +259,10 @@ where
             WithInfo(schedule),
         )
     };
-    slot.insert(runnable.waker());
+    slot.insert(registry::Entry {
+        waker: runnable.waker(),
+        header: std::ptr::from_ref(runnable.metadata()) as usize,
+    });
     drop(guard);
     crate::trace::task_spawned(runnable.metadata().id, runnable.metadata().location);
     (Some(runnable), JoinHandle::new(task))

@@ -23,9 +23,17 @@ pub(crate) struct Registry {
 /// One shard: the wakers of its live tasks, and whether shutdown closed it.
 #[derive(Debug, Default)]
 pub(crate) struct Shard {
-    pub(crate) tasks: Slab<Waker>,
+    pub(crate) tasks: Slab<Entry>,
     /// Once set (by shutdown), no task may be added: a spawn drops its future instead.
     pub(crate) closed: bool,
+}
+
+/// A live task: its waker, and the address of its [`Header`](super::Header), which tells
+/// the task apart from a later one that reuses the slot after this one is gone.
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) waker: Waker,
+    pub(crate) header: usize,
 }
 
 impl Registry {
@@ -51,10 +59,29 @@ impl Registry {
 
     /// Wakes the task registered at `(shard, key)`, if that entry still exists.
     pub(crate) fn wake(&self, shard: usize, key: usize) {
-        let waker = self.shards[shard].lock().tasks.get(key).cloned();
+        let waker = self.shards[shard]
+            .lock()
+            .tasks
+            .get(key)
+            .map(|entry| entry.waker.clone());
         if let Some(waker) = waker {
             waker.wake();
         }
+    }
+
+    /// A waker of the task whose header is at `header`, if it is still registered at
+    /// `(shard, key)` (its future not dropped yet); `None` once it is gone, even if another
+    /// task has taken the slot since.
+    pub(crate) fn waker_of(&self, shard: usize, key: usize, header: usize) -> Option<Waker> {
+        let shard = self.shards[shard].lock();
+        let entry = shard.tasks.get(key)?;
+        (entry.header == header).then(|| entry.waker.clone())
+    }
+
+    /// Whether the task whose header is at `header` is still registered at `(shard, key)`.
+    pub(crate) fn holds(&self, shard: usize, key: usize, header: usize) -> bool {
+        let shard = self.shards[shard].lock();
+        shard.tasks.get(key).is_some_and(|entry| entry.header == header)
     }
 
     /// Closes every shard to new tasks and takes out all the wakers it held.
@@ -63,7 +90,7 @@ impl Registry {
         for shard in self.shards.iter() {
             let mut shard = shard.lock();
             shard.closed = true;
-            out.extend(shard.tasks.drain());
+            out.extend(shard.tasks.drain().map(|entry| entry.waker));
         }
         out
     }
