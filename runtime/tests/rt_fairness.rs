@@ -1,5 +1,6 @@
-//! Fairness: the LIFO slot is bounded, the cooperative budget makes hot tasks yield, and
-//! the injector is not starved by local work.
+//! Fairness: the LIFO slot is bounded, the cooperative budget makes hot tasks yield (and
+//! `consume_budget`/`unconstrained` take part in it or opt out), and the injector is not
+//! starved by local work.
 mod support;
 
 use filch::runtime::Builder;
@@ -124,4 +125,42 @@ fn work_spreads_across_workers() {
         ids
     });
     assert_eq!(ids.len(), 2, "both workers ran tasks");
+}
+
+/// A task that loops on `consume_budget` (and nothing else) lets a task queued behind it
+/// run before the loop ends; inside `unconstrained`, it does not.
+#[test]
+fn consume_budget_yields_and_unconstrained_opts_out() {
+    for opt_out in [false, true] {
+        let rt = filch::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let other_ran_during_loop = rt.block_on(async move {
+            let other_ran = Arc::new(AtomicBool::new(false));
+            let seen = other_ran.clone();
+            let hog = async move {
+                for _ in 0..10_000 {
+                    filch::task::consume_budget().await;
+                    if seen.load(Ordering::SeqCst) {
+                        return true;
+                    }
+                }
+                false
+            };
+            let hog: std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>> = if opt_out
+            {
+                Box::pin(filch::task::unconstrained(hog))
+            } else {
+                Box::pin(hog)
+            };
+            let hog = filch::spawn(hog);
+            let flag = other_ran.clone();
+            let other = filch::spawn(async move { flag.store(true, Ordering::SeqCst) });
+            let result = hog.await.unwrap();
+            other.await.unwrap();
+            result
+        });
+        assert_eq!(other_ran_during_loop, !opt_out, "unconstrained: {opt_out}");
+    }
+    assert!(filch::task::has_budget_remaining(), "outside a task");
 }

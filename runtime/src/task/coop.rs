@@ -5,7 +5,12 @@
 //! of [`BUDGET`] operations; each of filch's own leaf futures (join handles, timers, I/O)
 //! spends one unit when it completes. When the budget is gone they return `Pending` after
 //! waking the task, which sends it to the back of the run queue.
+//!
+//! The public face is three functions: [`consume_budget`] (a loop of your own that does no
+//! I/O can take part), [`has_budget_remaining`], and [`unconstrained`] (opt a future out).
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 /// Operations a task may complete in one poll before it is made to yield.
@@ -61,6 +66,96 @@ pub(crate) fn refund() {
             r.set(Some(n.saturating_add(1).min(BUDGET)));
         }
     });
+}
+
+/// Spends one unit of the current task's budget, yielding to the scheduler first if none
+/// is left: put it in a loop that never awaits anything filch counts (pure computation,
+/// a cache hit), so the loop still lets other tasks run.
+///
+/// Outside a task poll (a plain `block_on` of a future that never became a task, or
+/// inside [`unconstrained`]) there is no budget, and it returns at once.
+///
+/// # Examples
+///
+/// ```
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let task = filch::spawn(async {
+///         let mut sum = 0u64;
+///         for i in 0..10_000u64 {
+///             sum += i;
+///             filch::task::consume_budget().await;
+///         }
+///         sum
+///     });
+///     assert_eq!(task.await.unwrap(), 49_995_000);
+/// });
+/// ```
+pub async fn consume_budget() {
+    std::future::poll_fn(|cx| poll_proceed(cx)).await
+}
+
+/// Whether the current task has budget left in this poll (`true` outside a task poll,
+/// where nothing is constrained).
+///
+/// # Examples
+///
+/// ```
+/// assert!(filch::task::has_budget_remaining());
+/// ```
+pub fn has_budget_remaining() -> bool {
+    REMAINING.with(|r| r.get() != Some(0))
+}
+
+/// Runs `future` without the cooperative budget: filch's leaf futures inside it never
+/// return `Pending` to make the task yield.
+///
+/// For a future that must finish a burst without interruption (a tight protocol loop
+/// whose every operation is ready). It can starve the other tasks of its worker, which is
+/// what the budget prevents: use it sparingly.
+///
+/// # Examples
+///
+/// ```
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let task = filch::spawn(filch::task::unconstrained(async {
+///         // Never made to yield, however many ready operations it does.
+///         for _ in 0..1_000 {
+///             filch::task::consume_budget().await;
+///             assert!(filch::task::has_budget_remaining());
+///         }
+///     }));
+///     task.await.unwrap();
+/// });
+/// ```
+pub fn unconstrained<F: Future>(future: F) -> Unconstrained<F> {
+    Unconstrained { future }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of [`unconstrained`].
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless you `.await` or poll them"]
+    pub struct Unconstrained<F> {
+        #[pin]
+        future: F,
+    }
+}
+
+impl<F: Future> Future for Unconstrained<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        struct Restore(Option<u8>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                REMAINING.with(|r| r.set(self.0));
+            }
+        }
+        let _restore = Restore(REMAINING.with(|r| r.replace(None)));
+        self.project().future.poll(cx)
+    }
 }
 
 #[cfg(test)]

@@ -56,6 +56,7 @@ mod yield_now;
 pub use crate::blocking::spawn_blocking;
 pub use abort_handle::AbortHandle;
 pub use block_in_place::block_in_place;
+pub use coop::{consume_budget, has_budget_remaining, unconstrained, Unconstrained};
 pub use id::{id, try_id, Id};
 pub use join::{JoinError, JoinHandle};
 pub use join_set::JoinSet;
