@@ -1,12 +1,17 @@
-//! Unix-domain sockets: stream echo, pairs, split halves, datagrams, errors.
+//! Unix-domain sockets: stream echo, pairs, split halves, datagrams (with the `poll_*`
+//! wakeups and `recv_buf*`), errors.
 mod support;
 
 use filch::io::{AsyncReadExt, AsyncWriteExt};
 use filch::net::{UnixDatagram, UnixListener, UnixStream};
 use filch::runtime::Builder;
 use filch::time::{timeout, Duration};
+use std::future::poll_fn;
 use std::io;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use support::runtimes;
 
 /// A fresh directory for socket files, removed on drop.
@@ -232,4 +237,269 @@ fn datagram_pair_bind_and_connect() {
             assert_eq!(err.kind(), io::ErrorKind::NotFound);
         });
     }
+}
+
+/// A waker that counts its wakes, to check what a `poll_*` call stored.
+#[derive(Default)]
+struct Wakes(AtomicUsize);
+
+impl Wake for Wakes {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Wakes {
+    fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Lets the runtime run (and its driver deliver events) until this waker was woken.
+    async fn woken(&self) {
+        timeout(Duration::from_secs(10), async {
+            while self.count() == 0 {
+                filch::time::sleep(Duration::from_millis(1)).await;
+            }
+        })
+        .await
+        .expect("the stored waker is woken");
+    }
+}
+
+#[test]
+fn datagram_poll_recv_is_pending_until_a_datagram_wakes_it() {
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let (a, b) = UnixDatagram::pair().unwrap();
+            let wakes = Arc::new(Wakes::default());
+            let waker = Waker::from(wakes.clone());
+            let mut cx = Context::from_waker(&waker);
+            let mut buf = [0; 16];
+            assert!(b.poll_recv(&mut cx, &mut buf).is_pending(), "{name}");
+            assert_eq!(wakes.count(), 0);
+            assert_eq!(poll_fn(|cx| a.poll_send(cx, b"wake")).await.unwrap(), 4);
+            wakes.woken().await;
+            match b.poll_recv(&mut cx, &mut buf) {
+                Poll::Ready(Ok(n)) => assert_eq!(&buf[..n], b"wake", "{name}"),
+                other => panic!("{name}: poll_recv after the wake: {other:?}"),
+            }
+            assert!(b.poll_recv(&mut cx, &mut buf).is_pending(), "{name}");
+        });
+    }
+}
+
+#[test]
+fn datagram_poll_send_to_and_poll_recv_from_use_paths() {
+    let dir = TempDir::new("dgram-poll");
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let server_path = dir.path(&format!("{name}-server"));
+            let client_path = dir.path(&format!("{name}-client"));
+            let server = UnixDatagram::bind(&server_path).unwrap();
+            let client = UnixDatagram::bind(&client_path).unwrap();
+            let wakes = Arc::new(Wakes::default());
+            let waker = Waker::from(wakes.clone());
+            let mut cx = Context::from_waker(&waker);
+            let mut buf = [0; 16];
+            assert!(
+                server.poll_recv_from(&mut cx, &mut buf).is_pending(),
+                "{name}"
+            );
+
+            let sent = poll_fn(|cx| client.poll_send_to(cx, b"by path", &server_path))
+                .await
+                .unwrap();
+            assert_eq!(sent, 7);
+            wakes.woken().await;
+            match server.poll_recv_from(&mut cx, &mut buf) {
+                Poll::Ready(Ok((n, from))) => {
+                    assert_eq!(&buf[..n], b"by path", "{name}");
+                    assert_eq!(from.as_pathname(), Some(client_path.as_path()), "{name}");
+                }
+                other => panic!("{name}: poll_recv_from after the wake: {other:?}"),
+            }
+
+            // Nothing bound at the path: the OS error, intact.
+            let err = poll_fn(|cx| client.poll_send_to(cx, b"?", dir.path("nobody")))
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::NotFound, "{name}: {err}");
+            assert!(err.raw_os_error().is_some());
+        });
+    }
+}
+
+#[test]
+fn datagram_poll_send_waits_for_room_in_the_peer_queue() {
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let (a, b) = UnixDatagram::pair().unwrap();
+            a.writable().await.unwrap();
+            let datagram = [7u8; 1024];
+            let mut queued = 0;
+            loop {
+                match a.try_send(&datagram) {
+                    Ok(_) => queued += 1,
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(err) => panic!("{name}: {err}"),
+                }
+                assert!(queued < 1_000_000, "{name}: the queue never filled");
+            }
+            let wakes = Arc::new(Wakes::default());
+            let waker = Waker::from(wakes.clone());
+            let mut cx = Context::from_waker(&waker);
+            assert!(a.poll_send(&mut cx, b"last").is_pending(), "{name}");
+            assert_eq!(wakes.count(), 0);
+
+            // Drain the peer's queue; the sender is woken and the send goes through.
+            let mut buf = [0; 1024];
+            for _ in 0..queued {
+                b.recv(&mut buf).await.unwrap();
+            }
+            wakes.woken().await;
+            match a.poll_send(&mut cx, b"last") {
+                Poll::Ready(Ok(4)) => {}
+                other => panic!("{name}: poll_send after the wake: {other:?}"),
+            }
+            assert_eq!(b.recv(&mut buf).await.unwrap(), 4);
+            assert_eq!(&buf[..4], b"last");
+        });
+    }
+}
+
+#[test]
+fn datagram_send_to_a_closed_peer_keeps_the_os_error() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let (a, b) = UnixDatagram::pair().unwrap();
+        drop(b);
+        let err = poll_fn(|cx| a.poll_send(cx, b"gone?")).await.unwrap_err();
+        assert!(err.raw_os_error().is_some(), "{err}");
+        assert_ne!(err.kind(), io::ErrorKind::WouldBlock);
+        assert!(
+            matches!(
+                err.kind(),
+                io::ErrorKind::ConnectionRefused | io::ErrorKind::NotConnected
+            ),
+            "{err}"
+        );
+        #[cfg(target_os = "linux")]
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionRefused, "{err}");
+
+        let unconnected = UnixDatagram::unbound().unwrap();
+        let err = poll_fn(|cx| unconnected.poll_send(cx, b"to whom?"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotConnected, "{err}");
+        assert!(err.raw_os_error().is_some());
+    });
+}
+
+#[test]
+fn datagram_recv_buf_appends_into_spare_capacity() {
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let (a, b) = UnixDatagram::pair().unwrap();
+            let mut buf = Vec::with_capacity(64);
+            buf.extend_from_slice(b"head:");
+            let capacity = buf.capacity();
+            a.send(b"tail").await.unwrap();
+            assert_eq!(b.recv_buf(&mut buf).await.unwrap(), 4, "{name}");
+            assert_eq!(buf, b"head:tail", "{name}");
+            assert_eq!(buf.capacity(), capacity, "{name}");
+
+            // Cut to the spare room; a full vector first grows by 64.
+            let long: Vec<u8> = (0..200u8).collect();
+            let mut small = Vec::with_capacity(3);
+            let room = small.capacity();
+            a.send(&long).await.unwrap();
+            let n = b.recv_buf(&mut small).await.unwrap();
+            assert_eq!((n, &small[..]), (room, &long[..room]), "{name}");
+            let mut full = Vec::new();
+            a.send(&long).await.unwrap();
+            let n = b.recv_buf(&mut full).await.unwrap();
+            assert!(n >= 64, "{name}: {n}");
+            assert_eq!(&full[..], &long[..n], "{name}");
+
+            assert_eq!(
+                b.try_recv_buf(&mut buf).unwrap_err().kind(),
+                io::ErrorKind::WouldBlock
+            );
+            assert_eq!(buf, b"head:tail");
+            a.send(b"!").await.unwrap();
+            b.readable().await.unwrap();
+            assert_eq!(b.try_recv_buf(&mut buf).unwrap(), 1);
+            assert_eq!(buf, b"head:tail!", "{name}");
+        });
+    }
+}
+
+#[test]
+fn datagram_recv_buf_from_reports_named_unnamed_and_abstract_senders() {
+    let dir = TempDir::new("dgram-buf");
+    let rt = Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let receiver_path = dir.path("receiver");
+        let receiver = UnixDatagram::bind(&receiver_path).unwrap();
+        let mut buf = Vec::with_capacity(64);
+        assert_eq!(
+            receiver.try_recv_buf_from(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+
+        let named_path = dir.path("named");
+        let named = UnixDatagram::bind(&named_path).unwrap();
+        named.send_to(b"named", &receiver_path).await.unwrap();
+        let (n, from) = receiver.recv_buf_from(&mut buf).await.unwrap();
+        assert_eq!(n, 5);
+        assert_eq!(from.as_pathname(), Some(named_path.as_path()));
+
+        let anonymous = UnixDatagram::unbound().unwrap();
+        anonymous.send_to(b"anon", &receiver_path).await.unwrap();
+        receiver.readable().await.unwrap();
+        let (n, from) = receiver.try_recv_buf_from(&mut buf).unwrap();
+        assert_eq!(n, 4);
+        assert!(from.is_unnamed(), "{from:?}");
+        assert_eq!(buf, b"namedanon");
+
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::linux::net::SocketAddrExt;
+            let name = format!("filch-net-unix-{}-abstract", std::process::id());
+            let addr = std::os::unix::net::SocketAddr::from_abstract_name(&name).unwrap();
+            let std_socket = std::os::unix::net::UnixDatagram::bind_addr(&addr).unwrap();
+            let abstract_sender = UnixDatagram::from_std(std_socket).unwrap();
+            abstract_sender.send_to(b"!", &receiver_path).await.unwrap();
+            let (_, from) = receiver.recv_buf_from(&mut buf).await.unwrap();
+            assert_eq!(from.as_abstract_name(), Some(name.as_bytes()));
+        }
+    });
+}
+
+#[test]
+fn datagram_try_send_to_try_recv_from_and_readiness() {
+    let dir = TempDir::new("dgram-try");
+    let rt = Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let a_path = dir.path("a");
+        let b_path = dir.path("b");
+        let a = UnixDatagram::bind(&a_path).unwrap();
+        let b = UnixDatagram::bind(&b_path).unwrap();
+        let mut buf = [0; 16];
+        assert_eq!(
+            b.try_recv_from(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        assert!(timeout(Duration::from_millis(20), b.readable())
+            .await
+            .is_err());
+        a.writable().await.unwrap();
+        assert_eq!(a.try_send_to(b"try", &b_path).unwrap(), 3);
+        b.readable().await.unwrap();
+        let (n, from) = b.try_recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"try");
+        assert_eq!(from.as_pathname(), Some(a_path.as_path()));
+        let err = a.try_send_to(b"?", dir.path("nobody")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound, "{err}");
+    });
 }

@@ -1,9 +1,16 @@
 //! [`UdpSocket`]: a UDP socket registered with the runtime's driver.
+//!
+//! Follows tokio's `UdpSocket`, except that the `poll_*` receives fill a `&mut [u8]` and
+//! return the count (filch has no `ReadBuf`; this is the `futures-io` convention), and the
+//! `recv_buf*` methods take a `&mut Vec<u8>` instead of a `bytes::BufMut` (see
+//! [`recv_buf`](UdpSocket::recv_buf)).
 use crate::driver::io::{Direction, PollEvented};
 use crate::net::addr::{each_addr, first_addr, resolution_of, ToSocketAddrs};
+use crate::net::socket::{recv_from_spare, recv_spare};
+use socket2::{SockAddr, SockRef};
 use std::fmt;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{Context, Poll};
 
@@ -111,6 +118,172 @@ impl UdpSocket {
         self.io.read_io(|socket| socket.recv(buf)).await
     }
 
+    /// Polls to send `buf` to the connected peer; see [`send`](Self::send).
+    ///
+    /// `Pending` (with the task's waker stored) while the send buffer is full; every task
+    /// waiting to send is woken when it has room.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `send`, e.g. `EDESTADDRREQ` if the socket is not connected.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::net::UdpSocket;
+    /// use std::future::poll_fn;
+    ///
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     a.connect(b.local_addr().unwrap()).await.unwrap();
+    ///     b.connect(a.local_addr().unwrap()).await.unwrap();
+    ///     poll_fn(|cx| a.poll_send(cx, b"polled")).await.unwrap();
+    ///     let mut buf = [0; 16];
+    ///     let n = poll_fn(|cx| b.poll_recv(cx, &mut buf)).await.unwrap();
+    ///     assert_eq!(&buf[..n], b"polled");
+    /// });
+    /// ```
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_write_io(cx, |socket| socket.send(buf))
+    }
+
+    /// Polls for a datagram from the connected peer; see [`recv`](Self::recv). Returns the
+    /// bytes written to the front of `buf` (tokio fills a `ReadBuf` instead).
+    ///
+    /// `Pending` (with the task's waker stored) while nothing is queued; every task waiting
+    /// to receive is woken when a datagram arrives.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `recv` (e.g. `ConnectionRefused` after an ICMP unreachable).
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_read_io(cx, |socket| socket.recv(buf))
+    }
+
+    /// Sends to the connected peer if there is room: `WouldBlock` otherwise.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error of `send`.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        let socket = self.io.get_ref();
+        self.io
+            .registration()
+            .try_io(Direction::Write, || socket.send(buf))
+    }
+
+    /// Receives a datagram from the connected peer if one is queued: `WouldBlock`
+    /// otherwise.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error of `recv`.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let socket = self.io.get_ref();
+        self.io
+            .registration()
+            .try_io(Direction::Read, || socket.recv(buf))
+    }
+
+    /// Receives one datagram from the connected peer into the spare capacity of `buf`,
+    /// appending it after the bytes already there; returns its length.
+    ///
+    /// tokio takes any `bytes::BufMut`; filch takes a `Vec<u8>` (the common `BufMut`, with
+    /// no extra dependency). The spare capacity is not zero-filled first. A datagram longer
+    /// than the spare capacity is cut to fit (the rest is dropped, as with
+    /// [`recv`](Self::recv)); a vector with no spare capacity first grows by 64 bytes, as a
+    /// `Vec` passed to tokio's `recv_buf` does. So reserve what you expect, e.g.
+    /// `Vec::with_capacity(65_507)` for any UDP datagram.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `recv`; `buf` is unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::net::UdpSocket;
+    ///
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     b.connect(a.local_addr().unwrap()).await.unwrap();
+    ///     a.send_to(b"appended", b.local_addr().unwrap()).await.unwrap();
+    ///     let mut buf = Vec::with_capacity(1500);
+    ///     buf.extend_from_slice(b"> ");
+    ///     assert_eq!(b.recv_buf(&mut buf).await.unwrap(), 8);
+    ///     assert_eq!(buf, b"> appended");
+    /// });
+    /// ```
+    pub async fn recv_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        self.io.read_io(|socket| recv_spare(socket, buf)).await
+    }
+
+    /// [`recv_buf`](Self::recv_buf) if a datagram is queued: `WouldBlock` otherwise.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error of `recv`; `buf` is unchanged.
+    pub fn try_recv_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
+        let socket = self.io.get_ref();
+        self.io
+            .registration()
+            .try_io(Direction::Read, || recv_spare(socket, buf))
+    }
+
+    /// Like [`recv`](Self::recv), but leaves the datagram in the queue (`MSG_PEEK`): the
+    /// next receive returns it again.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `recv`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::net::UdpSocket;
+    ///
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     b.connect(a.local_addr().unwrap()).await.unwrap();
+    ///     a.send_to(b"twice", b.local_addr().unwrap()).await.unwrap();
+    ///     let mut buf = [0; 16];
+    ///     assert_eq!(b.peek(&mut buf).await.unwrap(), 5);
+    ///     assert_eq!(b.recv(&mut buf).await.unwrap(), 5);
+    ///     assert_eq!(&buf[..5], b"twice");
+    /// });
+    /// ```
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read_io(|socket| socket.peek(buf)).await
+    }
+
+    /// Polls to peek at the next datagram from the connected peer; see
+    /// [`peek`](Self::peek). Wakes as [`poll_recv`](Self::poll_recv) does.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `recv`.
+    pub fn poll_peek(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_read_io(cx, |socket| socket.peek(buf))
+    }
+
+    /// [`peek`](Self::peek) if a datagram is queued: `WouldBlock` otherwise.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error of `recv`.
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let socket = self.io.get_ref();
+        self.io
+            .registration()
+            .try_io(Direction::Read, || socket.peek(buf))
+    }
+
     /// Sends `buf` to `target` (its first address).
     ///
     /// # Errors
@@ -137,6 +310,76 @@ impl UdpSocket {
     /// The OS error of `recvfrom`.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io.read_io(|socket| socket.peek_from(buf)).await
+    }
+
+    /// Polls to peek at the next datagram and its sender; see
+    /// [`peek_from`](Self::peek_from). Wakes as [`poll_recv_from`](Self::poll_recv_from)
+    /// does.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `recvfrom`.
+    pub fn poll_peek_from(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.io.poll_read_io(cx, |socket| socket.peek_from(buf))
+    }
+
+    /// [`peek_from`](Self::peek_from) if a datagram is queued: `WouldBlock` otherwise.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error of `recvfrom`.
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        let socket = self.io.get_ref();
+        self.io
+            .registration()
+            .try_io(Direction::Read, || socket.peek_from(buf))
+    }
+
+    /// Receives one datagram into the spare capacity of `buf`, as
+    /// [`recv_buf`](Self::recv_buf) does (a `Vec<u8>`, not tokio's `BufMut`; nothing
+    /// zero-filled; cut to the spare capacity, which is at least 64 bytes); returns its
+    /// length and sender.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `recvfrom`; `buf` is unchanged.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::net::UdpSocket;
+    ///
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     a.send_to(b"hello", b.local_addr().unwrap()).await.unwrap();
+    ///     let mut buf = Vec::with_capacity(1500);
+    ///     let (n, from) = b.recv_buf_from(&mut buf).await.unwrap();
+    ///     assert_eq!((&buf[..n], from), (&b"hello"[..], a.local_addr().unwrap()));
+    /// });
+    /// ```
+    pub async fn recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .read_io(|socket| recv_from_spare(socket, buf).and_then(inet_addr))
+            .await
+    }
+
+    /// [`recv_buf_from`](Self::recv_buf_from) if a datagram is queued: `WouldBlock`
+    /// otherwise.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock`, or the OS error of `recvfrom`; `buf` is unchanged.
+    pub fn try_recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
+        let socket = self.io.get_ref();
+        self.io.registration().try_io(Direction::Read, || {
+            recv_from_spare(socket, buf).and_then(inet_addr)
+        })
     }
 
     /// Polls for a datagram; see [`recv_from`](Self::recv_from).
@@ -263,6 +506,172 @@ impl UdpSocket {
         self.io.get_ref().ttl()
     }
 
+    /// Sets `IP_MULTICAST_LOOP`: whether IPv4 multicast datagrams this socket sends are
+    /// looped back to the local host's members of the group (on by default).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`setsockopt`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::net::UdpSocket;
+    ///
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     socket.set_multicast_loop_v4(false).unwrap();
+    ///     assert!(!socket.multicast_loop_v4().unwrap());
+    /// });
+    /// ```
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v4(on)
+    }
+
+    /// Whether `IP_MULTICAST_LOOP` is set; see
+    /// [`set_multicast_loop_v4`](Self::set_multicast_loop_v4).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getsockopt`).
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v4()
+    }
+
+    /// Sets `IP_MULTICAST_TTL`, the time-to-live of IPv4 multicast datagrams this socket
+    /// sends (1 by default: they stay on the local network).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`setsockopt`).
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.io.get_ref().set_multicast_ttl_v4(ttl)
+    }
+
+    /// The `IP_MULTICAST_TTL` of the socket; see
+    /// [`set_multicast_ttl_v4`](Self::set_multicast_ttl_v4).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getsockopt`).
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.io.get_ref().multicast_ttl_v4()
+    }
+
+    /// Sets `IPV6_MULTICAST_LOOP`: whether IPv6 multicast datagrams this socket sends are
+    /// looped back to the local host's members of the group (on by default). Only for
+    /// IPv6 sockets.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`setsockopt`), e.g. on an IPv4 socket.
+    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
+        self.io.get_ref().set_multicast_loop_v6(on)
+    }
+
+    /// Whether `IPV6_MULTICAST_LOOP` is set; see
+    /// [`set_multicast_loop_v6`](Self::set_multicast_loop_v6).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getsockopt`), e.g. on an IPv4 socket.
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.io.get_ref().multicast_loop_v6()
+    }
+
+    /// Joins the IPv4 multicast group `multiaddr` on the interface with address
+    /// `interface` (`Ipv4Addr::UNSPECIFIED`: the system picks one) (`IP_ADD_MEMBERSHIP`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`setsockopt`), e.g. `InvalidInput` if `multiaddr` is not a multicast
+    /// address, or `ENODEV` if no interface fits.
+    pub fn join_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Leaves a group joined with [`join_multicast_v4`](Self::join_multicast_v4)
+    /// (`IP_DROP_MEMBERSHIP`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`setsockopt`), e.g. `EADDRNOTAVAIL` if the socket is not a member.
+    pub fn leave_multicast_v4(&self, multiaddr: Ipv4Addr, interface: Ipv4Addr) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v4(&multiaddr, &interface)
+    }
+
+    /// Joins the IPv6 multicast group `multiaddr` on the interface with index `interface`
+    /// (0: the system picks one) (`IPV6_ADD_MEMBERSHIP`). Only for IPv6 sockets.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`setsockopt`).
+    pub fn join_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().join_multicast_v6(multiaddr, interface)
+    }
+
+    /// Leaves a group joined with [`join_multicast_v6`](Self::join_multicast_v6)
+    /// (`IPV6_DROP_MEMBERSHIP`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`setsockopt`), e.g. `EADDRNOTAVAIL` if the socket is not a member.
+    pub fn leave_multicast_v6(&self, multiaddr: &Ipv6Addr, interface: u32) -> io::Result<()> {
+        self.io.get_ref().leave_multicast_v6(multiaddr, interface)
+    }
+
+    /// Sets `IP_TOS`, the type-of-service byte of the IPv4 datagrams this socket sends
+    /// (tokio's `set_tos`, renamed `set_tos_v4` in tokio 1.4x; filch has both names).
+    /// It may have no effect on an IPv6 socket.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`setsockopt`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::net::UdpSocket;
+    ///
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    ///     socket.set_tos(0x10).unwrap(); // "low delay"
+    ///     assert_eq!(socket.tos().unwrap(), 0x10);
+    /// });
+    /// ```
+    pub fn set_tos(&self, tos: u32) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_tos_v4(tos)
+    }
+
+    /// The `IP_TOS` of the socket; see [`set_tos`](Self::set_tos).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getsockopt`).
+    pub fn tos(&self) -> io::Result<u32> {
+        SockRef::from(self.io.get_ref()).tos_v4()
+    }
+
+    /// Same as [`set_tos`](Self::set_tos) (tokio's current name).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`setsockopt`).
+    pub fn set_tos_v4(&self, tos: u32) -> io::Result<()> {
+        self.set_tos(tos)
+    }
+
+    /// Same as [`tos`](Self::tos) (tokio's current name).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getsockopt`).
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        self.tos()
+    }
+
     /// Takes the pending socket error (`SO_ERROR`), if any.
     ///
     /// # Errors
@@ -270,6 +679,17 @@ impl UdpSocket {
     /// The OS error from reading the option.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.get_ref().take_error()
+    }
+}
+
+/// The count and the sender of a `recvfrom` on an IP socket, the sender as a std address.
+fn inet_addr((n, addr): (usize, SockAddr)) -> io::Result<(usize, SocketAddr)> {
+    match addr.as_socket() {
+        Some(addr) => Ok((n, addr)),
+        None => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "recvfrom on a UDP socket returned a non-IP address",
+        )),
     }
 }
 
