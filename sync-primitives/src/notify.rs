@@ -418,3 +418,9 @@ impl fmt::Debug for Notified<'_> {
             .finish_non_exhaustive()
     }
 }
+
+// Unwind safety: the waiter queue is only changed under its lock and never left
+// half-updated by a panic (no user code runs under it; wakers are woken after it is
+// released), so a panic while a `Notify` is in use breaks nothing another user sees.
+impl std::panic::UnwindSafe for Notify {}
+impl std::panic::RefUnwindSafe for Notify {}

@@ -39,7 +39,9 @@
 //! blocking, and listens with a fixed backlog of 128. `socket2` (maintained in the
 //! rust-lang organisation, used by tokio, async-io and hyper) gives exactly the missing
 //! calls — `socket(SOCK_NONBLOCK | SOCK_CLOEXEC)`, a non-blocking `connect` that returns
-//! `EINPROGRESS`, `listen(1024)` — with no `unsafe` on our side. Everything else is done
+//! `EINPROGRESS`, `listen(1024)`, receiving into a buffer's uninitialised spare capacity —
+//! with `unsafe` on our side only to set a `Vec`'s length after such a receive
+//! (`socket::recv_spare`). Everything else is done
 //! through the `std` socket types, which filch sockets convert to and from.
 //!
 //! # Examples
@@ -81,3 +83,22 @@ pub use addr::{lookup_host, SocketAddrs, ToSocketAddrs};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
+
+// Unwind safety of the socket types: each is an fd plus its registration with the driver,
+// whose readiness state changes only under the driver's locks and atomics, never left
+// half-updated across user code; a panic while one is in use leaves the socket as usable
+// as a `std` socket is after one.
+macro_rules! unwind_safe {
+    ($($socket:ty),*) => {$(
+        impl std::panic::UnwindSafe for $socket {}
+        impl std::panic::RefUnwindSafe for $socket {}
+    )*};
+}
+unwind_safe!(
+    TcpListener,
+    TcpStream,
+    UdpSocket,
+    UnixDatagram,
+    UnixListener,
+    UnixStream
+);

@@ -53,6 +53,10 @@ unsafe impl Send for AbortHandle {}
 // wakes through the waker.
 unsafe impl Sync for AbortHandle {}
 
+// Unwind safety: aborting is one atomic flag and a wake; nothing can be left half done.
+impl std::panic::UnwindSafe for AbortHandle {}
+impl std::panic::RefUnwindSafe for AbortHandle {}
+
 impl AbortHandle {
     /// A handle for the task whose header is `header`, if it is still registered; the
     /// caller keeps the task alive for the duration of the call (it holds its
@@ -81,7 +85,9 @@ impl AbortHandle {
     fn header(&self) -> Option<&Header> {
         // SAFETY: `live.waker` keeps the allocation `header` points into alive (see the
         // field's invariant), and we borrow it no longer than `self`.
-        self.live.as_ref().map(|live| unsafe { live.header.as_ref() })
+        self.live
+            .as_ref()
+            .map(|live| unsafe { live.header.as_ref() })
     }
 
     /// Cancels the task; see the type's docs. Aborting twice, or a finished task, does

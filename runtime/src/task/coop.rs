@@ -92,7 +92,7 @@ pub(crate) fn refund() {
 /// });
 /// ```
 pub async fn consume_budget() {
-    std::future::poll_fn(|cx| poll_proceed(cx)).await
+    std::future::poll_fn(poll_proceed).await
 }
 
 /// Whether the current task has budget left in this poll (`true` outside a task poll,

@@ -47,6 +47,12 @@ unsafe impl<T: Send> Send for JoinHandle<T> {}
 // header and call `&self` methods of the `Sync` `FallibleTask`.
 unsafe impl<T: Send> Sync for JoinHandle<T> {}
 
+// Unwind safety, as `std::thread::JoinHandle`: a panic while a handle is in use cannot
+// leave the task half-joined (the output is taken in one step, under the task's state
+// word), and the task's own panic is already contained as a `JoinError`.
+impl<T> std::panic::UnwindSafe for JoinHandle<T> {}
+impl<T> std::panic::RefUnwindSafe for JoinHandle<T> {}
+
 impl<T> JoinHandle<T> {
     pub(crate) fn new(task: async_task::Task<TaskOutput<Result<T, JoinError>>, Header>) -> Self {
         let header = NonNull::from(task.metadata());

@@ -63,3 +63,18 @@ mod unbounded;
 pub use self::bounded::{channel, Permit, Receiver, Sender};
 pub use self::error::{SendError, TryRecvError, TrySendError};
 pub use self::unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+// Unwind safety. The channel's internal state sits behind locks and atomics that are never
+// left half-updated across a call into user code (a `T`'s destructor runs after the lock
+// is released), so a panic in the middle of using a handle leaves nothing that another
+// handle could observe as broken: the handles are as unwind safe as `std`'s channels'.
+impl<T> std::panic::UnwindSafe for Sender<T> {}
+impl<T> std::panic::RefUnwindSafe for Sender<T> {}
+impl<T> std::panic::UnwindSafe for Receiver<T> {}
+impl<T> std::panic::RefUnwindSafe for Receiver<T> {}
+impl<T> std::panic::UnwindSafe for UnboundedSender<T> {}
+impl<T> std::panic::RefUnwindSafe for UnboundedSender<T> {}
+impl<T> std::panic::UnwindSafe for UnboundedReceiver<T> {}
+impl<T> std::panic::RefUnwindSafe for UnboundedReceiver<T> {}
+impl<T> std::panic::UnwindSafe for Permit<'_, T> {}
+impl<T> std::panic::RefUnwindSafe for Permit<'_, T> {}
