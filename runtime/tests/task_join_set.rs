@@ -213,7 +213,11 @@ fn an_abort_handle_outlives_its_join_handle_and_a_finished_task_keeps_its_output
                 filch::task::yield_now().await;
             }
             abort.abort();
-            assert_eq!(join.await.unwrap(), 5, "{name}: the abort came after completion");
+            assert_eq!(
+                join.await.unwrap(),
+                5,
+                "{name}: the abort came after completion"
+            );
         });
     }
 }
@@ -247,7 +251,9 @@ fn an_abort_handle_of_a_finished_task_never_touches_the_task_that_reuses_its_slo
 
 #[test]
 fn a_refused_spawn_gives_a_finished_abort_handle() {
-    let rt = filch::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = filch::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let handle = rt.handle().clone();
     drop(rt);
     let mut set = JoinSet::new();

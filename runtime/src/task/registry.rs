@@ -81,7 +81,10 @@ impl Registry {
     /// Whether the task whose header is at `header` is still registered at `(shard, key)`.
     pub(crate) fn holds(&self, shard: usize, key: usize, header: usize) -> bool {
         let shard = self.shards[shard].lock();
-        shard.tasks.get(key).is_some_and(|entry| entry.header == header)
+        shard
+            .tasks
+            .get(key)
+            .is_some_and(|entry| entry.header == header)
     }
 
     /// Closes every shard to new tasks and takes out all the wakers it held.
