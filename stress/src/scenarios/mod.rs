@@ -14,6 +14,7 @@ mod locks;
 mod net;
 mod panics;
 mod pingpong;
+mod runtime_pairs;
 mod semaphore;
 mod shutdown;
 mod spawn;
@@ -41,6 +42,7 @@ pub const NAMES: &[&str] = &[
     "far-timers",
     "timeout-budget",
     "drop-panics",
+    "runtime-pairs",
 ];
 
 /// The built-in scenario called `name`.
@@ -64,6 +66,7 @@ pub fn builtin(name: &str) -> Option<Scenario> {
         "far-timers" => far_timers::scenario(),
         "timeout-budget" => Scenario::new(name, timeout_budget::run),
         "drop-panics" => drop_panics::scenario(),
+        "runtime-pairs" => runtime_pairs::scenario(),
         _ => return None,
     })
 }
