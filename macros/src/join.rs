@@ -1,21 +1,44 @@
 //! `join!` and `try_join!`: wait for several futures at once, on the current task.
 //!
-//! Each future is pinned on the caller's stack inside an `Option` (`Pin<&mut Option<F>>`), so
-//! a finished future is dropped in place (`Pin::set(None)`) the moment it completes and its
-//! output is kept aside; no `unsafe` and no allocation. One `poll_fn` polls every unfinished
-//! future each time the task is woken, starting from a different branch on each poll (round
-//! robin) so that no branch can starve the ones after it.
+//! Each argument is evaluated, in order, as the scrutinee of a `match` (so its temporaries
+//! live as long as its future), then pinned on the caller's stack inside an `Option`
+//! (`Pin<&mut Option<F>>`), so a finished future is dropped in place (`Pin::set(None)`) the
+//! moment it completes and its output is kept aside; no `unsafe` and no allocation. One
+//! `move` closure under `poll_fn`, owning the pinned references, the output slots and a
+//! `u8` rotation counter, polls every unfinished future each time the task is woken,
+//! starting from a different branch on each poll (round robin) so that no branch can
+//! starve the ones after it; with a leading `biased;` it starts at the first every time.
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::parse::Parser;
+use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{Expr, Token};
 
+/// `biased;` (optional), then the futures, separated by commas.
+struct Join {
+    biased: bool,
+    futures: Punctuated<Expr, Token![,]>,
+}
+
+impl Parse for Join {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let fork = input.fork();
+        let biased = matches!(fork.parse::<syn::Ident>(), Ok(ident) if ident == "biased")
+            && fork.peek(Token![;]);
+        if biased {
+            input.parse::<syn::Ident>()?;
+            input.parse::<Token![;]>()?;
+        }
+        let futures = Punctuated::parse_terminated(input)?;
+        Ok(Join { biased, futures })
+    }
+}
+
 /// Expands `join!` (`is_try == false`) or `try_join!`.
 pub(crate) fn expand(input: TokenStream, is_try: bool) -> TokenStream {
-    let futures = match Punctuated::<Expr, Token![,]>::parse_terminated.parse2(input) {
-        Ok(futures) => futures,
+    let Join { biased, futures } = match syn::parse2(input) {
+        Ok(join) => join,
         Err(error) => {
             let name = if is_try { "try_join!" } else { "join!" };
             let message =
@@ -44,17 +67,19 @@ pub(crate) fn expand(input: TokenStream, is_try: bool) -> TokenStream {
     let value = hygienic("value".into());
     let error = hygienic("error".into());
     let fut_ref = hygienic("future".into());
+    let joined = hygienic("joined".into());
 
-    // Each expression is evaluated once, in order, before the first poll.
-    let setup = futures.iter().zip(&fut).zip(&out).map(|((expr, f), o)| {
-        let into_future = quote_spanned! {expr.span()=>
-            ::core::future::IntoFuture::into_future(#expr)
-        };
-        quote! {
-            let mut #f = ::core::pin::pin!(::core::option::Option::Some(#into_future));
-            let mut #o = ::core::option::Option::None;
-        }
-    });
+    // Each expression is evaluated once, in order, before the first poll, as the scrutinee
+    // of a `match`: its temporaries live until the end of the statement that holds the
+    // `join!`, as long as its future.
+    let scrutinees: Vec<_> = futures
+        .iter()
+        .map(|expr| {
+            quote_spanned! {expr.span()=>
+                ::core::future::IntoFuture::into_future(#expr)
+            }
+        })
+        .collect();
 
     let arms = fut.iter().zip(&out).enumerate().map(|(i, (f, o))| {
         let store = if is_try {
@@ -106,12 +131,29 @@ pub(crate) fn expand(input: TokenStream, is_try: bool) -> TokenStream {
         quote!(::core::task::Poll::Ready(#outputs))
     };
 
-    quote! {{
-        #( #setup )*
-        let mut #next_start: usize = 0;
-        ::core::future::poll_fn(|#cx: &mut ::core::task::Context<'_>| {
-            let #start = #next_start;
-            #next_start = if #start + 1 == #n { 0 } else { #start + 1 };
+    // With `biased;`, every poll starts at the first future; without, each poll starts one
+    // further than the last (a `u8` is enough for up to 256 futures).
+    let counter_ty = if n <= 256 { quote!(u8) } else { quote!(usize) };
+    let (counter, pick_start) = if biased || n == 1 {
+        (quote!(), quote!(let #start: usize = 0;))
+    } else {
+        let last = proc_macro2::Literal::usize_unsuffixed(n - 1);
+        (
+            quote!(let mut #next_start: #counter_ty = 0;),
+            quote! {
+                let #start = #next_start as usize;
+                #next_start = if #start == #last { 0 } else { #next_start + 1 };
+            },
+        )
+    };
+
+    let inner = quote! {{
+        #( let mut #fut = ::core::pin::pin!(::core::option::Option::Some(#fut)); )*
+        #( let mut #out = ::core::option::Option::None; )*
+        #counter
+        // The closure owns the pinned references, the outputs and the rotation counter.
+        let #joined = ::core::future::poll_fn(move |#cx: &mut ::core::task::Context<'_>| {
+            #pick_start
             let mut #pending = false;
             for #offset in 0..#n {
                 let #offset = #start + #offset;
@@ -126,6 +168,11 @@ pub(crate) fn expand(input: TokenStream, is_try: bool) -> TokenStream {
                 #done
             }
         })
-        .await
-    }}
+        .await;
+        #joined
+    }};
+    scrutinees.iter().zip(&fut).rev().fold(
+        inner,
+        |inner, (scrutinee, binding)| quote!(match #scrutinee { #binding => #inner }),
+    )
 }

@@ -45,19 +45,27 @@
 //!
 //! ```text
 //! // filch::join!(a, b) becomes, in outline:
-//! {
-//!     let mut future_0 = pin!(Some(a.into_future()));
-//!     let mut output_0 = None;
-//!     // ... the same for b ...
-//!     let mut next_start = 0;
-//!     poll_fn(|cx| {
-//!         // poll every unfinished future, starting at `next_start` (rotated each poll);
-//!         // a finished future is dropped at once (`future_0.set(None)`), its output kept
-//!         // in `output_0`; when all are finished, return the tuple of outputs.
+//! match IntoFuture::into_future(a) { future_0 =>   // each expression is the scrutinee of
+//! match IntoFuture::into_future(b) { future_1 => { // a `match`: its temporaries live as
+//!     let mut future_0 = pin!(Some(future_0));     // long as the statement holding join!
+//!     let mut future_1 = pin!(Some(future_1));
+//!     let (mut output_0, mut output_1) = (None, None);
+//!     let mut next_start: u8 = 0;                  // absent with `biased;`
+//!     poll_fn(move |cx| {
+//!         // poll every unfinished future, starting at `next_start` (rotated each poll;
+//!         // always 0 with `biased;`); a finished future is dropped at once
+//!         // (`future_0.set(None)`), its output kept in `output_0`; when all are
+//!         // finished, return the tuple of outputs.
 //!     })
 //!     .await
-//! }
+//! }}}
 //! ```
+//!
+//! The `move` closure owns the pinned references, the outputs and the counter, so the
+//! future `join!` builds holds, per branch, the future, one pointer and the output slot.
+//! `select!` is built the same way, with a bit mask (`u8` up to 8 branches, ..., `u128`)
+//! of the disabled branches and a 32-bit random state in the closure; its futures are
+//! dropped at the end of the block that pins them, before the winning handler runs.
 //!
 //! # Misuse is reported at the offending token
 //!
@@ -173,6 +181,12 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 /// finishes. Each argument may be anything that implements [`IntoFuture`]; the arguments are
 /// evaluated once, in order, before the first poll. `join!()` is `()`.
 ///
+/// The temporaries of an argument (`fetch(&String::from("x"))`) live until the end of the
+/// statement that holds the `join!`, as long as its future.
+///
+/// With a leading `biased;` (`join!(biased; a, b)`), every poll goes through the futures in
+/// argument order instead of rotating; use it when the order matters more than fairness.
+///
 /// Must be used inside an `async` context. To stop at the first error, use [`try_join!`].
 ///
 /// [`IntoFuture`]: core::future::IntoFuture
@@ -185,10 +199,32 @@ pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
 ///     format!("item {id}")
 /// }
 ///
+/// async fn length(s: &str) -> usize {
+///     filch::task::yield_now().await;
+///     s.len()
+/// }
+///
 /// #[filch::main(flavor = "current_thread")]
 /// async fn main() {
 ///     let (a, b, n) = filch::join!(fetch(1), fetch(2), async { 3 });
 ///     assert_eq!((a.as_str(), b.as_str(), n), ("item 1", "item 2", 3));
+///
+///     // The `String` lives as long as the future that borrows it.
+///     let (len,) = filch::join!(length(&String::from("four")));
+///     assert_eq!(len, 4);
+///
+///     // In order: `first` is polled before `second` on every poll.
+///     let order = std::cell::RefCell::new(Vec::new());
+///     let step = |name| {
+///         let order = &order;
+///         async move {
+///             order.borrow_mut().push(name);
+///             filch::task::yield_now().await;
+///             order.borrow_mut().push(name);
+///         }
+///     };
+///     filch::join!(biased; step("first"), step("second"));
+///     assert_eq!(*order.borrow(), ["first", "second", "first", "second"]);
 /// }
 /// ```
 #[proc_macro]
@@ -201,7 +237,7 @@ pub fn join(input: TokenStream) -> TokenStream {
 /// Like [`join!`], for futures whose outputs are `Result<T, E>` with one error type `E`.
 /// Returns `Ok((t1, t2, ...))` once all have succeeded, or the first `Err(e)` as soon as it
 /// is seen; the futures still running are then dropped before `try_join!` returns.
-/// `try_join!()` is `Ok(())`.
+/// `try_join!()` is `Ok(())`. A leading `biased;` polls in argument order, as for `join!`.
 ///
 /// # Examples
 ///
@@ -218,6 +254,12 @@ pub fn join(input: TokenStream) -> TokenStream {
 ///     let never = std::future::pending::<Result<u32, std::num::ParseIntError>>();
 ///     // The error ends the wait; `never` is dropped.
 ///     assert!(filch::try_join!(parse("x"), never).is_err());
+///
+///     // In order: with `biased;` the first error in argument order wins when several
+///     // futures fail on the same poll.
+///     let first: Result<(u32, u32), &str> =
+///         filch::try_join!(biased; async { Err("a") }, async { Err("b") });
+///     assert_eq!(first, Err("a"));
 /// }
 /// ```
 #[proc_macro]
@@ -246,7 +288,12 @@ pub fn try_join(input: TokenStream) -> TokenStream {
 ///    pattern, that branch wins; if not, the branch is disabled and the others go on.
 /// 4. All futures are dropped, then the winner's handler runs with the pattern's bindings.
 ///    If every branch is disabled, the `else` handler runs instead; without an `else`,
-///    `select!` panics.
+///    `select!` panics. `select! { else => value }`, with no branch at all, is `value`.
+///
+/// Patterns bind as in a `match` on the output: by value, `mut`, `ref` or `ref mut`. The
+/// temporaries of a future expression (`length(&String::from("x"))`, `&mut ready(())`,
+/// `Mutex::new(0).lock()`) live until the end of the statement that holds the `select!`,
+/// so they outlive the futures and the handler.
 ///
 /// The value of `select!` is the value of the handler that ran, so all handlers must have
 /// one type. Handlers run in the caller's context: `break`, `continue`, `return` and `?` act
@@ -284,6 +331,14 @@ pub fn try_join(input: TokenStream) -> TokenStream {
 ///         }
 ///     };
 ///     assert_eq!(result, 5);
+///
+///     // A disabled branch: its future is created but never polled.
+///     let cached: Option<u32> = Some(3);
+///     let got = filch::select! {
+///         Some(ref mut v) = async { Some(vec![1]) }, if cached.is_none() => v.len() as u32,
+///         else => cached.unwrap(),
+///     };
+///     assert_eq!(got, 3);
 /// }
 /// ```
 #[proc_macro]

@@ -1,12 +1,18 @@
 //! `select!`: wait for the first of several futures whose output matches its branch.
 //!
-//! The expansion evaluates every condition, then every future expression, in source order;
-//! pins the futures on the caller's stack; and polls the enabled ones from one `poll_fn` until
-//! one of them is ready with an output that matches its pattern. A branch whose output does
-//! not match is disabled for the rest of this `select!`. The winning output leaves the block
-//! that owns the futures, so every other future is dropped before the handler runs.
+//! The expansion evaluates every condition, in source order, into a bit mask of disabled
+//! branches (`u8` for up to 8 branches, up to `u128`); then every future expression, in
+//! source order, each as the scrutinee of a `match` (so its temporaries live until the end
+//! of the statement that holds the `select!`, like a `match`'s). Inside, it pins the futures
+//! on the caller's stack and polls the enabled ones from one `move` closure (owning the
+//! pinned references, the mask and the random state) until one of them is ready with an
+//! output that matches its pattern. A branch whose output does not match is disabled for
+//! the rest of this `select!`. The winning output leaves the block that pins the futures,
+//! so every future is dropped before the handler runs; the handler's `match` is on a
+//! mutable local, so patterns may bind `ref mut`. An `else` with no branch is just the
+//! `else` handler.
 //!
-//! Without `biased;` each poll starts at a random branch (xorshift64, seeded once per
+//! Without `biased;` each poll starts at a random branch (xorshift32, seeded once per
 //! `select!` from `std`'s per-thread `RandomState` keys), so a branch that is always ready
 //! cannot starve the others.
 use proc_macro2::{Span, TokenStream};
@@ -148,6 +154,17 @@ impl VisitMut for CleanPattern {
     }
 }
 
+/// The smallest unsigned integer with a bit per branch, for the mask of disabled branches.
+fn mask_type(n: usize) -> Option<syn::Ident> {
+    let bits = [8, 16, 32, 64, 128].into_iter().find(|&bits| n <= bits)?;
+    Some(format_ident!("u{}", bits))
+}
+
+/// A bit-mask literal, unsuffixed so that it takes the mask's type.
+fn mask_literal(bits: u128) -> proc_macro2::Literal {
+    proc_macro2::Literal::u128_unsuffixed(bits)
+}
+
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let select: Select = match syn::parse2(input) {
         Ok(select) => select,
@@ -155,48 +172,74 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     };
     let n = select.branches.len();
     if n == 0 {
+        return match &select.else_handler {
+            // Every branch is disabled, trivially: the `else` handler runs.
+            Some(handler @ Expr::Block(_)) => quote!(#handler),
+            Some(handler) => quote!({ #handler }),
+            None => syn::Error::new(
+                Span::call_site(),
+                "`select!` needs at least one branch: `pattern = future => handler,`",
+            )
+            .to_compile_error(),
+        };
+    }
+    let Some(mask_ty) = mask_type(n) else {
         return syn::Error::new(
-            Span::call_site(),
-            "`select!` needs at least one branch: `pattern = future => handler,`",
+            select.branches[128].future.span(),
+            "`select!` takes at most 128 branches",
         )
         .to_compile_error();
-    }
+    };
+    let all_disabled = mask_literal(if n == 128 {
+        u128::MAX
+    } else {
+        (1u128 << n) - 1
+    });
 
     let hygienic = |name: String| format_ident!("{}", name, span = Span::mixed_site());
     let fut: Vec<_> = (0..n).map(|i| hygienic(format!("future_{i}"))).collect();
-    let enabled: Vec<_> = (0..n).map(|i| hygienic(format!("enabled_{i}"))).collect();
     let variant: Vec<_> = (0..n).map(|i| format_ident!("_{}", i)).collect();
     let generic: Vec<_> = (0..n).map(|i| format_ident!("T{}", i)).collect();
     let disabled = hygienic("disabled".into());
     let cx = hygienic("cx".into());
     let rng = hygienic("rng".into());
     let start = hygienic("start".into());
-    let pending = hygienic("pending".into());
     let offset = hygienic("offset".into());
     let output = hygienic("output".into());
     // An item name: items are not hygienic, so it is spelt to stay out of the user's way.
     let out_enum = format_ident!("__FilchSelectOutput");
 
-    let conditions =
-        select
-            .branches
-            .iter()
-            .zip(&enabled)
-            .map(|(branch, e)| match &branch.condition {
-                Some(condition) => quote_spanned!(condition.span()=> let #e: bool = #condition;),
-                None => quote!(let #e: bool = true;),
-            });
+    // Step 1: the conditions, in order, into the mask of disabled branches.
+    let conditions = select
+        .branches
+        .iter()
+        .enumerate()
+        .filter_map(|(i, branch)| {
+            let condition = branch.condition.as_ref()?;
+            let bit = mask_literal(1u128 << i);
+            Some(quote_spanned! {condition.span()=>
+                if !{ let #cx: bool = #condition; #cx } {
+                    #disabled |= #bit;
+                }
+            })
+        });
+    // Step 2: the future expressions, in order, each the scrutinee of a `match`: the
+    // temporaries of an expression (a `String` its future borrows, the temporary future of a
+    // `&mut`, the mutex a lock future borrows) live until the end of the statement that
+    // holds the `select!`, longer than the future and its output. Each future is moved out
+    // of its scrutinee whole, so the frame keeps one copy of it.
     let futures = select.branches.iter().zip(&fut).map(|(branch, f)| {
         let expr = &branch.future;
         let into_future = quote_spanned! {expr.span()=>
             ::core::future::IntoFuture::into_future(#expr)
         };
-        quote!(let mut #f = ::core::pin::pin!(#into_future);)
+        (into_future, f)
     });
-
+    let (scrutinees, bindings): (Vec<_>, Vec<_>) = futures.unzip();
     let poll_arms = select.branches.iter().enumerate().map(|(i, branch)| {
         let f = &fut[i];
         let v = &variant[i];
+        let bit = mask_literal(1u128 << i);
         // Spanned at the user's expression: a "not a future" error is reported there once.
         let poll =
             quote_spanned!(branch.future.span()=> ::core::future::Future::poll(#f.as_mut(), #cx));
@@ -204,7 +247,7 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         CleanPattern.visit_pat_mut(&mut check);
         quote! {
             #i => {
-                if #disabled[#i] {
+                if #disabled & #bit != 0 {
                     continue;
                 }
                 if let ::core::task::Poll::Ready(#output) = #poll {
@@ -213,13 +256,12 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
                         #check => {}
                         _ => {
                             // The output does not match: this branch is done, try the others.
-                            #disabled[#i] = true;
+                            #disabled |= #bit;
                             continue;
                         }
                     }
                     return ::core::task::Poll::Ready(#out_enum::#v(#output));
                 }
-                #pending = true;
             }
         }
     });
@@ -228,16 +270,17 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         (quote!(), quote!(let #start: usize = 0;))
     } else {
         let seed = quote! {
-            let mut #rng: u64 = ::core::hash::BuildHasher::hash_one(
+            let mut #rng: u32 = ::core::hash::BuildHasher::hash_one(
                 &::std::collections::hash_map::RandomState::new(),
                 (),
-            ) | 1;
+            ) as u32 | 1;
         };
+        // xorshift32, then a multiply-shift into `0..n`.
         let pick = quote! {
             #rng ^= #rng << 13;
-            #rng ^= #rng >> 7;
-            #rng ^= #rng << 17;
-            let #start: usize = ((#rng >> 32) % (#n as u64)) as usize;
+            #rng ^= #rng >> 17;
+            #rng ^= #rng << 5;
+            let #start: usize = ((#rng as u64 * #n as u64) >> 32) as usize;
         };
         (seed, pick)
     };
@@ -263,40 +306,52 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         _ => ::core::unreachable!("`select!` returned an output that does not match its pattern"),
     };
 
+    let inner = quote! {
+        {
+            // `mut` for the handlers' `ref mut` bindings.
+            #[allow(unused_mut)]
+            let mut #output = {
+                #( let mut #fut = ::core::pin::pin!(#fut); )*
+                #seed
+                // The closure owns the pinned references, the mask and the random state.
+                ::core::future::poll_fn(move |#cx: &mut ::core::task::Context<'_>| {
+                    #pick_start
+                    for #offset in 0..#n {
+                        let #offset = #start + #offset;
+                        match if #offset >= #n { #offset - #n } else { #offset } {
+                            #( #poll_arms )*
+                            _ => ::core::unreachable!(),
+                        }
+                    }
+                    if #disabled == #all_disabled {
+                        ::core::task::Poll::Ready(#out_enum::Disabled)
+                    } else {
+                        ::core::task::Poll::Pending
+                    }
+                })
+                .await
+            };
+            // The futures are dropped by now, before any handler runs.
+            match #output {
+                #( #handler_arms )*
+                #else_arm
+                #unreachable_arm
+            }
+        }
+    };
+    let nested = scrutinees.iter().zip(&bindings).rev().fold(
+        inner,
+        |inner, (scrutinee, binding)| quote!(match #scrutinee { #binding => #inner }),
+    );
+
     quote! {{
         #[allow(non_camel_case_types, clippy::enum_variant_names)]
         enum #out_enum<#(#generic),*> {
             #( #variant(#generic), )*
             Disabled,
         }
-        let #output = {
-            #( #conditions )*
-            #( #futures )*
-            let mut #disabled: [bool; #n] = [#( !#enabled ),*];
-            #seed
-            ::core::future::poll_fn(|#cx: &mut ::core::task::Context<'_>| {
-                #pick_start
-                let mut #pending = false;
-                for #offset in 0..#n {
-                    let #offset = #start + #offset;
-                    match if #offset >= #n { #offset - #n } else { #offset } {
-                        #( #poll_arms )*
-                        _ => ::core::unreachable!(),
-                    }
-                }
-                if #pending {
-                    ::core::task::Poll::Pending
-                } else {
-                    ::core::task::Poll::Ready(#out_enum::Disabled)
-                }
-            })
-            .await
-            // The futures are dropped here, before any handler runs.
-        };
-        match #output {
-            #( #handler_arms )*
-            #else_arm
-            #unreachable_arm
-        }
+        let mut #disabled: #mask_ty = 0;
+        #( #conditions )*
+        #nested
     }}
 }
