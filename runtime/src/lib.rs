@@ -43,6 +43,7 @@
 mod blocking;
 mod driver;
 mod loom;
+mod macros;
 mod park;
 mod scheduler;
 /// Instrumentation: real `tracing` spans with the `tracing` feature, no-ops without.

@@ -1,0 +1,6 @@
+//! Declarative macros of the `filch` crate itself (the combinators and the attributes live
+//! in `filch-macros`, re-exported at the crate root).
+//!
+//! * [`pin!`](crate::pin): pins futures on the stack under their own names, the way tokio
+//!   code writes it, built on [`core::pin::pin!`] (no `unsafe`).
+mod pin;
