@@ -1,9 +1,10 @@
 //! `runtime-pairs`: two runtimes live side by side in the process, started at the same
 //! moment on two plain threads. One is a multi-thread runtime (1–3 workers) whose tasks
 //! call `block_in_place` (blocking on the runtime from inside the closure) and
-//! `spawn_blocking`; the other (either flavor) spawns finishing, forever-pending and
-//! sleeping tasks, blocks on some, and is dropped while the first is still busy. Then the
-//! first is dropped too.
+//! `spawn_blocking` (in a third of the rounds, one closure also waits on a `std` channel
+//! whose sender an idle task holds, which only the shutdown releases); the other (either
+//! flavor) spawns finishing, forever-pending and sleeping tasks, blocks on some, and is
+//! dropped while the first is still busy. Then the first is dropped too.
 //!
 //! What it hunts: state shared between runtimes that should not be (thread-locals that
 //! survive a `block_in_place` hand-off, process-wide registries, the signal pipe, blocking
@@ -109,6 +110,24 @@ fn blocking_side(
         }));
     }
     ctx.count_spawn(tasks as u64);
+    // In a third of the rounds, a closure that only the shutdown can release: it waits on
+    // a `std` channel whose sender an idle task holds (the shutdown drops idle tasks before
+    // it waits for the workers, which ends the wait; before that fix this hung the drop).
+    if ctx.rng().u8(0..3) == 0 {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (keeper, waiter) = (ledger.track(), ledger.track());
+        drop(rt.spawn(async move {
+            let _g = (keeper, tx);
+            std::future::pending::<()>().await
+        }));
+        drop(rt.spawn(async move {
+            let _g = waiter;
+            filch::task::block_in_place(|| {
+                let _ = rx.recv();
+            });
+        }));
+        ctx.count_spawn(2);
+    }
     let results = rt.block_on(async {
         let mut out = Vec::new();
         for h in handles {
