@@ -1,8 +1,10 @@
 //! A multi-producer, multi-consumer channel where every receiver sees every value.
 //!
-//! Values live in a ring of `capacity` slots (rounded up to a power of two). A receiver
-//! that falls more than `capacity` values behind loses the oldest ones and is told how
-//! many with [`RecvError::Lagged`]; it then continues from the oldest value still held.
+//! Values live in a ring of `capacity` slots (rounded up to a power of two, as tokio's:
+//! `channel(3)` keeps 4). A receiver that falls more than that many values behind loses
+//! the oldest ones and is told how many with [`RecvError::Lagged`]; it then continues
+//! from the oldest value still held. [`Receiver::len`] counts the lost values too, so it
+//! exceeds the rounded capacity exactly when the next receive reports a lag.
 //!
 //! ```
 //! use filch_sync::broadcast;
@@ -386,20 +388,31 @@ impl<T> Receiver<T> {
         subscribe(&self.shared)
     }
 
-    /// Number of values this receiver has not read yet (at most the capacity).
+    /// Number of values sent since this receiver's position that it has not read yet,
+    /// **counting those already overwritten** (as tokio's `len`).
+    ///
+    /// The channel keeps `capacity.next_power_of_two()` values. A `len` above that means
+    /// this receiver has lagged: its next receive reports [`RecvError::Lagged`] with
+    /// `len - capacity.next_power_of_two()` (the overwritten values) and moves it to the
+    /// oldest value held, after which `len` is `capacity.next_power_of_two()` (or less, if
+    /// sends raced it).
     ///
     /// ```
-    /// use filch_sync::broadcast;
+    /// use filch_sync::broadcast::{self, TryRecvError};
     ///
-    /// let (tx, rx) = broadcast::channel(4);
-    /// tx.send(()).unwrap();
-    /// assert_eq!(rx.len(), 1);
+    /// let (tx, mut rx) = broadcast::channel(3); // holds 4 values
+    /// for i in 0..6 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// assert_eq!(rx.len(), 6);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(2)));
+    /// assert_eq!(rx.len(), 4);
+    /// assert_eq!(rx.try_recv(), Ok(2));
+    /// assert_eq!(rx.len(), 3);
     /// ```
     pub fn len(&self) -> usize {
         let tail = self.shared.tail.lock();
-        tail.pos
-            .saturating_sub(self.next)
-            .min(self.shared.capacity()) as usize
+        usize::try_from(tail.pos.saturating_sub(self.next)).unwrap_or(usize::MAX)
     }
 
     /// Whether this receiver has read everything sent so far.
@@ -474,30 +487,33 @@ impl<T: Clone> Recv<'_, T> {
             let receiver = &mut *this.receiver;
             let mut tail = receiver.shared.tail.lock();
             let capacity = receiver.shared.capacity();
+            // A waker displaced under `tail` is dropped after it is unlocked: its `Drop` may
+            // send on this channel (`chan_waiters`).
+            let displaced;
             let outcome = match Receiver::<T>::look_locked(&mut receiver.next, capacity, &tail) {
                 // Read the slot with `tail` unlocked (module docs); at most one retry.
                 Lookup::Live => None,
                 Lookup::Lagged(missed) => Some(Err(RecvError::Lagged(missed))),
                 Lookup::Closed => Some(Err(RecvError::Closed)),
                 Lookup::Empty => {
-                    match this.key {
+                    displaced = match this.key {
                         Some(key) if tail.waiters.is_linked(key) => {
-                            tail.waiters.set_waker(key, cx.waker());
+                            tail.waiters.set_waker(key, cx.waker())
                         }
                         _ => {
-                            if let Some(key) = this.key.take() {
-                                tail.waiters.remove(key);
-                            }
+                            let old = this.key.take().and_then(|key| tail.waiters.remove(key).1);
                             this.key = Some(tail.waiters.push_back(cx.waker(), ()));
+                            old
                         }
-                    }
+                    };
+                    drop(tail);
+                    drop(displaced);
                     return Poll::Pending;
                 }
             };
-            if let Some(key) = this.key.take() {
-                tail.waiters.remove(key);
-            }
+            displaced = this.key.take().and_then(|key| tail.waiters.remove(key).1);
             drop(tail);
+            drop(displaced);
             if let Some(outcome) = outcome {
                 return Poll::Ready(outcome);
             }
@@ -508,7 +524,9 @@ impl<T: Clone> Recv<'_, T> {
 impl<T> Drop for Recv<'_, T> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.receiver.shared.tail.lock().waiters.remove(key);
+            // The lock is released at the end of this statement, before the waker drops.
+            let (_, waker) = self.receiver.shared.tail.lock().waiters.remove(key);
+            drop(waker);
         }
     }
 }

@@ -183,23 +183,26 @@ impl<T> Shared<T> {
         ready: impl FnOnce() -> Option<R>,
     ) -> Poll<R> {
         let mut waiters = list.lock();
+        // A waker displaced under the lock is dropped after it is released: its `Drop` may
+        // send on this channel (`chan_waiters`).
         if let Some(out) = ready() {
-            if let Some(key) = key.take() {
-                waiters.remove(key);
-            }
+            let displaced = key.take().and_then(|key| waiters.remove(key).1);
+            drop(waiters);
+            drop(displaced);
             return Poll::Ready(out);
         }
-        match *key {
+        let displaced = match *key {
             Some(k) if waiters.is_linked(k) => waiters.set_waker(k, cx.waker()),
             _ => {
                 // First poll, or woken by a notifier whose change we have already consumed
                 // elsewhere: queue again.
-                if let Some(k) = key.take() {
-                    waiters.remove(k);
-                }
+                let old = key.take().and_then(|k| waiters.remove(k).1);
                 *key = Some(waiters.push_back(cx.waker(), ()));
+                old
             }
-        }
+        };
+        drop(waiters);
+        drop(displaced);
         Poll::Pending
     }
 }
@@ -233,7 +236,9 @@ impl<T, R, F: FnMut() -> Option<R> + Unpin> Future for Wait<'_, T, R, F> {
 impl<T, R, F: FnMut() -> Option<R>> Drop for Wait<'_, T, R, F> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.list.lock().remove(key);
+            // The lock is released at the end of this statement, before the waker drops.
+            let (_, waker) = self.list.lock().remove(key);
+            drop(waker);
         }
     }
 }

@@ -11,6 +11,9 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::Duration;
 
+mod support;
+use support::{finishes_or_deadlocks, waker_with_drop};
+
 #[derive(Default)]
 struct CountingWaker(AtomicUsize);
 
@@ -60,8 +63,10 @@ fn a_slow_receiver_lags_and_resumes_at_the_oldest_value() {
     for i in 0..10 {
         tx.send(i).unwrap();
     }
-    assert_eq!(rx.len(), 4);
+    // `len` counts the overwritten values too (tokio's): above the rounded capacity = lagged.
+    assert_eq!(rx.len(), 10);
     assert_eq!(block_on(rx.recv()), Err(RecvError::Lagged(6)));
+    assert_eq!(rx.len(), 4);
     for i in 6..10 {
         assert_eq!(block_on(rx.recv()), Ok(i));
     }
@@ -435,4 +440,113 @@ fn auto_traits() {
     fn send_future<F: Future + Send>(_: F) {}
     let (_tx, mut rx) = broadcast::channel::<u8>(1);
     send_future(rx.recv());
+}
+
+#[test]
+fn len_after_a_lag_counts_lost_values_and_the_lag_matches() {
+    let (tx, mut rx) = broadcast::channel(5); // keeps 8
+    for i in 0..8 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(rx.len(), 8, "full but not lagged");
+    assert_eq!(rx.try_recv(), Ok(0));
+    for i in 8..20 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(rx.len(), 19);
+    // Lagged by len - 8: the values overwritten.
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(11)));
+    assert_eq!(rx.len(), 8);
+    assert_eq!(rx.try_recv(), Ok(12));
+    assert_eq!(rx.len(), 7);
+}
+
+#[test]
+fn a_send_from_a_replaced_wakers_drop_does_not_deadlock() {
+    finishes_or_deadlocks("broadcast send from a waker's Drop", || {
+        let (tx, mut rx) = broadcast::channel(4);
+        let tx2 = tx.clone();
+        let waker = waker_with_drop(move || {
+            tx2.send(7).unwrap();
+        });
+        let mut recv = Box::pin(rx.recv());
+        assert!(poll_pinned(recv.as_mut(), &waker).is_pending());
+        // The channel now holds the only clone of `waker`; re-polling with another waker
+        // replaces it, and its drop sends on the channel.
+        drop(waker);
+        let _ = poll_pinned(recv.as_mut(), &futures::task::noop_waker());
+        drop(recv);
+        assert_eq!(rx.try_recv(), Ok(7));
+        drop(tx);
+    });
+}
+
+#[test]
+fn a_send_from_the_drop_of_a_cancelled_recvs_waker_does_not_deadlock() {
+    finishes_or_deadlocks("broadcast send from a waker's Drop", || {
+        let (tx, mut rx) = broadcast::channel(4);
+        let tx2 = tx.clone();
+        let waker = waker_with_drop(move || {
+            tx2.send(8).unwrap();
+        });
+        let mut recv = Box::pin(rx.recv());
+        assert!(poll_pinned(recv.as_mut(), &waker).is_pending());
+        drop(waker);
+        // Leaving the waiter list drops the last clone of the waker.
+        drop(recv);
+        assert_eq!(rx.try_recv(), Ok(8));
+    });
+}
+
+#[test]
+fn after_a_panicking_clone_the_next_recv_works() {
+    #[derive(Debug, PartialEq)]
+    struct Fragile(u32);
+    impl Clone for Fragile {
+        fn clone(&self) -> Self {
+            assert!(self.0 != 1, "clone failed");
+            Fragile(self.0)
+        }
+    }
+    let (tx, mut rx) = broadcast::channel(2);
+    let waker = futures::task::noop_waker();
+    {
+        // Queued first, so the value is read on the locked path of the recv future.
+        let mut recv = pin!(rx.recv());
+        assert!(poll_pinned(recv.as_mut(), &waker).is_pending());
+        tx.send(Fragile(1)).unwrap();
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            poll_pinned(recv.as_mut(), &waker)
+        }));
+        assert!(polled.is_err());
+    }
+    // The value that failed to clone is still the next one; skip it by lagging past it.
+    tx.send(Fragile(2)).unwrap();
+    tx.send(Fragile(3)).unwrap();
+    assert_eq!(rx.len(), 3);
+    assert_eq!(block_on(rx.recv()), Err(RecvError::Lagged(1)));
+    assert_eq!(block_on(rx.recv()), Ok(Fragile(2)));
+    // Senders and other receivers are unaffected.
+    let mut rx2 = tx.subscribe();
+    tx.send(Fragile(4)).unwrap();
+    assert_eq!(block_on(rx.recv()), Ok(Fragile(3)));
+    assert_eq!(block_on(rx.recv()), Ok(Fragile(4)));
+    assert_eq!(rx2.try_recv(), Ok(Fragile(4)));
+}
+
+#[test]
+fn values_left_unread_are_dropped_when_the_last_handle_goes() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = broadcast::channel(8);
+    for _ in 0..5 {
+        tx.send(DropCounter(drops.clone())).ok().unwrap();
+    }
+    drop(rx);
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        0,
+        "the sender keeps the channel"
+    );
+    drop(tx);
+    assert_eq!(drops.load(Ordering::SeqCst), 5);
 }

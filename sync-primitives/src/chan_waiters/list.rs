@@ -126,20 +126,30 @@ impl<S> WaitList<S> {
     }
 
     /// Stores `waker` as the one to wake, unless the stored one already wakes the same task.
-    pub(crate) fn set_waker(&mut self, key: WaiterKey, waker: &Waker) {
+    ///
+    /// Returns the waker it replaced, for the caller to drop once the lock is released (a
+    /// waker's `Drop` is user code and may re-enter the channel; module docs of
+    /// `chan_waiters`).
+    #[must_use = "drop the replaced waker after releasing the lock"]
+    pub(crate) fn set_waker(&mut self, key: WaiterKey, waker: &Waker) -> Option<Waker> {
         let slot = &mut self.nodes[key.0].waker;
         match slot {
-            Some(old) if old.will_wake(waker) => {}
-            _ => *slot = Some(waker.clone()),
+            Some(old) if old.will_wake(waker) => None,
+            _ => slot.replace(waker.clone()),
         }
     }
 
     /// Ends a waiter: unlinks it if it is still queued and frees its node.
-    pub(crate) fn remove(&mut self, key: WaiterKey) -> S {
+    ///
+    /// Returns the waiter's state and the waker it still held, which the caller drops
+    /// once the lock is released (see [`WaitList::set_waker`]).
+    #[must_use = "drop the returned waker after releasing the lock"]
+    pub(crate) fn remove(&mut self, key: WaiterKey) -> (S, Option<Waker>) {
         if self.nodes[key.0].linked {
             self.unlink_at(key.0);
         }
-        self.nodes.remove(key.0).state
+        let node = self.nodes.remove(key.0);
+        (node.state, node.waker)
     }
 
     fn unlink_at(&mut self, key: usize) {
@@ -223,18 +233,18 @@ mod tests {
         let a = list.push_back(waker, 'a');
         let b = list.push_back(waker, 'b');
         let c = list.push_back(waker, 'c');
-        assert_eq!(list.remove(b), 'b');
+        assert_eq!(list.remove(b).0, 'b');
         assert_eq!(list.pop_front(), Some(a));
         assert!(!list.is_linked(a));
         assert_eq!(*list.state_mut(a), 'a');
-        assert_eq!(list.remove(a), 'a');
+        assert_eq!(list.remove(a).0, 'a');
         let d = list.push_back(waker, 'd');
         assert_eq!(list.pop_front(), Some(c));
         assert_eq!(list.pop_front(), Some(d));
         assert_eq!(list.pop_front(), None);
         assert!(list.is_empty());
-        list.remove(c);
-        list.remove(d);
+        let _ = list.remove(c);
+        let _ = list.remove(d);
     }
 
     #[test]
@@ -245,13 +255,13 @@ mod tests {
         let b = list.push_back(waker, 'b');
         let mark = list.mark();
         let c = list.push_back(waker, 'c');
-        list.remove(b);
+        let _ = list.remove(b);
         assert_eq!(list.pop_front_before(mark), Some(a));
         assert_eq!(list.pop_front_before(mark), None);
         assert!(!list.is_empty());
         assert_eq!(list.pop_front_before(list.mark()), Some(c));
-        list.remove(a);
-        list.remove(c);
+        let _ = list.remove(a);
+        let _ = list.remove(c);
     }
 
     #[test]
@@ -260,7 +270,7 @@ mod tests {
         let mut list = WaitList::new();
         let a = list.push_back(waker, 1);
         let b = list.push_back(waker, 2);
-        list.remove(b);
+        let _ = list.remove(b);
         let c = list.push_back(waker, 3);
         assert_eq!(list.pop_front(), Some(a));
         assert_eq!(list.pop_front(), Some(c));

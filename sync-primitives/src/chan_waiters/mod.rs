@@ -6,7 +6,10 @@
 //! - [`AtomicWaker`]: the single waker slot of a channel's only receiver, written by that
 //!   receiver and taken by any sender without a lock.
 //! - [`WakeBatch`]: wakers collected under a lock and woken after it is released, so a
-//!   waker that re-enters the channel cannot deadlock.
+//!   waker that re-enters the channel cannot deadlock. For the same reason no waker is
+//!   ever *dropped* under a channel lock either: [`WaitList::set_waker`] and
+//!   [`WaitList::remove`] hand the displaced waker back to the caller, which drops it
+//!   after unlocking (a waker's `Drop` may send on the very channel).
 //! - [`block_on`]: the thread-parking executor behind `blocking_send` / `blocking_recv`.
 
 mod atomic_waker;

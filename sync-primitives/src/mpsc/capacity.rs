@@ -319,15 +319,21 @@ impl Acquire<'_> {
             },
             Phase::Queued(key) => {
                 let mut waiters = capacity.waiters.lock();
+                // A waker displaced under the lock is dropped after it is released: its
+                // `Drop` may use this channel (`chan_waiters`).
                 let outcome = match *waiters.state_mut(key) {
                     Grant::Waiting => {
-                        waiters.set_waker(key, cx.waker());
+                        let displaced = waiters.set_waker(key, cx.waker());
+                        drop(waiters);
+                        drop(displaced);
                         return Poll::Pending;
                     }
                     Grant::Granted => Ok(()),
                     Grant::Closed => Err(Closed),
                 };
-                waiters.remove(key);
+                let (_, displaced) = waiters.remove(key);
+                drop(waiters);
+                drop(displaced);
                 this.phase = Phase::Done;
                 Poll::Ready(outcome)
             }
@@ -344,17 +350,20 @@ impl Drop for Acquire<'_> {
         let capacity = self.capacity;
         let mut waiters = capacity.waiters.lock();
         let was_linked = waiters.is_linked(key);
-        let grant = waiters.remove(key);
+        // Our own waker is dropped after the lock is released (`chan_waiters`).
+        let (grant, _own_waker) = waiters.remove(key);
         if was_linked && waiters.is_empty() {
             capacity.state.fetch_and(!QUEUED, Ordering::AcqRel);
         }
-        if grant == Grant::Granted {
+        let next = if grant == Grant::Granted {
             // We were handed a slot we will never use: pass it on under the same lock.
-            let waker = capacity.release_locked(&mut waiters, true);
-            drop(waiters);
-            if let Some(waker) = waker {
-                waker.wake();
-            }
+            capacity.release_locked(&mut waiters, true)
+        } else {
+            None
+        };
+        drop(waiters);
+        if let Some(waker) = next {
+            waker.wake();
         }
     }
 }

@@ -276,20 +276,27 @@ impl<T, S: Slots> ClosedWait<'_, T, S> {
         let this = self;
         let mut waiters = this.chan.closed_waiters.lock();
         // Checked under the lock: `close_rx` sets `rx_closed` before it drains the list.
+        // A waker displaced under the lock is dropped after it is released: its `Drop` may
+        // use this channel (`chan_waiters`).
         if this.chan.is_rx_closed() {
-            if let Some(key) = this.key.take() {
-                waiters.remove(key);
-            }
+            let displaced = this.key.take().and_then(|key| waiters.remove(key).1);
+            drop(waiters);
+            drop(displaced);
             return Poll::Ready(());
         }
-        match this.key {
+        let displaced = match this.key {
             Some(key) => {
                 // Only `close_rx` dequeues, and it sets `rx_closed` first.
                 debug_assert!(waiters.is_linked(key));
-                waiters.set_waker(key, cx.waker());
+                waiters.set_waker(key, cx.waker())
             }
-            None => this.key = Some(waiters.push_back(cx.waker(), ())),
-        }
+            None => {
+                this.key = Some(waiters.push_back(cx.waker(), ()));
+                None
+            }
+        };
+        drop(waiters);
+        drop(displaced);
         Poll::Pending
     }
 }
@@ -297,7 +304,9 @@ impl<T, S: Slots> ClosedWait<'_, T, S> {
 impl<T, S> Drop for ClosedWait<'_, T, S> {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            self.chan.closed_waiters.lock().remove(key);
+            // The lock is released at the end of this statement, before the waker drops.
+            let (_, waker) = self.chan.closed_waiters.lock().remove(key);
+            drop(waker);
         }
     }
 }
