@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
+mod support;
+use support::{finishes_or_deadlocks, waker_with_drop, PanicOnDrop};
+
 #[derive(Default)]
 struct CountingWaker(AtomicUsize);
 
@@ -599,4 +602,153 @@ fn auto_traits() {
     send_future(tx.reserve());
     send_future(tx.closed());
     send_future(rx.recv());
+}
+
+/// A waker that counts its drops (its last clone's).
+fn drop_counting_waker() -> (Arc<AtomicUsize>, Waker) {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let counter = drops.clone();
+    let waker = waker_with_drop(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    (drops, waker)
+}
+
+#[test]
+fn dropping_the_receiver_drops_the_wakers_it_registered() {
+    // Bounded, waiting on an open channel.
+    let (tx, mut rx) = mpsc::channel::<u8>(2);
+    let (drops, waker) = drop_counting_waker();
+    assert!(rx.poll_recv(&mut Context::from_waker(&waker)).is_pending());
+    drop(waker);
+    assert_eq!(drops.load(Ordering::SeqCst), 0, "the channel holds it");
+    drop(rx);
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "dropped with the receiver, not the sender"
+    );
+    drop(tx);
+
+    // Bounded, draining after close with a permit out: two registrations.
+    let (tx, mut rx) = mpsc::channel::<u8>(2);
+    let permit = tx.try_reserve().unwrap();
+    rx.close();
+    let (drops, waker) = drop_counting_waker();
+    assert!(rx.poll_recv(&mut Context::from_waker(&waker)).is_pending());
+    drop(waker);
+    drop(rx);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    drop(permit);
+
+    // Unbounded.
+    let (tx, mut rx) = mpsc::unbounded_channel::<u8>();
+    let (drops, waker) = drop_counting_waker();
+    assert!(rx.poll_recv(&mut Context::from_waker(&waker)).is_pending());
+    drop(waker);
+    drop(rx);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    drop(tx);
+}
+
+#[test]
+fn a_panicking_drop_while_the_receiver_drains_leaks_no_message() {
+    for bounded in [true, false] {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let value = |panics| PanicOnDrop {
+            drops: drops.clone(),
+            panics,
+        };
+        let dropped = if bounded {
+            let (tx, rx) = mpsc::channel(8);
+            for panics in [false, true, false, true, false] {
+                tx.try_send(value(panics)).unwrap();
+            }
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rx)));
+            (r, Box::new(tx) as Box<dyn std::any::Any>)
+        } else {
+            let (tx, rx) = mpsc::unbounded_channel();
+            for panics in [false, true, false, true, false] {
+                tx.send(value(panics)).unwrap();
+            }
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rx)));
+            (r, Box::new(tx) as Box<dyn std::any::Any>)
+        };
+        assert!(dropped.0.is_err(), "the destructor's panic propagates");
+        // Every message went with the receiver, though a sender still holds the channel.
+        assert_eq!(drops.load(Ordering::SeqCst), 5);
+    }
+}
+
+#[test]
+fn a_failed_or_cancelled_reserve_and_the_last_permit_wake_a_draining_receiver() {
+    let waker_of = |count: &Arc<CountingWaker>| Waker::from(count.clone());
+    // The last permit dropped unused.
+    let (tx, mut rx) = mpsc::channel::<u8>(1);
+    let permit = tx.try_reserve().unwrap();
+    let mut failed = pin!(tx.reserve());
+    let (_, noop) = counting_waker();
+    assert!(poll_pinned(failed.as_mut(), &noop).is_pending());
+    rx.close();
+    // The queued reserve fails: it held no slot, and the receiver keeps waiting.
+    assert!(matches!(
+        poll_pinned(failed.as_mut(), &noop),
+        Poll::Ready(Err(_))
+    ));
+    let (woken, waker) = counting_waker();
+    assert!(rx.poll_recv(&mut Context::from_waker(&waker)).is_pending());
+    drop(permit);
+    assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        rx.poll_recv(&mut Context::from_waker(&waker)),
+        Poll::Ready(None)
+    );
+
+    // The last permit sent: the receiver gets its message, then the end.
+    let (tx, mut rx) = mpsc::channel::<u8>(1);
+    let permit = tx.try_reserve().unwrap();
+    rx.close();
+    let woken = Arc::new(CountingWaker::default());
+    assert!(rx
+        .poll_recv(&mut Context::from_waker(&waker_of(&woken)))
+        .is_pending());
+    permit.send(4);
+    assert!(woken.0.load(Ordering::SeqCst) >= 1);
+    assert_eq!(rx.try_recv(), Ok(4));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+
+    // A reserve granted a slot, then cancelled before it saw it.
+    let (tx, mut rx) = mpsc::channel::<u8>(1);
+    let permit = tx.try_reserve().unwrap();
+    let mut granted = Box::pin(tx.reserve());
+    assert!(poll_pinned(granted.as_mut(), &noop).is_pending());
+    drop(permit); // handed to `granted`
+    rx.close();
+    let woken = Arc::new(CountingWaker::default());
+    assert!(rx
+        .poll_recv(&mut Context::from_waker(&waker_of(&woken)))
+        .is_pending());
+    drop(granted);
+    assert_eq!(woken.0.load(Ordering::SeqCst), 1);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn a_receiver_dropped_from_a_replaced_wakers_drop_does_not_deadlock() {
+    finishes_or_deadlocks("mpsc receiver dropped from a waker's Drop", || {
+        let (tx, rx) = mpsc::channel::<u8>(1);
+        tx.try_send(0).unwrap();
+        // The receiver's drop closes the channel, which fails the queued senders.
+        let waker = waker_with_drop(move || drop(rx));
+        let mut queued = Box::pin(tx.reserve());
+        assert!(poll_pinned(queued.as_mut(), &waker).is_pending());
+        drop(waker);
+        // Re-polling with another waker replaces the one whose drop closes the channel.
+        let (_, other) = counting_waker();
+        let _ = poll_pinned(queued.as_mut(), &other);
+        assert!(matches!(
+            poll_pinned(queued.as_mut(), &other),
+            Poll::Ready(Err(_))
+        ));
+    });
 }

@@ -108,6 +108,11 @@ impl Capacity {
         self.returns.register(waker);
     }
 
+    /// Takes the waker `register_returns` stored (the receiver is being dropped).
+    pub(super) fn take_returns(&self) -> Option<Waker> {
+        self.returns.take()
+    }
+
     /// Free slots right now.
     pub(super) fn available(&self) -> usize {
         self.state.load(Ordering::Acquire) / ONE

@@ -39,6 +39,7 @@ use crate::loom::{AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::runtime_hooks;
 use concurrent_queue::{ConcurrentQueue, PopError, PushError};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll, Waker};
 
@@ -53,6 +54,8 @@ pub(super) trait Slots {
     fn none_held(&self) -> bool;
     /// Makes `waker` the one woken when a sender gives a slot back after the close.
     fn register_returns(&self, waker: &Waker);
+    /// Takes the waker `register_returns` stored, if any (the receiver is going away).
+    fn take_returns(&self) -> Option<Waker>;
 }
 
 /// The unbounded channel has no slots to return.
@@ -66,6 +69,9 @@ impl Slots for Unlimited {
         true
     }
     fn register_returns(&self, _: &Waker) {}
+    fn take_returns(&self) -> Option<Waker> {
+        None
+    }
 }
 
 impl Slots for Capacity {
@@ -80,6 +86,9 @@ impl Slots for Capacity {
     }
     fn register_returns(&self, waker: &Waker) {
         Capacity::register_returns(self, waker);
+    }
+    fn take_returns(&self) -> Option<Waker> {
+        Capacity::take_returns(self)
     }
 }
 
@@ -225,11 +234,31 @@ impl<T, S: Slots> Chan<T, S> {
         }
     }
 
-    /// Closes the queue and drops every buffered message; called by the dropping receiver
-    /// after `close_rx`. A push after this fails and the sender drops its value.
+    /// Closes the queue, drops every buffered message and the wakers the receiver left
+    /// registered; called by the dropping receiver after `close_rx`. A push after this
+    /// fails and the sender drops its value.
+    ///
+    /// A message whose `Drop` panics does not stop the drain: every other message is
+    /// still dropped here, then the first panic is resumed (or, if the receiver is being
+    /// dropped by an unwind already, swallowed: a second panic would abort).
     pub(super) fn close_and_drain(&self) {
         self.queue.close();
-        while self.queue.pop().is_ok() {}
+        let mut panic = None;
+        while let Ok(value) = self.queue.pop() {
+            if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| drop(value))) {
+                panic.get_or_insert(payload);
+            }
+        }
+        // Nothing will wake the receiver again: let its wakers (and what they keep alive)
+        // go now rather than with the last sender. A sender waking concurrently takes the
+        // waker itself, and drops it after waking.
+        drop(self.rx_waker.take());
+        drop(self.slots.take_returns());
+        if let Some(payload) = panic {
+            if !std::thread::panicking() {
+                std::panic::resume_unwind(payload);
+            }
+        }
     }
 
     pub(super) fn add_sender(&self) {
