@@ -169,3 +169,40 @@ fn an_unclaimed_output_whose_destructor_panics_is_contained() {
         assert_alive(&rt);
     }
 }
+
+/// Records, when dropped, whether the thread was unwinding.
+struct SeesUnwinding(std::sync::Arc<std::sync::Mutex<Option<bool>>>);
+
+impl Drop for SeesUnwinding {
+    fn drop(&mut self) {
+        *self.0.lock().unwrap() = Some(std::thread::panicking());
+    }
+}
+
+/// A future (a struct: its fields are not dropped by its own unwinding poll, as an `async`
+/// block's locals are) whose poll panics.
+struct PanicsInPoll(#[allow(dead_code)] SeesUnwinding);
+
+impl Future for PanicsInPoll {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+        panic!("poll failed");
+    }
+}
+
+#[test]
+fn a_future_whose_poll_panics_is_dropped_during_the_unwind() {
+    for (name, rt) in support::runtimes() {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let err = rt
+            .block_on(rt.spawn(PanicsInPoll(SeesUnwinding(seen.clone()))))
+            .unwrap_err();
+        assert!(err.is_panic(), "{name}");
+        assert_eq!(
+            *seen.lock().unwrap(),
+            Some(true),
+            "{name}: dropped after the unwind"
+        );
+        assert_alive(&rt);
+    }
+}

@@ -37,7 +37,9 @@
 //!    travels in a [`TaskOutput`], whose `Drop` catches a panic of the value's destructor.
 //!    A panic from the future's destructor becomes the task's result (the `JoinHandle`
 //!    sees [`JoinError::is_panic`]); one from an unclaimed output's destructor is dropped
-//!    (the panic hook has printed it).
+//!    (the panic hook has printed it). A future whose poll panics is dropped during that
+//!    unwind, as in tokio (its `Drop` sees `std::thread::panicking()`); a second panic from
+//!    its destructor then is caught there and dropped.
 //! 5. **No poll after shutdown began**: a task whose scheduler is shutting down completes
 //!    as cancelled at its next poll, exactly as an aborted one, so shutdown never has to
 //!    race a worker that is about to poll a task it meant to drop. Blocking jobs are
@@ -344,9 +346,17 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             // One `catch_unwind` for the poll and, once it is ready, the future's drop (a
             // panic in either is the task's result).
             catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: as above.
-                let future = unsafe { Pin::new_unchecked(&mut *this.future) };
+                // A poll that panics drops the future *during* the unwind (its `Drop` sees
+                // `std::thread::panicking()`, as tokio's tasks do), through this guard.
+                let this: *mut TaskFuture<'_, F> = this;
+                let unwinding = DropOnUnwind(this);
+                // SAFETY: as above; `this` is the exclusive borrow of the pinned task future,
+                // used by nothing else while the poll runs.
+                let future = unsafe { Pin::new_unchecked(&mut *(*this).future) };
                 let poll = future.poll(cx);
+                std::mem::forget(unwinding);
+                // SAFETY: the guard is forgotten; `this` is again the only use of the borrow.
+                let this = unsafe { &mut *this };
                 if poll.is_ready() {
                     // Marked first: a destructor that panics is not run twice.
                     this.dropped = true;
@@ -360,14 +370,33 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(output)) => Ok(output),
             Err(payload) => {
-                // A panic from the poll leaves the future to drop (a second panic from its
-                // destructor is dropped: the first is the task's result); one from the
-                // destructor of a ready future has dropped it already.
-                drop(self.as_mut().drop_future());
+                // The future was dropped during the unwind (by `DropOnUnwind`; a second
+                // panic from its destructor was dropped: the first is the task's result),
+                // or, for a panic from the destructor of a ready future, before it.
                 Err(JoinError::panic(id, payload))
             }
         };
         Poll::Ready(TaskOutput(Some(result)))
+    }
+}
+
+/// Drops the future of the task it guards if the poll unwinds past it; forgotten when the
+/// poll returns.
+///
+/// # Invariant
+/// The pointer is the exclusive borrow of a pinned, live `TaskFuture` for the guard's life.
+struct DropOnUnwind<'h, F: Future>(*mut TaskFuture<'h, F>);
+
+impl<F: Future> Drop for DropOnUnwind<'_, F> {
+    fn drop(&mut self) {
+        // Only reached while unwinding from the poll. A panic of the destructor now is
+        // caught inside (a panic escaping a destructor during an unwind would abort the
+        // process) and dropped: the poll's panic is the task's result.
+        // SAFETY: the pointer is the exclusive borrow of the pinned task future (the
+        // invariant; the poll that used it has unwound), and `drop_future` drops the
+        // user's future in place, once.
+        let this = unsafe { Pin::new_unchecked(&mut *self.0) };
+        drop(this.drop_future());
     }
 }
 
