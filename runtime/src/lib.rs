@@ -54,6 +54,7 @@ mod trace;
 pub mod fs;
 pub mod io;
 pub mod net;
+pub mod process;
 pub mod runtime;
 pub mod signal;
 pub mod task;

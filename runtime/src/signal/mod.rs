@@ -7,27 +7,58 @@
 //! [`ctrl_c`] future, on any runtime or executor, waits for the next publication after it
 //! was created. (Signals are process-global, so their delivery is not tied to one runtime's
 //! driver: a runtime shutting down must not deafen the others.)
+//!
+//! `SIGCHLD` goes through the same machinery for [`crate::process`]: `sigchld()` installs
+//! it on first use, and its signal thread, after publishing each delivery, also runs
+//! [`crate::process`]'s orphan reaper (outside the handler, so it may lock and `waitpid`).
 use filch_sync::watch;
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, OnceLock};
 
 /// One signal number's global state.
-struct Registration {
+pub(crate) struct Registration {
     /// Bumped once per delivery (shared with the signal thread, which publishes).
     deliveries: Arc<watch::Sender<u64>>,
 }
 
+impl Registration {
+    /// A receiver that has seen every delivery so far: its `changed()` completes at the
+    /// next one.
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        let mut deliveries = self.deliveries.subscribe();
+        deliveries.mark_unchanged();
+        deliveries
+    }
+}
+
 static SIGINT: OnceLock<Result<Registration, io::ErrorKind>> = OnceLock::new();
+static SIGCHLD: OnceLock<Result<Registration, io::ErrorKind>> = OnceLock::new();
 
 fn register_sigint() -> io::Result<&'static Registration> {
-    let state = SIGINT.get_or_init(|| install(libc::SIGINT).map_err(|e| e.kind()));
+    let state = SIGINT.get_or_init(|| install(libc::SIGINT, || {}).map_err(|e| e.kind()));
     state
         .as_ref()
         .map_err(|&kind| io::Error::new(kind, "registering the SIGINT handler failed"))
 }
 
-fn install(signal: libc::c_int) -> io::Result<Registration> {
+/// The process-wide `SIGCHLD` registration, installed on first use; its signal thread runs
+/// [`crate::process`]'s orphan reaper after every delivery.
+///
+/// # Errors
+///
+/// The OS error (its kind) if the handler or its thread cannot be set up.
+pub(crate) fn sigchld() -> io::Result<&'static Registration> {
+    let state = SIGCHLD
+        .get_or_init(|| install(libc::SIGCHLD, crate::process::reap_orphans).map_err(|e| e.kind()));
+    state
+        .as_ref()
+        .map_err(|&kind| io::Error::new(kind, "registering the SIGCHLD handler failed"))
+}
+
+/// Installs the handler for `signal` and starts its thread, which publishes each delivery
+/// and then calls `after_each` (on that thread, not in the handler).
+fn install(signal: libc::c_int, after_each: fn()) -> io::Result<Registration> {
     let (mut reader, writer) = UnixStream::pair()?;
     writer.set_nonblocking(true)?;
     let (deliveries, _) = watch::channel(0u64);
@@ -38,11 +69,18 @@ fn install(signal: libc::c_int) -> io::Result<Registration> {
         .spawn(move || {
             let mut buf = [0u8; 64];
             // Blocks until the handler writes; each byte (or batch) is one publication.
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
+            // (The handler is installed with SA_RESTART, but a frequent signal such as
+            // SIGCHLD makes an EINTR worth tolerating rather than ending the thread.)
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        publisher.send_modify(|count| *count += n as u64);
+                        after_each();
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
                 }
-                publisher.send_modify(|count| *count += n as u64);
             }
         })?;
     let action = move || {
@@ -85,9 +123,7 @@ fn install(signal: libc::c_int) -> io::Result<Registration> {
 /// }
 /// ```
 pub async fn ctrl_c() -> io::Result<()> {
-    let registration = register_sigint()?;
-    let mut deliveries = registration.deliveries.subscribe();
-    deliveries.mark_unchanged();
+    let mut deliveries = register_sigint()?.subscribe();
     deliveries
         .changed()
         .await

@@ -81,3 +81,28 @@ pub fn within<R: Send + 'static>(
         Err(_) => panic!("{what}: still running after {limit:?} (hang)"),
     }
 }
+
+/// Whether process `pid` is gone from `/proc` (exited *and* reaped: a zombie still has
+/// its entry), polling every 10 ms for up to `limit`.
+pub fn process_gone_within(pid: u32, limit: std::time::Duration) -> bool {
+    let path = format!("/proc/{pid}");
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if !std::path::Path::new(&path).exists() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// The state letter of process `pid` from `/proc/<pid>/stat` (`Z` for a zombie), or
+/// `None` if it is gone.
+pub fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) S ...": the comm may hold spaces and parentheses; the state follows
+    // the last ')'.
+    stat[stat.rfind(')')? + 1..].trim_start().chars().next()
+}
