@@ -161,3 +161,45 @@ fn dropping_a_runtime_inside_one_of_its_tasks_does_not_deadlock() {
     drop(rt);
     rx.recv_timeout(Duration::from_secs(10)).unwrap();
 }
+
+/// Looks up the runtime in its `Drop` and tries to spawn there.
+struct UsesContextInDrop(std::sync::mpsc::Sender<Result<bool, String>>);
+
+impl Drop for UsesContextInDrop {
+    fn drop(&mut self) {
+        let outcome = match filch::runtime::Handle::try_current() {
+            // A spawn while the runtime shuts down is refused: a cancelled handle.
+            Ok(handle) => Ok(futures::executor::block_on(handle.spawn(async { 1 }))
+                .unwrap_err()
+                .is_cancelled()),
+            Err(e) => Err(e.to_string()),
+        };
+        let _ = self.0.send(outcome);
+    }
+}
+
+#[test]
+fn futures_dropped_at_shutdown_see_their_runtime_s_context() {
+    for (name, rt) in support::runtimes() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        for _ in 0..4 {
+            let guard = UsesContextInDrop(tx.clone());
+            drop(rt.spawn(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await
+            }));
+        }
+        rt.block_on(filch::task::yield_now());
+        drop(rt);
+        drop(tx);
+        let outcomes: Vec<_> = rx.iter().collect();
+        assert_eq!(outcomes.len(), 4, "{name}");
+        for outcome in outcomes {
+            assert_eq!(
+                outcome,
+                Ok(true),
+                "{name}: Handle::try_current in a Drop at shutdown"
+            );
+        }
+    }
+}

@@ -39,6 +39,8 @@
 //!    own tasks) behaves as `shutdown_background`:
 //!    waiting there could deadlock the very thread that would have to finish, so it does
 //!    not wait, but still drops every task as above.
+//!    Wherever a future is dropped, its `Drop` runs inside the runtime's context:
+//!    [`Handle::current`] works there (and spawning is refused, as in step 1).
 //! 6. **Afterwards**, a [`Handle`] kept from the runtime still works, with these results:
 //!    spawning returns a cancelled `JoinHandle`; `Handle::block_on` runs its future on the
 //!    calling thread (nothing else runs); I/O objects created before fail every operation
@@ -218,6 +220,9 @@ impl Runtime {
         } else {
             timeout
         };
+        // The futures dropped here may look up their runtime in their `Drop` (to spawn,
+        // which is refused now, or for its timers and I/O): they find this one.
+        let _context = context::set_current(&self.handle);
         match &self.handle.inner {
             scheduler::Handle::CurrentThread(shared) => shared.shutdown(),
             scheduler::Handle::MultiThread(shared) => {
