@@ -25,7 +25,7 @@
 //! answers without spending); [`Notified`](crate::Notified); [`Barrier::wait`](crate::Barrier::wait);
 //! the `recv`/`poll_recv` (and `Stream`) of [`mpsc`](crate::mpsc), [`broadcast`](crate::broadcast)
 //! and [`oneshot`](crate::oneshot) receivers; the bounded `mpsc::Sender`'s `send` and
-//! `reserve`; [`watch::Receiver::changed`](crate::watch::Receiver::changed); and every
+//! `reserve`; [`watch::Receiver::changed`](crate::watch::Receiver::changed) and `wait_for`; and every
 //! `closed()` / `poll_closed` of the channels.
 //!
 //! Never spending budget: `try_*` methods, and the synchronous operations that never wait

@@ -1,4 +1,4 @@
-//! A single-producer, multi-consumer channel that keeps only the latest value.
+//! A multi-producer, multi-consumer channel that keeps only the latest value.
 //!
 //! Receivers see the newest value with [`Receiver::borrow`] and wait for the next change
 //! with [`Receiver::changed`]. Values in between may be skipped: watch is for state
@@ -61,6 +61,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
         value: RwLock::new(init),
         state: AtomicUsize::new(0),
         rx_count: AtomicUsize::new(1),
+        tx_count: AtomicUsize::new(1),
         rx_waiters: Mutex::new(WaitList::new()),
         tx_waiters: Mutex::new(WaitList::new()),
     });
@@ -71,7 +72,20 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     (Sender { shared }, receiver)
 }
 
-/// Publishes new values to every [`Receiver`]. Dropping it closes the channel.
+/// Publishes new values to every [`Receiver`]. Clone it for more producers; dropping
+/// the last one closes the channel.
+///
+/// ```
+/// use filch_sync::watch;
+///
+/// let (tx, rx) = watch::channel(0);
+/// let tx2 = tx.clone();
+/// tx2.send(1).unwrap();
+/// drop(tx);
+/// assert_eq!(rx.has_changed(), Ok(true), "a sender is left: still open");
+/// drop(tx2);
+/// assert!(rx.has_changed().is_err());
+/// ```
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
 }
@@ -139,6 +153,8 @@ struct Shared<T> {
     /// `version << 1 | CLOSED`; the version only changes under `value`'s write lock.
     state: AtomicUsize,
     rx_count: AtomicUsize,
+    /// Live senders; the last one to drop sets `CLOSED`.
+    tx_count: AtomicUsize,
     /// Receivers in `changed()`, woken (and dequeued) on every version bump and on close.
     rx_waiters: Mutex<WaitList<()>>,
     /// The sender in `closed()`, woken when `rx_count` reaches zero.
@@ -421,6 +437,21 @@ impl<T> Sender<T> {
         self.shared.rx_count.load(Ordering::Acquire)
     }
 
+    /// Number of live senders (this one and its clones).
+    ///
+    /// ```
+    /// use filch_sync::watch;
+    ///
+    /// let (tx, _rx) = watch::channel(());
+    /// let tx2 = tx.clone();
+    /// assert_eq!(tx.sender_count(), 2);
+    /// drop(tx2);
+    /// assert_eq!(tx.sender_count(), 1);
+    /// ```
+    pub fn sender_count(&self) -> usize {
+        self.shared.tx_count.load(Ordering::Acquire)
+    }
+
     /// Whether every receiver is gone.
     ///
     /// ```
@@ -455,10 +486,68 @@ impl<T> Sender<T> {
     }
 }
 
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.tx_count.fetch_add(1, Ordering::Relaxed);
+        Self {
+            shared: self.shared.clone(),
+        }
+    }
+}
+
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
-        self.shared.state.fetch_or(CLOSED, Ordering::AcqRel);
-        Shared::<T>::wake_all(&self.shared.rx_waiters);
+        // Every sender's sends happened-before its `AcqRel` decrement, so a receiver that
+        // sees `CLOSED` sees the final version.
+        if self.shared.tx_count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.shared.state.fetch_or(CLOSED, Ordering::AcqRel);
+            Shared::<T>::wake_all(&self.shared.rx_waiters);
+        }
+    }
+}
+
+/// One look of [`Receiver::wait_for`]: marks the current value seen and returns it if `f`
+/// accepts it; otherwise `Err(closed)`, with `closed` read under the same read lock (so
+/// `true` means `f` saw the final value).
+fn check_value<'a, T>(
+    shared: &'a Shared<T>,
+    seen: &mut usize,
+    fresh: bool,
+    f: &mut impl FnMut(&T) -> bool,
+) -> Result<Ref<'a, T>, bool> {
+    let guard = shared.value.read();
+    // Read under the read lock: the version matches the value.
+    let state = shared.state.load(Ordering::Acquire);
+    let has_changed = fresh || state & !CLOSED != *seen;
+    *seen = state & !CLOSED;
+    if f(&guard) {
+        Ok(Ref { guard, has_changed })
+    } else {
+        Err(state & CLOSED != 0)
+    }
+}
+
+/// The future of [`Receiver::changed`], over the receiver's fields (so that
+/// [`Receiver::wait_for`] can wait while it keeps `shared` borrowed).
+fn wait_changed<'a, T>(
+    shared: &'a Shared<T>,
+    seen: &'a mut usize,
+) -> impl Future<Output = Result<(), RecvError>> + 'a {
+    Wait {
+        list: &shared.rx_waiters,
+        key: None,
+        ready: move || {
+            let state = shared.state.load(Ordering::Acquire);
+            if state & !CLOSED != *seen {
+                *seen = state & !CLOSED;
+                Some(Ok(()))
+            } else if state & CLOSED != 0 {
+                Some(Err(RecvError(())))
+            } else {
+                None
+            }
+        },
+        _shared: std::marker::PhantomData::<&T>,
     }
 }
 
@@ -484,25 +573,60 @@ impl<T> Receiver<T> {
     /// });
     /// ```
     pub async fn changed(&mut self) -> Result<(), RecvError> {
-        let shared = &*self.shared;
+        wait_changed(&self.shared, &mut self.seen).await
+    }
+
+    /// Waits until the value satisfies `f`, marks it seen and returns it borrowed.
+    ///
+    /// `f` is called on the current value first (seen or not), then on each new value
+    /// this receiver observes; values sent in between may be skipped, as for
+    /// [`Receiver::changed`]. The returned [`Ref`] holds the read lock: drop it soon.
+    /// Each call spends one unit of the runtime's budget (`runtime_hooks`), and its waits
+    /// spend as `changed()` does. Cancel safe.
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError`] once every sender is gone and `f` returned `false` on the final value
+    /// (it is always called on it).
+    ///
+    /// # Panics
+    ///
+    /// If `f` panics; the panic propagates and the read lock is released.
+    ///
+    /// ```
+    /// use filch_sync::watch;
+    ///
+    /// let (tx, mut rx) = watch::channel(0);
+    /// let producer = std::thread::spawn(move || {
+    ///     for i in 1..=5 {
+    ///         tx.send(i).unwrap();
+    ///     }
+    /// });
+    /// futures::executor::block_on(async {
+    ///     // Ready once a value of at least 5 arrives, whichever sends were skipped.
+    ///     assert_eq!(*rx.wait_for(|v| *v >= 5).await.unwrap(), 5);
+    /// });
+    /// producer.join().unwrap();
+    /// assert!(futures::executor::block_on(rx.wait_for(|v| *v > 5)).is_err());
+    /// ```
+    pub async fn wait_for(
+        &mut self,
+        mut f: impl FnMut(&T) -> bool,
+    ) -> Result<Ref<'_, T>, RecvError> {
+        std::future::poll_fn(|cx| runtime_hooks::poll_proceed(cx).map(|b| b.made_progress())).await;
+        let shared: &Shared<T> = &self.shared;
         let seen = &mut self.seen;
-        Wait {
-            list: &shared.rx_waiters,
-            key: None,
-            ready: || {
-                let state = shared.state.load(Ordering::Acquire);
-                if state & !CLOSED != *seen {
-                    *seen = state & !CLOSED;
-                    Some(Ok(()))
-                } else if state & CLOSED != 0 {
-                    Some(Err(RecvError(())))
-                } else {
-                    None
-                }
-            },
-            _shared: std::marker::PhantomData::<&T>,
+        // Whether a wait below observed a new version (which it already marked seen).
+        let mut fresh = false;
+        loop {
+            match check_value(shared, seen, fresh, &mut f) {
+                Ok(value) => return Ok(value),
+                Err(true) => return Err(RecvError(())),
+                Err(false) => {}
+            }
+            wait_changed(shared, seen).await?;
+            fresh = true;
         }
-        .await
     }
 
     /// Borrows the current value without marking it seen.
@@ -544,25 +668,28 @@ impl<T> Receiver<T> {
     ///
     /// # Errors
     ///
-    /// [`RecvError`] if the sender is gone and nothing unseen remains.
+    /// [`RecvError`] once every sender is gone, **even if the last value is unseen** (as
+    /// tokio's). [`Receiver::changed`] still returns that last value's change first, and
+    /// [`Receiver::borrow`]'s [`Ref::has_changed`] still tells whether it is unseen.
     ///
     /// ```
     /// use filch_sync::watch;
     ///
-    /// let (tx, rx) = watch::channel(0);
+    /// let (tx, mut rx) = watch::channel(0);
     /// assert_eq!(rx.has_changed(), Ok(false));
     /// tx.send(1).unwrap();
-    /// drop(tx);
     /// assert_eq!(rx.has_changed(), Ok(true));
+    /// drop(tx);
+    /// assert!(rx.has_changed().is_err());
+    /// assert!(rx.borrow().has_changed());
+    /// assert!(futures::executor::block_on(rx.changed()).is_ok());
     /// ```
     pub fn has_changed(&self) -> Result<bool, RecvError> {
         let state = self.shared.state.load(Ordering::Acquire);
-        if state & !CLOSED != self.seen {
-            Ok(true)
-        } else if state & CLOSED != 0 {
+        if state & CLOSED != 0 {
             Err(RecvError(()))
         } else {
-            Ok(false)
+            Ok(state & !CLOSED != self.seen)
         }
     }
 

@@ -10,6 +10,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 
+mod support;
+use support::{finishes_or_deadlocks, waker_with_drop};
+
 #[derive(Default)]
 struct CountingWaker(AtomicUsize);
 
@@ -102,7 +105,10 @@ fn sender_drop_ends_changed_after_the_last_unseen_value() {
     let (tx, mut rx) = watch::channel(0);
     tx.send(1).unwrap();
     drop(tx);
-    assert_eq!(rx.has_changed(), Ok(true));
+    // tokio's: closed is an error for `has_changed` even with a value unseen ...
+    assert!(rx.has_changed().is_err());
+    assert!(rx.borrow().has_changed());
+    // ... while `changed` still reports that value first.
     block_on(rx.changed()).unwrap();
     assert!(rx.has_changed().is_err());
     assert!(block_on(rx.changed()).is_err());
@@ -309,4 +315,102 @@ fn auto_traits() {
     let (tx, mut rx) = watch::channel(0u8);
     send_future(tx.closed());
     send_future(rx.changed());
+}
+
+#[test]
+fn a_send_from_a_replaced_wakers_drop_does_not_deadlock() {
+    finishes_or_deadlocks("watch send from a waker's Drop", || {
+        let (tx, mut rx) = watch::channel(0);
+        let tx2 = tx.clone();
+        let waker = waker_with_drop(move || {
+            tx2.send(7).unwrap();
+        });
+        let mut changed = Box::pin(rx.changed());
+        assert!(poll_pinned(changed.as_mut(), &waker).is_pending());
+        drop(waker);
+        let (_, other) = counting_waker();
+        let _ = poll_pinned(changed.as_mut(), &other);
+        drop(changed);
+        assert_eq!(*rx.borrow_and_update(), 7);
+        drop(tx);
+    });
+}
+
+#[test]
+fn cloned_senders_close_the_channel_with_the_last_one() {
+    let (tx, mut rx) = watch::channel(0);
+    let tx2 = tx.clone();
+    assert_eq!(tx.sender_count(), 2);
+    let (count, waker) = counting_waker();
+    let mut changed = Box::pin(rx.changed());
+    assert!(poll_pinned(changed.as_mut(), &waker).is_pending());
+    drop(tx);
+    assert_eq!(
+        count.0.load(Ordering::SeqCst),
+        0,
+        "one sender left: not closed"
+    );
+    tx2.send(1).unwrap();
+    assert!(matches!(
+        poll_pinned(changed.as_mut(), &waker),
+        Poll::Ready(Ok(()))
+    ));
+    drop(changed);
+    let mut changed = Box::pin(rx.changed());
+    assert!(poll_pinned(changed.as_mut(), &waker).is_pending());
+    drop(tx2);
+    assert!(matches!(
+        poll_pinned(changed.as_mut(), &waker),
+        Poll::Ready(Err(_))
+    ));
+}
+
+#[test]
+fn wait_for_checks_the_current_value_then_each_change() {
+    let (tx, mut rx) = watch::channel(3);
+    // Ready at once on the current (seen) value.
+    assert_eq!(*block_on(rx.wait_for(|v| *v == 3)).unwrap(), 3);
+    let (_, waker) = counting_waker();
+    let mut calls = 0;
+    {
+        let mut wait = Box::pin(rx.wait_for(|v| {
+            calls += 1;
+            *v == 10
+        }));
+        assert!(poll_pinned(wait.as_mut(), &waker).is_pending());
+        tx.send(5).unwrap();
+        assert!(poll_pinned(wait.as_mut(), &waker).is_pending());
+        tx.send(10).unwrap();
+        match poll_pinned(wait.as_mut(), &waker) {
+            Poll::Ready(Ok(value)) => {
+                assert_eq!(*value, 10);
+                assert!(value.has_changed());
+            }
+            _ => panic!("wait_for did not see 10"),
+        }
+    }
+    assert_eq!(calls, 3, "the current value, 5, then 10");
+    assert_eq!(rx.has_changed(), Ok(false), "marked seen");
+    // Closed: `f` sees the final value, then the error.
+    tx.send(11).unwrap();
+    drop(tx);
+    let mut last = None;
+    assert!(block_on(rx.wait_for(|v| {
+        last = Some(*v);
+        false
+    }))
+    .is_err());
+    assert_eq!(last, Some(11));
+}
+
+#[test]
+fn wait_for_across_threads() {
+    let (tx, mut rx) = watch::channel(0u32);
+    let producer = thread::spawn(move || {
+        for i in 1..=1000 {
+            tx.send(i).unwrap();
+        }
+    });
+    assert_eq!(*block_on(rx.wait_for(|v| *v == 1000)).unwrap(), 1000);
+    producer.join().unwrap();
 }
