@@ -1,4 +1,5 @@
-//! block_in_place: other tasks keep running while a worker blocks, even with one worker.
+//! block_in_place: other tasks keep running while a worker blocks, even with one worker; it
+//! works inside a `LocalSet` and nested through `Handle::block_on`.
 use filch::runtime::Builder;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -175,4 +176,55 @@ fn after_the_closure_the_task_is_driving_again() {
         // Still inside a task's poll: a nested block_on would deadlock it.
         filch::runtime::Handle::current().block_on(async {});
     });
+}
+
+#[test]
+fn block_in_place_works_inside_a_local_set() {
+    let rt = filch::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let out = rt.block_on(async {
+        {
+            let local = filch::task::LocalSet::new();
+            local
+                .run_until(async {
+                    let lock = filch::sync::Mutex::new(1);
+                    let in_place = filch::task::block_in_place(|| 2);
+                    filch::task::yield_now().await;
+                    let from_local = filch::task::spawn_local(async {
+                        filch::task::block_in_place(|| {
+                            filch::runtime::Handle::current().block_on(async { 3 })
+                        })
+                    })
+                    .await
+                    .unwrap();
+                    let guard = lock.lock().await;
+                    *guard + in_place + from_local
+                })
+                .await
+        }
+    });
+    assert_eq!(out, 6);
+}
+
+#[test]
+fn nested_block_in_place_inside_block_on_inside_block_in_place() {
+    let rt = filch::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let out = rt.block_on(async {
+        filch::spawn(async {
+            filch::task::block_in_place(|| {
+                filch::runtime::Handle::current().block_on(async {
+                    filch::task::yield_now().await;
+                    filch::task::block_in_place(|| 7)
+                })
+            })
+        })
+        .await
+        .unwrap()
+    });
+    assert_eq!(out, 7);
 }
