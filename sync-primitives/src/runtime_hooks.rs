@@ -23,7 +23,7 @@
 //! [`Semaphore`](crate::Semaphore)'s `acquire*`; [`OnceCell`](crate::OnceCell)'s
 //! `get_or_init` / `get_or_try_init` while they wait for an initializer (an initialized cell
 //! answers without spending); [`Notified`](crate::Notified); [`Barrier::wait`](crate::Barrier::wait);
-//! the `recv`/`poll_recv` (and `Stream`) of [`mpsc`](crate::mpsc), [`broadcast`](crate::broadcast)
+//! the `recv`/`poll_recv` (and `Stream`, and mpsc's `recv_many`) of [`mpsc`](crate::mpsc), [`broadcast`](crate::broadcast)
 //! and [`oneshot`](crate::oneshot) receivers; the bounded `mpsc::Sender`'s `send` and
 //! `reserve`; [`watch::Receiver::changed`](crate::watch::Receiver::changed) and `wait_for`; and every
 //! `closed()` / `poll_closed` of the channels.

@@ -752,3 +752,70 @@ fn a_receiver_dropped_from_a_replaced_wakers_drop_does_not_deadlock() {
         ));
     });
 }
+
+#[test]
+fn recv_many_takes_what_is_there_up_to_the_limit_and_frees_the_slots() {
+    let (tx, mut rx) = mpsc::channel(4);
+    let mut buffer = vec![-1];
+    let (_, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    assert_eq!(rx.poll_recv_many(&mut cx, &mut buffer, 0), Poll::Ready(0));
+    assert_eq!(rx.poll_recv_many(&mut cx, &mut buffer, 4), Poll::Pending);
+    for i in 0..4 {
+        tx.try_send(i).unwrap();
+    }
+    // A sender waiting for room gets it once recv_many has popped.
+    let mut queued = pin!(tx.send(4));
+    assert!(poll_pinned(queued.as_mut(), &waker).is_pending());
+    assert_eq!(block_on(rx.recv_many(&mut buffer, 3)), 3);
+    assert!(matches!(
+        poll_pinned(queued.as_mut(), &waker),
+        Poll::Ready(Ok(()))
+    ));
+    assert_eq!(tx.capacity(), 2, "3 popped, 1 of them to the queued send");
+    // Close with a permit out: recv_many drains, waits for the permit, then ends.
+    let permit = tx.try_reserve().unwrap();
+    rx.close();
+    assert_eq!(block_on(rx.recv_many(&mut buffer, 10)), 2);
+    assert_eq!(rx.poll_recv_many(&mut cx, &mut buffer, 10), Poll::Pending);
+    permit.send(5);
+    assert_eq!(block_on(rx.recv_many(&mut buffer, 10)), 1);
+    assert_eq!(block_on(rx.recv_many(&mut buffer, 10)), 0);
+    assert_eq!(buffer, [-1, 0, 1, 2, 3, 4, 5], "appended, in order");
+}
+
+#[test]
+fn recv_many_on_an_unbounded_channel_and_across_threads() {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let producers: Vec<_> = (0..2)
+        .map(|id| {
+            let tx = tx.clone();
+            thread::spawn(move || {
+                for i in 0..500 {
+                    tx.send((id, i)).unwrap();
+                }
+            })
+        })
+        .collect();
+    drop(tx);
+    let mut got = Vec::new();
+    block_on(async {
+        loop {
+            let before = got.len();
+            let n = rx.recv_many(&mut got, 64).await;
+            assert!(n <= 64);
+            assert_eq!(got.len(), before + n);
+            if n == 0 {
+                break;
+            }
+        }
+    });
+    for p in producers {
+        p.join().unwrap();
+    }
+    assert_eq!(got.len(), 1000);
+    for id in 0..2 {
+        let mine: Vec<_> = got.iter().filter(|m| m.0 == id).map(|m| m.1).collect();
+        assert_eq!(mine, (0..500).collect::<Vec<_>>(), "per-sender order kept");
+    }
+}

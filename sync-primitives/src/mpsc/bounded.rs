@@ -363,6 +363,59 @@ impl<T> Receiver<T> {
         self.chan.poll_recv(cx)
     }
 
+    /// Receives up to `limit` messages into `buffer` (appended), waiting until at least
+    /// one is there; returns how many were added.
+    ///
+    /// Returns 0 at once if `limit` is 0, and 0 once the channel is closed and drained
+    /// (as `recv` returns `None`); a non-zero `limit` otherwise always yields at least one
+    /// message. Messages keep their order. Cancel safe: dropping the future before it
+    /// completes loses no message. Spends one unit of the runtime's budget per call that
+    /// returns (`runtime_hooks`).
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(8);
+    /// for i in 0..5 {
+    ///     tx.try_send(i).unwrap();
+    /// }
+    /// drop(tx);
+    /// let mut buffer = Vec::new();
+    /// futures::executor::block_on(async {
+    ///     assert_eq!(rx.recv_many(&mut buffer, 3).await, 3);
+    ///     assert_eq!(rx.recv_many(&mut buffer, 3).await, 2);
+    ///     assert_eq!(rx.recv_many(&mut buffer, 3).await, 0);
+    /// });
+    /// assert_eq!(buffer, [0, 1, 2, 3, 4]);
+    /// ```
+    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
+        poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
+    }
+
+    /// Polls for up to `limit` messages; the poll form of [`Receiver::recv_many`].
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    /// use std::task::{Context, Poll};
+    ///
+    /// let (tx, mut rx) = mpsc::channel(8);
+    /// let waker = futures::task::noop_waker();
+    /// let mut cx = Context::from_waker(&waker);
+    /// let mut buffer = Vec::new();
+    /// assert_eq!(rx.poll_recv_many(&mut cx, &mut buffer, 8), Poll::Pending);
+    /// tx.try_send(1).unwrap();
+    /// assert_eq!(rx.poll_recv_many(&mut cx, &mut buffer, 8), Poll::Ready(1));
+    /// assert_eq!(buffer, [1]);
+    /// ```
+    pub fn poll_recv_many(
+        &mut self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        self.chan.poll_recv_many(cx, buffer, limit)
+    }
+
     /// Receives a message if one is buffered.
     ///
     /// # Errors

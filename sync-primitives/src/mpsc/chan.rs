@@ -166,6 +166,39 @@ impl<T, S: Slots> Chan<T, S> {
         Poll::Ready(message)
     }
 
+    /// Receives up to `limit` messages into `buffer`, waiting for the first one; the
+    /// caller holds `&mut` to the only receiver. `Ready(0)`: `limit` is zero, or the
+    /// channel has ended. Spends one unit of budget per call that returns messages.
+    pub(super) fn poll_recv_many(
+        &self,
+        cx: &mut Context<'_>,
+        buffer: &mut Vec<T>,
+        limit: usize,
+    ) -> Poll<usize> {
+        if limit == 0 {
+            return Poll::Ready(0);
+        }
+        let budget = ready!(runtime_hooks::poll_proceed(cx));
+        let Some(first) = ready!(self.poll_pop(cx)) else {
+            budget.made_progress();
+            return Poll::Ready(0);
+        };
+        buffer.reserve(limit.min(self.queue.len() + 1));
+        buffer.push(first);
+        let mut received = 1;
+        while received < limit {
+            match self.pop() {
+                Ok(value) => {
+                    buffer.push(value);
+                    received += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        budget.made_progress();
+        Poll::Ready(received)
+    }
+
     fn poll_pop(&self, cx: &Context<'_>) -> Poll<Option<T>> {
         match self.pop() {
             Ok(value) => return Poll::Ready(Some(value)),
