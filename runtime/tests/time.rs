@@ -315,3 +315,34 @@ fn a_timer_due_when_the_worker_parks_wakes_its_task() {
         .recv_timeout(Duration::from_secs(30))
         .expect("a task woken by a timer fired during the park was stranded");
 }
+
+#[test]
+fn interval_reset_immediately_after_and_at_move_the_next_tick() {
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let hour = Duration::from_secs(3600);
+            let mut ticks = interval(hour);
+            ticks.tick().await;
+            // Immediately: the next tick is due now, the one after a period later.
+            ticks.reset_immediately();
+            let first = timeout(Duration::from_secs(10), ticks.tick()).await;
+            assert!(first.is_ok(), "{name}: reset_immediately did not tick");
+            let again = timeout(Duration::from_millis(20), ticks.tick()).await;
+            assert!(again.is_err(), "{name}: ticked twice without waiting a period");
+            // After a short delay, never earlier.
+            let start = Instant::now();
+            ticks.reset_after(Duration::from_millis(15));
+            let at = ticks.tick().await;
+            assert!(start.elapsed() >= Duration::from_millis(15), "{name}");
+            assert!(at >= start + Duration::from_millis(15), "{name}");
+            // At a past instant: at once, and that instant is what the tick reports.
+            let past = Instant::now() - Duration::from_millis(5);
+            ticks.reset_at(past);
+            assert_eq!(ticks.tick().await, past, "{name}");
+            // After Duration::MAX: never (saturates instead of overflowing).
+            ticks.reset_after(Duration::MAX);
+            let never = timeout(Duration::from_millis(20), ticks.tick()).await;
+            assert!(never.is_err(), "{name}");
+        });
+    }
+}

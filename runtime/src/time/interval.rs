@@ -126,7 +126,52 @@ impl Interval {
 
     /// Restarts the schedule: the next tick is one period from now.
     pub fn reset(&mut self) {
-        Pin::new(&mut self.sleep).reset(deadline_after(Instant::now(), self.period));
+        self.reset_at(deadline_after(Instant::now(), self.period));
+    }
+
+    /// Restarts the schedule with a tick right now: the next `tick()` completes at once,
+    /// and the ones after follow one period apart.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut every_hour = filch::time::interval(Duration::from_secs(3600));
+    ///     every_hour.tick().await; // the first tick is immediate
+    ///     every_hour.reset_immediately();
+    ///     every_hour.tick().await; // and so is this one
+    /// });
+    /// ```
+    pub fn reset_immediately(&mut self) {
+        self.reset_at(Instant::now());
+    }
+
+    /// Restarts the schedule with the next tick `after` from now (saturating: a tick past
+    /// what an `Instant` can hold never comes).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut interval = filch::time::interval(Duration::from_secs(3600));
+    ///     interval.tick().await;
+    ///     let start = Instant::now();
+    ///     interval.reset_after(Duration::from_millis(5));
+    ///     interval.tick().await;
+    ///     assert!(start.elapsed() >= Duration::from_millis(5));
+    /// });
+    /// ```
+    pub fn reset_after(&mut self, after: Duration) {
+        self.reset_at(deadline_after(Instant::now(), after));
+    }
+
+    /// Restarts the schedule with the next tick at `deadline` (at once if it has passed).
+    pub fn reset_at(&mut self, deadline: Instant) {
+        Pin::new(&mut self.sleep).reset(deadline);
     }
 
     /// The period.
