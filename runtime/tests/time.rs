@@ -328,7 +328,10 @@ fn interval_reset_immediately_after_and_at_move_the_next_tick() {
             let first = timeout(Duration::from_secs(10), ticks.tick()).await;
             assert!(first.is_ok(), "{name}: reset_immediately did not tick");
             let again = timeout(Duration::from_millis(20), ticks.tick()).await;
-            assert!(again.is_err(), "{name}: ticked twice without waiting a period");
+            assert!(
+                again.is_err(),
+                "{name}: ticked twice without waiting a period"
+            );
             // After a short delay, never earlier.
             let start = Instant::now();
             ticks.reset_after(Duration::from_millis(15));
