@@ -541,3 +541,145 @@ fn two_tasks_accepting_on_one_listener_both_get_a_connection() {
         }
     });
 }
+
+/// A connected pair: (client, server).
+async fn tcp_pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, _) = listener.accept().await.unwrap();
+    (client, server)
+}
+
+/// Retries `op` after `readable()` until it does not return `WouldBlock`.
+async fn read_when_ready<R>(
+    stream: &TcpStream,
+    mut op: impl FnMut(&TcpStream) -> io::Result<R>,
+) -> R {
+    loop {
+        match op(stream) {
+            Ok(value) => return value,
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                stream.readable().await.unwrap();
+            }
+            Err(err) => panic!("{err}"),
+        }
+    }
+}
+
+#[test]
+fn ready_with_an_interest_and_the_try_variants() {
+    use filch::io::Interest;
+    use std::io::{IoSlice, IoSliceMut};
+    for (name, rt) in runtimes() {
+        bounded(Duration::from_secs(20), move || {
+            rt.block_on(async {
+                let (a, b) = tcp_pair().await;
+                // Fresh: writable, not readable.
+                let ready = a
+                    .ready(Interest::READABLE | Interest::WRITABLE)
+                    .await
+                    .unwrap();
+                assert!(
+                    ready.is_writable() && !ready.is_readable(),
+                    "{name}: {ready:?}"
+                );
+                let mut buf = [0; 16];
+                assert_eq!(
+                    a.try_read(&mut buf).unwrap_err().kind(),
+                    io::ErrorKind::WouldBlock,
+                    "{name}"
+                );
+
+                // Vectored both ways.
+                b.writable().await.unwrap();
+                let n = b
+                    .try_write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b"cd")])
+                    .unwrap();
+                assert_eq!(n, 4, "{name}");
+                let (mut x, mut y) = ([0; 1], [0; 8]);
+                let n = read_when_ready(&a, |a| {
+                    a.try_read_vectored(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)])
+                })
+                .await;
+                assert_eq!((n, &x, &y[..3]), (4, b"a", &b"bcd"[..]), "{name}");
+
+                // Into a Vec's spare capacity, after what is there.
+                b.try_write(b"spare").unwrap();
+                let mut vec = b"> ".to_vec();
+                let n = read_when_ready(&a, |a| a.try_read_buf(&mut vec)).await;
+                assert_eq!((n, &vec[..]), (5, &b"> spare"[..]), "{name}");
+
+                // try_io: runs only when ready; WouldBlock from `f` clears.
+                assert_eq!(a.try_io(Interest::WRITABLE, || Ok(9)).unwrap(), 9);
+                let r = a.try_io(Interest::WRITABLE, || -> io::Result<()> {
+                    Err(io::ErrorKind::WouldBlock.into())
+                });
+                assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+                let (counter, waker) = support::counting_waker();
+                let mut cx = std::task::Context::from_waker(&waker);
+                // Cleared, though the socket has room: Pending until the next event.
+                assert!(a.poll_write_ready(&mut cx).is_pending(), "{name}");
+
+                // async_io with our own syscall.
+                b.try_write(b"own").unwrap();
+                let view = dup_std(&a);
+                let n = a
+                    .async_io(Interest::READABLE, || (&view).read(&mut buf))
+                    .await
+                    .unwrap();
+                assert_eq!(&buf[..n], b"own", "{name}");
+                drop(counter);
+            });
+        });
+    }
+}
+
+/// A `std::net::TcpStream` on a `dup` of `stream`'s fd (same socket, same non-blocking
+/// mode; dropping it closes only the duplicate).
+fn dup_std(stream: &TcpStream) -> std::net::TcpStream {
+    use std::os::fd::AsFd;
+    std::net::TcpStream::from(stream.as_fd().try_clone_to_owned().unwrap())
+}
+
+#[test]
+fn poll_read_ready_is_pending_then_ready_with_a_wakeup() {
+    for (name, rt) in runtimes() {
+        bounded(Duration::from_secs(20), move || {
+            rt.block_on(async {
+                let (a, b) = tcp_pair().await;
+                let (counter, waker) = support::counting_waker();
+                let mut cx = std::task::Context::from_waker(&waker);
+                assert!(a.poll_read_ready(&mut cx).is_pending(), "{name}");
+                b.writable().await.unwrap();
+                b.try_write(b"!").unwrap();
+                support::until_woken(&counter, std::time::Duration::from_secs(10)).await;
+                assert!(
+                    matches!(a.poll_read_ready(&mut cx), std::task::Poll::Ready(Ok(()))),
+                    "{name}"
+                );
+                assert!(
+                    matches!(a.poll_write_ready(&mut cx), std::task::Poll::Ready(Ok(()))),
+                    "{name}"
+                );
+                let mut buf = [0; 4];
+                assert_eq!(a.try_read(&mut buf).unwrap(), 1, "{name}");
+            });
+        });
+    }
+}
+
+#[test]
+fn linger_round_trips() {
+    let rt = Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let (a, _b) = tcp_pair().await;
+        assert_eq!(a.linger().unwrap(), None);
+        a.set_linger(Some(std::time::Duration::from_secs(3)))
+            .unwrap();
+        assert_eq!(a.linger().unwrap(), Some(std::time::Duration::from_secs(3)));
+        a.set_linger(None).unwrap();
+        assert_eq!(a.linger().unwrap(), None);
+    });
+}

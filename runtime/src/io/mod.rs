@@ -14,6 +14,11 @@
 //! [`copy`]/[`copy_buf`], and [`AsyncReadExt::split`] (any `AsyncRead + AsyncWrite` into
 //! [`ReadHalf`]/[`WriteHalf`] behind a lock; filch's streams have lock-free [`into_split`](crate::net::TcpStream::into_split)).
 //!
+//! Readiness: [`Interest`] (what an operation waits for) and [`Ready`] (what a source was
+//! seen ready for), taken by the sockets' `ready`/`try_io` methods and by
+//! [`unix::AsyncFd`], which brings any pollable fd (a pipe, an eventfd, ...) onto the
+//! driver.
+//!
 //! One difference from tokio's traits: `futures-io` has no `shutdown`; closing the write
 //! side of a stream is [`AsyncWriteExt::close`], which on a filch socket is
 //! `shutdown(Write)`.
@@ -98,6 +103,13 @@
 //! `hyper::rt::Executor<F>` with `fn execute(&self, fut: F) { filch::spawn(fut); }` — and
 //! hyper's timeouts need a `hyper::rt::Timer` whose `sleep` wraps
 //! [`filch::time::sleep`](crate::time::sleep) in a `Pin<Box<dyn hyper::rt::Sleep>>`.
+mod interest;
+mod ready;
+pub mod unix;
+
+pub use interest::Interest;
+pub use ready::Ready;
+
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use futures_util::io::{
     copy, copy_buf, empty, repeat, sink, AsyncBufReadExt, AsyncReadExt, AsyncSeekExt,

@@ -24,8 +24,10 @@
 //! 3. on `WouldBlock`, clear the readiness *as of the tick observed in 1* (a newer event
 //!    is kept) and go back to 1.
 //!
-//! The `try_*` methods do 2 and 3 once, without waiting, if the socket is ready;
-//! `readable`/`writable` do only 1. Any number of tasks may wait in each direction: one
+//! The `try_*` methods (and `try_io`, for a syscall of your own) do 2 and 3 once, without
+//! waiting, if the socket is ready; `readable`/`writable`, `ready(interest)` (either
+//! direction, or both: [`Interest`](crate::io::Interest)) and `poll_read_ready` /
+//! `poll_recv_ready` and their write twins do only 1. Any number of tasks may wait in each direction: one
 //! task may wait to read while another waits to write (that is what the split halves are
 //! for), and several may wait in the same direction (every event wakes them all; the ones
 //! that lose the race wait again).
@@ -73,6 +75,7 @@
 //! });
 //! ```
 mod addr;
+mod datagram_io;
 mod socket;
 mod stream_io;
 pub mod tcp;

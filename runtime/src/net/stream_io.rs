@@ -1,8 +1,15 @@
 //! The I/O plumbing every connected stream shares (`TcpStream`, `UnixStream`): the
-//! readiness-looping read/write calls that the stream and its split halves use, and the
-//! `futures-io` and fd trait impls. A stream type only has to hold its socket as
-//! `io: PollEvented<_>` (whose `&` implements `Read` + `Write`) and have a
-//! `shutdown(&self, Shutdown)` method.
+//! readiness-looping read/write calls that the stream and its split halves use, the
+//! public readiness API (`ready`, `readable`, `writable`, `poll_read_ready`,
+//! `poll_write_ready`, the `try_*` calls, `try_io`, `async_io`), and the `futures-io` and
+//! fd trait impls. A stream type only has to hold its socket as `io: PollEvented<_>`
+//! (whose `&` implements `Read` + `Write`) and have a `shutdown(&self, Shutdown)` method;
+//! the macro's second argument is the doctest prelude that makes a connected pair `a`,
+//! `b` of it inside an async block.
+//!
+//! Every `try_*` here is `Registration::try_io`: it runs only if the driver last saw the
+//! socket ready, and clears that readiness (at the tick it was seen at) on `WouldBlock`,
+//! so a following `readable().await` sleeps until the next event instead of spinning.
 //!
 //! # `SIGPIPE`
 //!
@@ -16,8 +23,305 @@
 
 /// Implements the shared stream I/O for `$stream`; see the module docs.
 macro_rules! impl_stream_io {
-    ($stream:ty) => {
+    ($stream:ident, $pair:literal) => {
         impl $stream {
+            /// Waits until the stream is ready in a direction of `interest` and returns
+            /// what it was seen ready for. It can be a false positive: follow with the
+            /// `try_*` calls, which clear the readiness when they would block.
+            ///
+            /// # Errors
+            ///
+            /// An error once the runtime has shut down.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use filch::io::Interest;
+            /// use std::io;
+            ///
+            /// let rt = filch::runtime::Runtime::new().unwrap();
+            /// rt.block_on(async {
+            #[doc = $pair]
+            ///     let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await.unwrap();
+            ///     assert!(ready.is_writable());
+            ///     b.try_write(b"pong").unwrap();
+            ///     let mut buf = [0; 4];
+            ///     loop {
+            ///         a.ready(Interest::READABLE).await.unwrap();
+            ///         match a.try_read(&mut buf) {
+            ///             Ok(n) => break assert_eq!(&buf[..n], b"pong"),
+            ///             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            ///             Err(e) => panic!("{e}"),
+            ///         }
+            ///     }
+            /// });
+            /// ```
+            pub async fn ready(
+                &self,
+                interest: crate::io::Interest,
+            ) -> std::io::Result<crate::io::Ready> {
+                let event = self.io.registration().readiness(interest).await?;
+                Ok(event.ready.to_public())
+            }
+
+            /// Waits until the stream may be readable: `ready(Interest::READABLE)`.
+            /// It can be a false positive: follow with
+            #[doc = concat!("[`try_read`](", stringify!($stream), "::try_read),")]
+            /// which clears the readiness if it would block.
+            ///
+            /// # Errors
+            ///
+            /// An error once the runtime has shut down.
+            pub async fn readable(&self) -> std::io::Result<()> {
+                self.io
+                    .registration()
+                    .ready(crate::driver::io::Direction::Read)
+                    .await
+            }
+
+            /// Waits until the stream may be writable: `ready(Interest::WRITABLE)`.
+            ///
+            /// # Errors
+            ///
+            /// An error once the runtime has shut down.
+            pub async fn writable(&self) -> std::io::Result<()> {
+                self.io
+                    .registration()
+                    .ready(crate::driver::io::Direction::Write)
+                    .await
+            }
+
+            /// Polls for read readiness: `Ready(Ok(()))` once the stream may be readable;
+            /// `Pending`, with the task's waker stored, until then. Only the last task to
+            /// poll in each direction is guaranteed a wakeup (every waiting task is, in
+            /// fact, woken; tokio keeps only one).
+            ///
+            /// # Errors
+            ///
+            /// An error once the runtime has shut down.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use std::future::poll_fn;
+            /// use std::task::{Context, Waker};
+            ///
+            /// let rt = filch::runtime::Runtime::new().unwrap();
+            /// rt.block_on(async {
+            #[doc = $pair]
+            ///     let mut cx = Context::from_waker(Waker::noop());
+            ///     assert!(a.poll_read_ready(&mut cx).is_pending(), "nothing sent yet");
+            ///     b.writable().await.unwrap();
+            ///     b.try_write(b"!").unwrap();
+            ///     poll_fn(|cx| a.poll_read_ready(cx)).await.unwrap();
+            /// });
+            /// ```
+            pub fn poll_read_ready(
+                &self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                self.io
+                    .registration()
+                    .poll_ready(crate::driver::io::Direction::Read, cx)
+                    .map_ok(|_| ())
+            }
+
+            /// Polls for write readiness; see
+            #[doc = concat!("[`poll_read_ready`](", stringify!($stream), "::poll_read_ready).")]
+            ///
+            /// # Errors
+            ///
+            /// An error once the runtime has shut down.
+            pub fn poll_write_ready(
+                &self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                self.io
+                    .registration()
+                    .poll_ready(crate::driver::io::Direction::Write, cx)
+                    .map_ok(|_| ())
+            }
+
+            /// Reads what is available without waiting: `WouldBlock` if nothing is (which
+            /// clears the readiness), `Ok(0)` at end-of-file.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error of `recv`.
+            pub fn try_read(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let io = self.io.get_ref();
+                self.io
+                    .registration()
+                    .try_io(crate::driver::io::Direction::Read, || {
+                        std::io::Read::read(&mut &*io, buf)
+                    })
+            }
+
+            /// Reads what is available into several buffers, filled in order, without
+            /// waiting: `WouldBlock` if nothing is, `Ok(0)` at end-of-file.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error of `readv`.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use std::io::{IoSlice, IoSliceMut};
+            ///
+            /// let rt = filch::runtime::Runtime::new().unwrap();
+            /// rt.block_on(async {
+            #[doc = $pair]
+            ///     b.writable().await.unwrap();
+            ///     b.try_write_vectored(&[IoSlice::new(b"he"), IoSlice::new(b"llo")]).unwrap();
+            ///     let (mut head, mut tail) = ([0; 2], [0; 8]);
+            ///     let n = loop {
+            ///         a.readable().await.unwrap();
+            ///         let mut bufs = [IoSliceMut::new(&mut head), IoSliceMut::new(&mut tail)];
+            ///         if let Ok(n) = a.try_read_vectored(&mut bufs) {
+            ///             break n;
+            ///         }
+            ///     };
+            ///     assert_eq!((n, &head, &tail[..3]), (5, b"he", &b"llo"[..]));
+            /// });
+            /// ```
+            pub fn try_read_vectored(
+                &self,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::io::Result<usize> {
+                let io = self.io.get_ref();
+                self.io
+                    .registration()
+                    .try_io(crate::driver::io::Direction::Read, || {
+                        std::io::Read::read_vectored(&mut &*io, bufs)
+                    })
+            }
+
+            /// Reads what is available into the spare capacity of `buf` without waiting,
+            /// appending after the bytes already there (nothing is zero-filled; a vector
+            /// with no spare capacity first grows by 64 bytes); returns the count.
+            /// `WouldBlock` if nothing is available, `Ok(0)` at end-of-file. tokio takes a
+            /// `bytes::BufMut`; filch takes a `Vec<u8>`.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error of `recv`; `buf` is unchanged.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// let rt = filch::runtime::Runtime::new().unwrap();
+            /// rt.block_on(async {
+            #[doc = $pair]
+            ///     b.writable().await.unwrap();
+            ///     b.try_write(b"tail").unwrap();
+            ///     let mut buf = b"> ".to_vec();
+            ///     buf.reserve(64);
+            ///     loop {
+            ///         a.readable().await.unwrap();
+            ///         if a.try_read_buf(&mut buf).is_ok() {
+            ///             break;
+            ///         }
+            ///     }
+            ///     assert_eq!(buf, b"> tail");
+            /// });
+            /// ```
+            pub fn try_read_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+                let io = self.io.get_ref();
+                self.io
+                    .registration()
+                    .try_io(crate::driver::io::Direction::Read, || {
+                        crate::net::socket::recv_spare(io, buf)
+                    })
+            }
+
+            /// Writes what fits in the send buffer without waiting: `WouldBlock` if
+            /// nothing does (which clears the readiness).
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error of `send` (`BrokenPipe` when the peer is
+            /// gone; never `SIGPIPE`).
+            pub fn try_write(&self, buf: &[u8]) -> std::io::Result<usize> {
+                let io = self.io.get_ref();
+                self.io
+                    .registration()
+                    .try_io(crate::driver::io::Direction::Write, || {
+                        std::io::Write::write(&mut &*io, buf)
+                    })
+            }
+
+            /// Writes what fits from several buffers, in order, without waiting:
+            /// `WouldBlock` if nothing does. Sent with `sendmsg(MSG_NOSIGNAL)`, like the
+            /// other vectored writes (see the module docs of `filch::net`).
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error of `sendmsg` (`BrokenPipe` when the peer is
+            /// gone).
+            pub fn try_write_vectored(
+                &self,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::io::Result<usize> {
+                let io = self.io.get_ref();
+                self.io
+                    .registration()
+                    .try_io(crate::driver::io::Direction::Write, || {
+                        crate::net::stream_io::send_vectored(io, bufs)
+                    })
+            }
+
+            /// Runs `f`, a non-blocking operation of your own on the socket (through
+            /// `AsFd`/`AsRawFd` or `socket2::SockRef`), if the stream is marked ready for
+            /// `interest`: `WouldBlock` if it is not; if `f` returns `WouldBlock`, the
+            /// readiness it ran under is cleared. `f` must be a single non-blocking
+            /// syscall, and must not itself wait.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, `f`'s error, or an error once the runtime has shut down.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use filch::io::Interest;
+            /// use std::io;
+            ///
+            /// let rt = filch::runtime::Runtime::new().unwrap();
+            /// rt.block_on(async {
+            #[doc = $pair]
+            ///     // Writable from the start; `f` runs, and its result comes back as is.
+            ///     b.writable().await.unwrap();
+            ///     assert_eq!(b.try_io(Interest::WRITABLE, || Ok(7)).unwrap(), 7);
+            ///     // Nothing sent to `a`: not readable, so `f` does not even run.
+            ///     let r = a.try_io(Interest::READABLE, || -> io::Result<()> { unreachable!() });
+            ///     assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+            /// });
+            /// ```
+            pub fn try_io<R>(
+                &self,
+                interest: crate::io::Interest,
+                f: impl FnOnce() -> std::io::Result<R>,
+            ) -> std::io::Result<R> {
+                self.io.registration().try_io_interest(interest, f)
+            }
+
+            /// Runs `f`, a non-blocking operation of your own on the socket, until it does
+            /// not return `WouldBlock`: waits for `interest` before each try and clears
+            /// the readiness after each `WouldBlock`.
+            ///
+            /// # Errors
+            ///
+            /// `f`'s first error other than `WouldBlock`, or an error once the runtime has
+            /// shut down.
+            pub async fn async_io<R>(
+                &self,
+                interest: crate::io::Interest,
+                f: impl FnMut() -> std::io::Result<R>,
+            ) -> std::io::Result<R> {
+                self.io.registration().async_io_interest(interest, f).await
+            }
+
             pub(crate) fn poll_read_priv(
                 &self,
                 cx: &mut std::task::Context<'_>,

@@ -682,6 +682,11 @@ impl UdpSocket {
     }
 }
 
+crate::net::datagram_io::impl_datagram_io!(
+    UdpSocket,
+    "    let a = filch::net::UdpSocket::bind(\"127.0.0.1:0\").await.unwrap();\n    let b = filch::net::UdpSocket::bind(\"127.0.0.1:0\").await.unwrap();\n    a.connect(b.local_addr().unwrap()).await.unwrap();\n    b.connect(a.local_addr().unwrap()).await.unwrap();"
+);
+
 /// The count and the sender of a `recvfrom` on an IP socket, the sender as a std address.
 fn inet_addr((n, addr): (usize, SockAddr)) -> io::Result<(usize, SocketAddr)> {
     match addr.as_socket() {

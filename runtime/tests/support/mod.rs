@@ -106,3 +106,35 @@ pub fn process_state(pid: u32) -> Option<char> {
     // the last ')'.
     stat[stat.rfind(')')? + 1..].trim_start().chars().next()
 }
+
+/// A waker that counts its wakeups, for tests that poll by hand (Pending, then Ready).
+pub struct WakeCounter(AtomicUsize);
+
+impl WakeCounter {
+    /// How many times the waker was woken.
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl std::task::Wake for WakeCounter {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A [`WakeCounter`] and a waker that increments it.
+pub fn counting_waker() -> (Arc<WakeCounter>, std::task::Waker) {
+    let counter = Arc::new(WakeCounter(AtomicUsize::new(0)));
+    (counter.clone(), std::task::Waker::from(counter))
+}
+
+/// Sleeps (on the runtime's timer, so the driver runs) until `counter` was woken at
+/// least once; fails the test after `limit`.
+pub async fn until_woken(counter: &WakeCounter, limit: std::time::Duration) {
+    let start = std::time::Instant::now();
+    while counter.count() == 0 {
+        assert!(start.elapsed() < limit, "never woken within {limit:?}");
+        filch::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}

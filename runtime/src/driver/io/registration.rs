@@ -1,7 +1,15 @@
 //! [`Registration`]: a source's slot in the driver; [`PollEvented`]: an I/O object that
 //! owns one and deregisters before it closes.
-use super::{Direction, ScheduledIo};
+//!
+//! Every wait here goes through [`Registration::poll_interest`], which returns the ready
+//! bits of the interest asked for together with the tick they were seen at
+//! ([`ReadyEvent`]); every clear after a `WouldBlock` passes that observation back, so the
+//! tick check of [`ScheduledIo::clear_ready`] applies to all of them (see the protocol in
+//! `scheduled_io.rs`).
+use super::scheduled_io::ReadyEvent;
+use super::{Direction, Ready, ScheduledIo};
 use crate::driver::{shutdown_error, Driver};
+use crate::io::Interest;
 use crate::task::coop;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -44,16 +52,26 @@ impl Registration {
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
-    ) -> Poll<io::Result<super::scheduled_io::ReadyEvent>> {
+    ) -> Poll<io::Result<ReadyEvent>> {
+        self.poll_interest(direction.interest(), cx)
+    }
+
+    /// Waits until the source is ready in a direction of `interest` (spending coop budget);
+    /// the event holds only the bits of `interest` (never `SHUTDOWN`: that is an error).
+    pub(crate) fn poll_interest(
+        &self,
+        interest: Interest,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<ReadyEvent>> {
         if coop::poll_proceed(cx).is_pending() {
             return Poll::Pending;
         }
-        match self.io.poll_ready(direction, cx) {
+        match self.io.poll_interest(interest, cx) {
             Poll::Ready(event) => {
-                if event.ready.contains(super::Ready::SHUTDOWN) {
+                if event.ready.contains(Ready::SHUTDOWN) {
                     return Poll::Ready(Err(shutdown_error()));
                 }
-                Poll::Ready(Ok(event))
+                Poll::Ready(Ok(event.with_only(Ready::of_interest(interest))))
             }
             Poll::Pending => {
                 coop::refund();
@@ -62,23 +80,41 @@ impl Registration {
         }
     }
 
+    /// Clears the readiness `event` saw (the `READABLE`/`WRITABLE` bits among
+    /// `ready`), unless a newer event arrived since.
+    pub(crate) fn clear_ready(&self, event: ReadyEvent, ready: Ready) {
+        self.io.clear_ready(event, ready);
+    }
+
     /// Runs `op` when the source is ready in `direction`, repeating after `WouldBlock`
     /// (which clears the readiness it was tried under).
     pub(crate) fn poll_io<R>(
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_interest(direction.interest(), cx, op)
+    }
+
+    /// [`poll_io`](Self::poll_io) for any [`Interest`]: waits until a direction of
+    /// `interest` is ready, runs `op`, and on `WouldBlock` clears what was seen and waits
+    /// again.
+    pub(crate) fn poll_io_interest<R>(
+        &self,
+        interest: Interest,
+        cx: &mut Context<'_>,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         loop {
-            let event = match self.poll_ready(direction, cx) {
+            let event = match self.poll_interest(interest, cx) {
                 Poll::Ready(Ok(event)) => event,
                 Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
                 Poll::Pending => return Poll::Pending,
             };
             match op() {
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    self.io.clear_readiness(event, direction);
+                    self.io.clear_ready(event, event.ready);
                 }
                 result => return Poll::Ready(result),
             }
@@ -95,16 +131,28 @@ impl Registration {
         direction: Direction,
         op: impl FnOnce() -> io::Result<R>,
     ) -> io::Result<R> {
+        self.try_io_interest(direction.interest(), op)
+    }
+
+    /// [`try_io`](Self::try_io) for any [`Interest`]: runs `op` if a direction of
+    /// `interest` is ready; on `WouldBlock` from `op`, clears the bits of `interest` that
+    /// were seen (at the tick they were seen at).
+    pub(crate) fn try_io_interest<R>(
+        &self,
+        interest: Interest,
+        op: impl FnOnce() -> io::Result<R>,
+    ) -> io::Result<R> {
         let event = self.io.load();
-        if event.ready.contains(super::Ready::SHUTDOWN) {
+        if event.ready.contains(Ready::SHUTDOWN) {
             return Err(shutdown_error());
         }
-        if !event.ready.intersects(direction.mask()) {
+        let event = event.with_only(Ready::of_interest(interest));
+        if event.ready.is_empty() {
             return Err(io::ErrorKind::WouldBlock.into());
         }
         match op() {
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                self.io.clear_readiness(event, direction);
+                self.io.clear_ready(event, event.ready);
                 Err(err)
             }
             result => result,
@@ -113,16 +161,30 @@ impl Registration {
 
     /// Waits for readiness in `direction` without performing an operation.
     pub(crate) async fn ready(&self, direction: Direction) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.poll_ready(direction, cx).map_ok(|_| ())).await
+        self.readiness(direction.interest()).await.map(|_| ())
+    }
+
+    /// Waits for readiness in a direction of `interest`; returns what was seen.
+    pub(crate) async fn readiness(&self, interest: Interest) -> io::Result<ReadyEvent> {
+        std::future::poll_fn(|cx| self.poll_interest(interest, cx)).await
     }
 
     /// Runs `op` (a non-blocking syscall) until it does not return `WouldBlock`.
     pub(crate) async fn async_io<R>(
         &self,
         direction: Direction,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.async_io_interest(direction.interest(), op).await
+    }
+
+    /// [`async_io`](Self::async_io) for any [`Interest`].
+    pub(crate) async fn async_io_interest<R>(
+        &self,
+        interest: Interest,
         mut op: impl FnMut() -> io::Result<R>,
     ) -> io::Result<R> {
-        std::future::poll_fn(|cx| self.poll_io(direction, cx, &mut op)).await
+        std::future::poll_fn(|cx| self.poll_io_interest(interest, cx, &mut op)).await
     }
 
     fn deregister(&self, fd: BorrowedFd<'_>) -> io::Result<()> {
@@ -161,15 +223,29 @@ impl<E: AsFd> PollEvented<E> {
         self.io.as_ref().expect("PollEvented used after into_inner")
     }
 
+    /// The I/O object, mutably. The caller must not replace the fd it holds: the poller
+    /// knows the source by that fd until deregistration.
+    pub(crate) fn get_mut(&mut self) -> &mut E {
+        self.io.as_mut().expect("PollEvented used after into_inner")
+    }
+
     pub(crate) fn registration(&self) -> &Registration {
         &self.registration
     }
 
-    /// Deregisters and hands back the I/O object (still non-blocking).
-    pub(crate) fn into_inner(mut self) -> io::Result<E> {
+    /// Deregisters and hands back the I/O object (still non-blocking). On an error from
+    /// the poller the object is dropped.
+    pub(crate) fn into_inner(self) -> io::Result<E> {
+        let (io, deregistered) = self.into_parts();
+        deregistered.map(|()| io)
+    }
+
+    /// Deregisters and hands back the I/O object whatever the poller said, with what it
+    /// said (an error means the fd was no longer registered: nothing is left to undo).
+    pub(crate) fn into_parts(mut self) -> (E, io::Result<()>) {
         let io = self.io.take().expect("PollEvented used after into_inner");
-        self.registration.deregister(io.as_fd())?;
-        Ok(io)
+        let deregistered = self.registration.deregister(io.as_fd());
+        (io, deregistered)
     }
 
     /// `poll_io` on the read side with `op` applied to the inner object.

@@ -4,13 +4,21 @@
 //!
 //! `readiness` packs the ready bits ([`Ready`]) with a *tick* that the driver bumps on
 //! every event it delivers for this source. A reader that gets `WouldBlock` clears the
-//! readable bit with [`ScheduledIo::clear_readiness`], passing the tick it observed when it
+//! readable bit with [`ScheduledIo::clear_ready`], passing the tick it observed when it
 //! saw the source ready: the clear is a compare-and-swap that fails if the tick changed,
 //! so an event that arrived between the failed syscall and the clear is never lost.
 //!
 //! With edge-triggered polling the OS reports each transition to ready once, so the bit
 //! must stay set until an operation actually returns `WouldBlock`; that is exactly when it
 //! is cleared.
+//!
+//! An operation may wait on both directions at once (an [`Interest`] of readable and
+//! writable, as `ready(Interest::READABLE | Interest::WRITABLE)` asks): its waker joins both
+//! waiter sets and the first event in either direction wakes it (the other copy is woken,
+//! spuriously, by a later event; see below). Every observation a caller may clear later
+//! ([`ReadyEvent`]) carries the tick it was made at, including the ones a guard of
+//! `AsyncFd` holds across user code: [`ScheduledIo::clear_ready`] clears only the bits the
+//! observation saw, and only if no event came since.
 //!
 //! Wakers: a [`Waiters`] set for the reading side and one for the writing side, each behind
 //! a small lock. Usually each holds one waker (a split stream has one task on each side),
@@ -22,6 +30,7 @@
 //! dropped by a timeout), a direction keeps at most [`MAX_WAITERS`] of them: registering
 //! one more wakes the ones already stored first. Those still interested poll again and
 //! register again; the others are gone.
+use crate::io::Interest;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
@@ -38,6 +47,9 @@ impl Ready {
     pub(crate) const WRITE_CLOSED: Ready = Ready(0b1000);
     /// The driver shut down: every operation fails from now on.
     pub(crate) const SHUTDOWN: Ready = Ready(0b1_0000);
+    /// The bits an operation's `WouldBlock` may clear.
+    #[cfg(test)]
+    const ALL_IO: Ready = Ready(0b0011);
     const MASK: usize = 0b1_1111;
 
     pub(crate) fn contains(self, other: Ready) -> bool {
@@ -48,6 +60,45 @@ impl Ready {
     }
     pub(crate) fn is_empty(self) -> bool {
         self.0 == 0
+    }
+
+    /// The ready bits that let an operation with `interest` proceed: the union of the
+    /// masks of its directions.
+    pub(crate) fn of_interest(interest: Interest) -> Ready {
+        let mut mask = Ready::EMPTY;
+        if interest.is_readable() {
+            mask = mask | Direction::Read.mask();
+        }
+        if interest.is_writable() {
+            mask = mask | Direction::Write.mask();
+        }
+        mask
+    }
+
+    /// The bits the public [`crate::io::Ready`] shows: all but `SHUTDOWN`.
+    pub(crate) fn to_public(self) -> crate::io::Ready {
+        crate::io::Ready::from_bits(self.0)
+    }
+
+    /// The driver's form of a public [`crate::io::Ready`].
+    pub(crate) fn from_public(ready: crate::io::Ready) -> Ready {
+        Ready(ready.bits())
+    }
+}
+
+// The public `Ready` uses the driver's bit values, so converting is masking.
+const _: () = {
+    assert!(Ready::READABLE.0 == crate::io::Ready::READABLE.bits());
+    assert!(Ready::WRITABLE.0 == crate::io::Ready::WRITABLE.bits());
+    assert!(Ready::READ_CLOSED.0 == crate::io::Ready::READ_CLOSED.bits());
+    assert!(Ready::WRITE_CLOSED.0 == crate::io::Ready::WRITE_CLOSED.bits());
+    assert!(crate::io::Ready::ALL.bits() & Ready::SHUTDOWN.0 == 0);
+};
+
+impl std::ops::BitAnd for Ready {
+    type Output = Ready;
+    fn bitand(self, rhs: Ready) -> Ready {
+        Ready(self.0 & rhs.0)
     }
 }
 
@@ -74,6 +125,14 @@ impl Direction {
             Direction::Write => Ready::WRITABLE | Ready::WRITE_CLOSED | Ready::SHUTDOWN,
         }
     }
+
+    /// The [`Interest`] of this one direction.
+    pub(crate) fn interest(self) -> Interest {
+        match self {
+            Direction::Read => Interest::READABLE,
+            Direction::Write => Interest::WRITABLE,
+        }
+    }
 }
 
 /// A readiness observation: the bits and the tick they were seen at.
@@ -81,6 +140,26 @@ impl Direction {
 pub(crate) struct ReadyEvent {
     pub(crate) ready: Ready,
     tick: usize,
+}
+
+impl ReadyEvent {
+    /// The same observation, keeping only the bits in `mask`.
+    pub(crate) fn with_only(self, mask: Ready) -> ReadyEvent {
+        ReadyEvent {
+            ready: self.ready & mask,
+            tick: self.tick,
+        }
+    }
+
+    /// The same observation without the `READABLE`/`WRITABLE` bits of `ready` (what
+    /// [`ScheduledIo::clear_ready`] may remove).
+    pub(crate) fn without_io_bits(self, ready: Ready) -> ReadyEvent {
+        let io_bits = ready.0 & (Ready::READABLE.0 | Ready::WRITABLE.0);
+        ReadyEvent {
+            ready: Ready(self.ready.0 & !io_bits),
+            tick: self.tick,
+        }
+    }
 }
 
 const TICK_SHIFT: u32 = 8;
@@ -183,26 +262,45 @@ impl ScheduledIo {
     }
 
     /// Ready if the source is ready in `direction`; otherwise stores the waker (and checks
-    /// once more, so an event racing with the registration is not missed).
+    /// once more, so an event racing with the registration is not missed). (Tests: the
+    /// callers go through [`poll_interest`](Self::poll_interest).)
+    #[cfg(test)]
     pub(crate) fn poll_ready(
         &self,
         direction: Direction,
         cx: &mut Context<'_>,
     ) -> Poll<ReadyEvent> {
+        self.poll_interest(direction.interest(), cx)
+    }
+
+    /// Ready if the source is ready in any direction of `interest`; otherwise stores the
+    /// waker in the waiter set of each of those directions, then checks once more (an
+    /// event racing with the registration is not missed). The event returned holds all
+    /// the bits seen; callers keep those of their interest ([`ReadyEvent::with_only`]).
+    pub(crate) fn poll_interest(
+        &self,
+        interest: Interest,
+        cx: &mut Context<'_>,
+    ) -> Poll<ReadyEvent> {
+        let mask = Ready::of_interest(interest);
         let event = self.load();
-        if event.ready.intersects(direction.mask()) {
+        if event.ready.intersects(mask) {
             return Poll::Ready(event);
         }
-        let slot = match direction {
-            Direction::Read => &self.reader,
-            Direction::Write => &self.writer,
-        };
-        let evicted = slot.lock().register(cx.waker());
-        if let Some(evicted) = evicted {
-            evicted.wake_all();
+        for (wanted, slot) in [
+            (interest.is_readable(), &self.reader),
+            (interest.is_writable(), &self.writer),
+        ] {
+            if !wanted {
+                continue;
+            }
+            let evicted = slot.lock().register(cx.waker());
+            if let Some(evicted) = evicted {
+                evicted.wake_all();
+            }
         }
         let event = self.load();
-        if event.ready.intersects(direction.mask()) {
+        if event.ready.intersects(mask) {
             Poll::Ready(event)
         } else {
             Poll::Pending
@@ -210,12 +308,25 @@ impl ScheduledIo {
     }
 
     /// Clears the ready bit of `direction` seen in `event`, unless a newer event arrived
-    /// since (its tick changed). The closed/shutdown bits are never cleared.
+    /// since (its tick changed). The closed/shutdown bits are never cleared. (Tests: the
+    /// callers go through [`clear_ready`](Self::clear_ready).)
+    #[cfg(test)]
     pub(crate) fn clear_readiness(&self, event: ReadyEvent, direction: Direction) {
-        let clear = match direction {
-            Direction::Read => Ready::READABLE.0,
-            Direction::Write => Ready::WRITABLE.0,
+        let bit = match direction {
+            Direction::Read => Ready::READABLE,
+            Direction::Write => Ready::WRITABLE,
         };
+        self.clear_ready(event, bit);
+    }
+
+    /// Clears the `READABLE`/`WRITABLE` bits of `ready` that `event` saw set, unless a
+    /// newer event arrived since (its tick changed). The closed/shutdown bits are never
+    /// cleared.
+    pub(crate) fn clear_ready(&self, event: ReadyEvent, ready: Ready) {
+        let clear = (ready & event.ready & (Ready::READABLE | Ready::WRITABLE)).0;
+        if clear == 0 {
+            return;
+        }
         let mut current = self.readiness.load(Ordering::Acquire);
         loop {
             if current >> TICK_SHIFT != event.tick {
@@ -277,6 +388,28 @@ mod tests {
     }
 
     #[test]
+    fn clear_ready_clears_only_the_bits_seen_and_only_at_their_tick() {
+        let io = ScheduledIo::default();
+        io.set_readiness(Ready::READABLE | Ready::WRITABLE);
+        let both = Interest::READABLE | Interest::WRITABLE;
+        let mut cx = Context::from_waker(Waker::noop());
+        let Poll::Ready(seen) = io.poll_interest(both, &mut cx) else {
+            panic!()
+        };
+        // A guard that asked only for reading holds only the readable bit.
+        io.clear_ready(seen.with_only(Direction::Read.mask()), Ready::ALL_IO);
+        assert!(io.poll_ready(Direction::Read, &mut cx).is_pending());
+        assert!(io.poll_ready(Direction::Write, &mut cx).is_ready());
+        // A new event between the observation and the clear wins.
+        let Poll::Ready(seen) = io.poll_interest(both, &mut cx) else {
+            panic!()
+        };
+        io.set_readiness(Ready::WRITABLE);
+        io.clear_ready(seen, Ready::ALL_IO);
+        assert!(io.poll_ready(Direction::Write, &mut cx).is_ready());
+    }
+
+    #[test]
     fn closed_and_shutdown_bits_stick() {
         let io = ScheduledIo::default();
         io.set_readiness(Ready::READ_CLOSED);
@@ -317,6 +450,24 @@ mod waiter_tests {
             assert!(io.poll_ready(Direction::Read, &mut cx).is_pending());
         }
         counts
+    }
+
+    #[test]
+    fn a_task_waiting_on_both_directions_is_woken_by_either() {
+        for event in [Ready::READABLE, Ready::WRITABLE] {
+            let io = ScheduledIo::default();
+            let count = Arc::new(Count(AtomicUsize::new(0)));
+            let waker = Waker::from(count.clone());
+            let mut cx = Context::from_waker(&waker);
+            let both = Interest::READABLE | Interest::WRITABLE;
+            assert!(io.poll_interest(both, &mut cx).is_pending());
+            io.set_readiness(event);
+            assert_eq!(count.0.load(Ordering::SeqCst), 1, "{event:?}");
+            let Poll::Ready(seen) = io.poll_interest(both, &mut cx) else {
+                panic!()
+            };
+            assert_eq!(seen.ready, event);
+        }
     }
 
     #[test]

@@ -4,9 +4,10 @@ use super::split_owned::{split_owned, OwnedReadHalf, OwnedWriteHalf};
 use crate::driver::io::{Direction, PollEvented};
 use crate::net::addr::{each_addr, resolution_of, ToSocketAddrs};
 use crate::net::socket::{connect_in_progress, new_socket};
-use socket2::{Domain, Protocol, SockAddr, Type};
-use std::io::{self, Read, Write};
+use socket2::{Domain, Protocol, SockAddr, SockRef, Type};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
+use std::time::Duration;
 
 /// A TCP connection: `std::net::TcpStream`, with reads and writes that wait for the socket
 /// instead of blocking the thread.
@@ -171,6 +172,46 @@ impl TcpStream {
         self.io.get_ref().ttl()
     }
 
+    /// Sets `SO_LINGER`: with `Some(d)`, closing the socket waits up to `d` for unsent
+    /// data to go out (with `Some(Duration::ZERO)`, closing resets the connection at
+    /// once); `None` (the default) closes in the background.
+    ///
+    /// A non-zero linger makes dropping the stream block the thread until the data is
+    /// sent or `d` passes: on a worker thread that stalls every task there. Prefer
+    /// [`shutdown`](Self::shutdown) and reading to end-of-file.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`setsockopt`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::net::{TcpListener, TcpStream};
+    /// use std::time::Duration;
+    ///
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     assert_eq!(stream.linger().unwrap(), None);
+    ///     stream.set_linger(Some(Duration::ZERO)).unwrap(); // reset on close
+    ///     assert_eq!(stream.linger().unwrap(), Some(Duration::ZERO));
+    /// });
+    /// ```
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        SockRef::from(self.io.get_ref()).set_linger(linger)
+    }
+
+    /// The `SO_LINGER` of the socket; see [`set_linger`](Self::set_linger).
+    ///
+    /// # Errors
+    ///
+    /// The OS error (`getsockopt`).
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        SockRef::from(self.io.get_ref()).linger()
+    }
+
     /// Takes the pending socket error (`SO_ERROR`), if any.
     ///
     /// # Errors
@@ -188,50 +229,6 @@ impl TcpStream {
     /// The OS error, e.g. `NotConnected`.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.io.get_ref().shutdown(how)
-    }
-
-    /// Waits until the stream may be readable. It can be a false positive: follow with
-    /// [`try_read`](Self::try_read), which clears the readiness if it would block.
-    ///
-    /// # Errors
-    ///
-    /// An error once the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.registration().ready(Direction::Read).await
-    }
-
-    /// Waits until the stream may be writable; see [`readable`](Self::readable).
-    ///
-    /// # Errors
-    ///
-    /// An error once the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.registration().ready(Direction::Write).await
-    }
-
-    /// Reads what is available without waiting: `WouldBlock` if nothing is, `Ok(0)` at
-    /// end-of-file.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error of `recv`.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let io = self.io.get_ref();
-        self.io
-            .registration()
-            .try_io(Direction::Read, || (&*io).read(buf))
-    }
-
-    /// Writes what fits in the send buffer without waiting: `WouldBlock` if nothing does.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error of `send`.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        let io = self.io.get_ref();
-        self.io
-            .registration()
-            .try_io(Direction::Write, || (&*io).write(buf))
     }
 
     /// Reads into `buf` without removing the data from the socket's queue (`MSG_PEEK`),
@@ -263,4 +260,7 @@ impl TcpStream {
     }
 }
 
-crate::net::stream_io::impl_stream_io!(TcpStream);
+crate::net::stream_io::impl_stream_io!(
+    TcpStream,
+    "    let listener = filch::net::TcpListener::bind(\"127.0.0.1:0\").await.unwrap();\n    let a = filch::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();\n    let (b, _) = listener.accept().await.unwrap();"
+);

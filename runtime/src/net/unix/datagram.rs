@@ -431,6 +431,11 @@ fn unnamed() -> io::Result<SocketAddr> {
     Ok(UNNAMED.get_or_init(|| addr).clone())
 }
 
+crate::net::datagram_io::impl_datagram_io!(
+    UnixDatagram,
+    "    let (a, b) = filch::net::UnixDatagram::pair().unwrap();"
+);
+
 impl AsFd for UnixDatagram {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.io.as_fd()

@@ -4,7 +4,7 @@ use super::split_owned::{split_owned, OwnedReadHalf, OwnedWriteHalf};
 use crate::driver::io::{Direction, PollEvented};
 use crate::net::socket::{connect_in_progress, new_socket};
 use socket2::{Domain, SockAddr, Type};
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
@@ -146,49 +146,6 @@ impl UnixStream {
         self.io.get_ref().shutdown(how)
     }
 
-    /// Waits until the stream may be readable; see
-    /// [`TcpStream::readable`](crate::net::TcpStream::readable).
-    ///
-    /// # Errors
-    ///
-    /// An error once the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.registration().ready(Direction::Read).await
-    }
-
-    /// Waits until the stream may be writable.
-    ///
-    /// # Errors
-    ///
-    /// An error once the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.registration().ready(Direction::Write).await
-    }
-
-    /// Reads what is available without waiting: `WouldBlock` if nothing is.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let io = self.io.get_ref();
-        self.io
-            .registration()
-            .try_io(Direction::Read, || (&*io).read(buf))
-    }
-
-    /// Writes what fits without waiting: `WouldBlock` if nothing does.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        let io = self.io.get_ref();
-        self.io
-            .registration()
-            .try_io(Direction::Write, || (&*io).write(buf))
-    }
-
     /// Borrows the stream as a read half and a write half.
     ///
     /// With [`AsyncReadExt`](crate::io::AsyncReadExt) in scope, `stream.split()` on an
@@ -206,4 +163,7 @@ impl UnixStream {
     }
 }
 
-crate::net::stream_io::impl_stream_io!(UnixStream);
+crate::net::stream_io::impl_stream_io!(
+    UnixStream,
+    "    let (a, b) = filch::net::UnixStream::pair().unwrap();"
+);
