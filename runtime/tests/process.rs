@@ -310,3 +310,78 @@ fn wait_without_a_runtime_and_across_runtimes() {
     let status = futures::executor::block_on(second.wait()).unwrap();
     assert_eq!(status.code(), Some(6));
 }
+
+#[test]
+fn the_public_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync + Unpin + std::panic::UnwindSafe>() {}
+    // Not UnwindSafe, as std's (it may hold `pre_exec` closures).
+    fn command<T: Send + Sync + Unpin>() {}
+    command::<Command>();
+    send_sync::<filch::process::Child>();
+    send_sync::<filch::process::ChildStdin>();
+    send_sync::<filch::process::ChildStdout>();
+    send_sync::<filch::process::ChildStderr>();
+}
+
+/// Set in the copy of this test binary that `a_sigchld_handler_installed_earlier_keeps_running`
+/// starts, so that it runs alone in a fresh process.
+const CHAIN_CHILD_ENV: &str = "FILCH_PROCESS_SIGCHLD_CHAIN_CHILD";
+
+#[test]
+fn a_sigchld_handler_installed_earlier_keeps_running() {
+    if std::env::var_os(CHAIN_CHILD_ENV).is_some() {
+        return sigchld_chain_child();
+    }
+    // Other tests here have installed filch's handler already: check in a fresh process
+    // where a plain `sigaction` handler comes first.
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "a_sigchld_handler_installed_earlier_keeps_running",
+            "--exact",
+            "--test-threads=1",
+            "--nocapture",
+        ])
+        .env(CHAIN_CHILD_ENV, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("sigchld chain ok"),
+        "{}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn sigchld_chain_child() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static HITS: AtomicUsize = AtomicUsize::new(0);
+    extern "C" fn on_sigchld(_: libc::c_int) {
+        HITS.fetch_add(1, Ordering::SeqCst);
+    }
+    // SAFETY: a zeroed `sigaction` is a valid starting value; the handler only does an
+    // atomic add (async-signal-safe); nothing else in this process handles SIGCHLD yet.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_sigchld as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        assert_eq!(
+            libc::sigaction(libc::SIGCHLD, &action, std::ptr::null_mut()),
+            0
+        );
+    }
+    let rt = filch::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        for _ in 0..3 {
+            let status = timeout(LONG, Command::new("true").status()).await.unwrap();
+            assert!(status.unwrap().success());
+        }
+    });
+    let start = std::time::Instant::now();
+    while HITS.load(Ordering::SeqCst) == 0 {
+        assert!(start.elapsed() < LONG, "the earlier handler never ran");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    println!("sigchld chain ok");
+}
