@@ -399,7 +399,9 @@ fn watch_changed() {
             .map(|_| {
                 let mut rx = rx.clone();
                 filch::spawn(async move {
-                    let mut last = *rx.borrow_and_update();
+                    // The clone has seen the initial 0 only, so even a task first polled
+                    // after every send (a loaded machine) gets one change, then the end.
+                    let mut last = 0;
                     let mut changes = 0u64;
                     while rx.changed().await.is_ok() {
                         let now = *rx.borrow_and_update();
