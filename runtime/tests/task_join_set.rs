@@ -307,3 +307,64 @@ fn a_set_collects_and_extends_from_futures() {
         });
     }
 }
+
+#[test]
+fn try_join_next_returns_only_what_has_finished() {
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let mut set = JoinSet::new();
+            assert!(set.try_join_next().is_none(), "{name}: empty");
+            let (tx, rx) = filch::sync::oneshot::channel::<u8>();
+            set.spawn(async move { rx.await.unwrap() });
+            for _ in 0..10 {
+                filch::task::yield_now().await;
+            }
+            assert!(
+                set.try_join_next().is_none(),
+                "{name}: nothing finished yet"
+            );
+            tx.send(9).unwrap();
+            let mut spins = 0u32;
+            let result = loop {
+                if let Some(result) = set.try_join_next() {
+                    break result;
+                }
+                spins += 1;
+                assert!(spins < 1_000_000, "{name}: never finished");
+                filch::task::yield_now().await;
+            };
+            assert_eq!(result.unwrap(), 9, "{name}");
+            assert!(set.is_empty(), "{name}");
+        });
+    }
+}
+
+#[test]
+fn spawn_local_joins_not_send_outputs_on_a_local_set() {
+    use std::rc::Rc;
+    let rt = filch::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let local = filch::task::LocalSet::new();
+    let mut set: JoinSet<Rc<u32>> = JoinSet::new();
+    set.spawn_local_on(async { Rc::new(1) }, &local);
+    let total = local.block_on(&rt, async move {
+        set.spawn_local(async { Rc::new(2) });
+        let aborted = set.spawn_local(std::future::pending::<Rc<u32>>());
+        aborted.abort();
+        let mut total = 0;
+        let mut cancelled = 0;
+        while let Some(result) = set.join_next().await {
+            match result {
+                Ok(v) => total += *v,
+                Err(e) => {
+                    assert!(e.is_cancelled());
+                    cancelled += 1;
+                }
+            }
+        }
+        assert_eq!(cancelled, 1);
+        total
+    });
+    assert_eq!(total, 3);
+}

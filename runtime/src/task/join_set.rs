@@ -63,6 +63,12 @@ impl<T> JoinSet<T> {
     pub fn detach_all(&mut self) {
         self.tasks = FuturesUnordered::new();
     }
+
+    fn insert(&mut self, join: JoinHandle<T>) -> AbortHandle {
+        let abort = join.abort_handle();
+        self.tasks.push(Tagged(join));
+        abort
+    }
 }
 
 impl<T: Send + 'static> JoinSet<T> {
@@ -114,12 +120,6 @@ impl<T: Send + 'static> JoinSet<T> {
         self.insert(handle.spawn(future))
     }
 
-    fn insert(&mut self, join: JoinHandle<T>) -> AbortHandle {
-        let abort = join.abort_handle();
-        self.tasks.push(Tagged(join));
-        abort
-    }
-
     /// Runs the blocking closure `f` on the runtime's blocking pool (see
     /// [`spawn_blocking`](super::spawn_blocking)) and adds it to the set.
     ///
@@ -148,7 +148,61 @@ impl<T: Send + 'static> JoinSet<T> {
     {
         self.insert(super::spawn_blocking(f))
     }
+}
 
+/// Spawns each future on the current runtime into the set.
+///
+/// # Panics
+///
+/// Panics if called outside a filch runtime.
+impl<T, F> Extend<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn extend<I: IntoIterator<Item = F>>(&mut self, futures: I) {
+        for future in futures {
+            self.spawn(future);
+        }
+    }
+}
+
+/// Collects futures into a set, spawning each on the current runtime.
+///
+/// # Panics
+///
+/// Panics if called outside a filch runtime.
+///
+/// # Examples
+///
+/// ```
+/// use filch::task::JoinSet;
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// rt.block_on(async {
+///     let mut set: JoinSet<usize> = ["a", "bb", "ccc"]
+///         .into_iter()
+///         .map(|s| async move { s.len() })
+///         .collect();
+///     set.extend([async { 10 }]);
+///     let total: usize = set.join_all().await.into_iter().sum();
+///     assert_eq!(total, 16);
+/// });
+/// ```
+impl<T, F> FromIterator<F> for JoinSet<T>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    #[track_caller]
+    fn from_iter<I: IntoIterator<Item = F>>(futures: I) -> Self {
+        let mut set = Self::new();
+        set.extend(futures);
+        set
+    }
+}
+
+impl<T: 'static> JoinSet<T> {
     /// Waits for the next task to finish and returns its result; `None` when the set is
     /// empty.
     ///
@@ -156,6 +210,36 @@ impl<T: Send + 'static> JoinSet<T> {
     pub async fn join_next(&mut self) -> Option<Result<T, JoinError>> {
         let (_id, result) = self.tasks.next().await?;
         Some(result)
+    }
+
+    /// Returns the result of a task that has already finished, without waiting; `None` if
+    /// none has (or the set is empty).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::task::JoinSet;
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let mut set = JoinSet::new();
+    ///     assert!(set.try_join_next().is_none());
+    ///     set.spawn(async { 4 });
+    ///     loop {
+    ///         if let Some(result) = set.try_join_next() {
+    ///             assert_eq!(result.unwrap(), 4);
+    ///             break;
+    ///         }
+    ///         filch::task::yield_now().await;
+    ///     }
+    /// });
+    /// ```
+    pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
+        use futures_util::stream::Stream;
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        match std::pin::Pin::new(&mut self.tasks).poll_next(&mut cx) {
+            std::task::Poll::Ready(Some((_id, result))) => Some(result),
+            std::task::Poll::Ready(None) | std::task::Poll::Pending => None,
+        }
     }
 
     /// Aborts every task and waits for all of them to finish, discarding their results.
@@ -229,57 +313,50 @@ impl<T: Send + 'static> JoinSet<T> {
         }
         out
     }
-}
 
-/// Spawns each future on the current runtime into the set.
-///
-/// # Panics
-///
-/// Panics if called outside a filch runtime.
-impl<T, F> Extend<F> for JoinSet<T>
-where
-    F: Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
+    /// Spawns the `!Send` future on the current [`LocalSet`](super::LocalSet) (see
+    /// [`spawn_local`](super::spawn_local)) and adds it to the set; returns an
+    /// [`AbortHandle`] for it.
+    ///
+    /// # Panics
+    ///
+    /// Panics if called outside a `LocalSet`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::task::{JoinSet, LocalSet};
+    /// use std::rc::Rc;
+    /// let rt = filch::runtime::Builder::new_current_thread().build().unwrap();
+    /// let local = LocalSet::new();
+    /// let total = local.block_on(&rt, async {
+    ///     let shared = Rc::new(5); // not `Send`
+    ///     let mut set = JoinSet::new();
+    ///     for i in 0..3 {
+    ///         let shared = shared.clone();
+    ///         set.spawn_local(async move { *shared + i });
+    ///     }
+    ///     set.join_all().await.into_iter().sum::<i32>()
+    /// });
+    /// assert_eq!(total, 18);
+    /// ```
     #[track_caller]
-    fn extend<I: IntoIterator<Item = F>>(&mut self, futures: I) {
-        for future in futures {
-            self.spawn(future);
-        }
+    pub fn spawn_local<F>(&mut self, future: F) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(super::spawn_local(future))
     }
-}
 
-/// Collects futures into a set, spawning each on the current runtime.
-///
-/// # Panics
-///
-/// Panics if called outside a filch runtime.
-///
-/// # Examples
-///
-/// ```
-/// use filch::task::JoinSet;
-/// let rt = filch::runtime::Runtime::new().unwrap();
-/// rt.block_on(async {
-///     let mut set: JoinSet<usize> = ["a", "bb", "ccc"]
-///         .into_iter()
-///         .map(|s| async move { s.len() })
-///         .collect();
-///     set.extend([async { 10 }]);
-///     let total: usize = set.join_all().await.into_iter().sum();
-///     assert_eq!(total, 16);
-/// });
-/// ```
-impl<T, F> FromIterator<F> for JoinSet<T>
-where
-    F: Future<Output = T> + Send + 'static,
-    T: Send + 'static,
-{
+    /// Spawns the `!Send` future on `local` and adds it to the set; returns an
+    /// [`AbortHandle`] for it. Works from anywhere on `local`'s thread; the task runs when
+    /// `local` is driven.
     #[track_caller]
-    fn from_iter<I: IntoIterator<Item = F>>(futures: I) -> Self {
-        let mut set = Self::new();
-        set.extend(futures);
-        set
+    pub fn spawn_local_on<F>(&mut self, future: F, local: &super::LocalSet) -> AbortHandle
+    where
+        F: Future<Output = T> + 'static,
+    {
+        self.insert(local.spawn_local(future))
     }
 }
 
