@@ -235,7 +235,7 @@ impl<T: 'static> JoinSet<T> {
     /// ```
     pub fn try_join_next(&mut self) -> Option<Result<T, JoinError>> {
         use futures_util::stream::Stream;
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut cx = std::task::Context::from_waker(futures_util::task::noop_waker_ref());
         match std::pin::Pin::new(&mut self.tasks).poll_next(&mut cx) {
             std::task::Poll::Ready(Some((_id, result))) => Some(result),
             std::task::Poll::Ready(None) | std::task::Poll::Pending => None,
