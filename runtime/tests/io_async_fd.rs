@@ -277,3 +277,33 @@ fn interest_outside_with_interest_panics() {
         assert!(panicked.is_err());
     });
 }
+
+/// A guard's clear is tied to the event it saw: an event the driver delivered after the
+/// guard was made survives the clear, so the next wait returns instead of sleeping on
+/// data already queued. (Whether the new event lands before or after the clear, a correct
+/// driver passes; an unconditional clear would hang in `readable` when it lands before.)
+#[test]
+fn a_clear_after_a_newer_event_keeps_the_fd_ready() {
+    let _serial = serial();
+    for (name, rt) in runtimes() {
+        within(LIMIT, name, move || {
+            rt.block_on(async {
+                let (rx, tx) = pipe();
+                let rx = AsyncFd::new(rx).unwrap();
+                write(&tx, b"a").unwrap();
+                let mut guard = rx.readable().await.unwrap();
+                let mut buf = [0; 8];
+                assert_eq!(read(guard.get_inner(), &mut buf).unwrap(), 1);
+                // New data, and time for the driver to deliver its edge, before the clear.
+                write(&tx, b"b").unwrap();
+                filch::time::sleep(Duration::from_millis(20)).await;
+                guard.clear_ready();
+                drop(guard);
+                let mut guard = rx.readable().await.unwrap();
+                let n = guard.try_io(|fd| read(fd.get_ref(), &mut buf)).unwrap();
+                assert_eq!(n.unwrap(), 1, "{name}");
+                assert_eq!(&buf[..1], b"b");
+            });
+        });
+    }
+}

@@ -683,3 +683,46 @@ fn linger_round_trips() {
         assert_eq!(a.linger().unwrap(), None);
     });
 }
+
+#[test]
+fn owned_halves_have_the_readiness_calls() {
+    use filch::io::Interest;
+    use std::io::IoSlice;
+    for (name, rt) in runtimes() {
+        bounded(Duration::from_secs(20), move || {
+            rt.block_on(async {
+                let (a, b) = tcp_pair().await;
+                let (read, _write) = a.into_split();
+                let (_b_read, b_write) = b.into_split();
+                let (counter, waker) = support::counting_waker();
+                let mut cx = std::task::Context::from_waker(&waker);
+                assert!(read.poll_read_ready(&mut cx).is_pending(), "{name}");
+                assert!(b_write
+                    .ready(Interest::WRITABLE)
+                    .await
+                    .unwrap()
+                    .is_writable());
+                assert!(matches!(
+                    b_write.poll_write_ready(&mut cx),
+                    std::task::Poll::Ready(Ok(()))
+                ));
+                b_write
+                    .try_write_vectored(&[IoSlice::new(b"ha"), IoSlice::new(b"lf")])
+                    .unwrap();
+                support::until_woken(&counter, std::time::Duration::from_secs(10)).await;
+                assert!(read.ready(Interest::READABLE).await.unwrap().is_readable());
+                let mut vec = Vec::with_capacity(8);
+                let n = loop {
+                    match read.try_read_buf(&mut vec) {
+                        Ok(n) => break n,
+                        Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                            read.readable().await.unwrap()
+                        }
+                        Err(err) => panic!("{err}"),
+                    }
+                };
+                assert_eq!((n, &vec[..]), (4, &b"half"[..]), "{name}");
+            });
+        });
+    }
+}

@@ -648,3 +648,38 @@ fn datagram_ready_poll_ready_and_try_io() {
         });
     }
 }
+
+#[test]
+fn borrowed_halves_have_the_readiness_calls() {
+    use filch::io::Interest;
+    use std::io::{IoSlice, IoSliceMut};
+    let rt = Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let (mut a, mut b) = UnixStream::pair().unwrap();
+        let (read, _) = UnixStream::split(&mut a);
+        let (_, write) = UnixStream::split(&mut b);
+        let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+        assert!(read.poll_read_ready(&mut cx).is_pending());
+        write.ready(Interest::WRITABLE).await.unwrap();
+        assert!(matches!(
+            write.poll_write_ready(&mut cx),
+            Poll::Ready(Ok(()))
+        ));
+        write.try_write_vectored(&[IoSlice::new(b"xy")]).unwrap();
+        let mut buf = [0; 4];
+        let n = loop {
+            read.ready(Interest::READABLE).await.unwrap();
+            match read.try_read_vectored(&mut [IoSliceMut::new(&mut buf)]) {
+                Ok(n) => break n,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(err) => panic!("{err}"),
+            }
+        };
+        assert_eq!(&buf[..n], b"xy");
+        let mut vec = Vec::new();
+        assert_eq!(
+            read.try_read_buf(&mut vec).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+    });
+}

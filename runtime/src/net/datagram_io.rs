@@ -52,12 +52,12 @@ macro_rules! impl_datagram_io {
             ///
             /// ```
             /// use std::future::poll_fn;
-            /// use std::task::{Context, Waker};
+            /// use std::task::Context;
             ///
             /// let rt = filch::runtime::Runtime::new().unwrap();
             /// rt.block_on(async {
             #[doc = $pair]
-            ///     let mut cx = Context::from_waker(Waker::noop());
+            ///     let mut cx = Context::from_waker(futures::task::noop_waker_ref());
             ///     assert!(a.poll_recv_ready(&mut cx).is_pending(), "nothing sent yet");
             ///     b.send(b"x").await.unwrap();
             ///     poll_fn(|cx| a.poll_recv_ready(cx)).await.unwrap();

@@ -104,12 +104,12 @@ macro_rules! impl_stream_io {
             ///
             /// ```
             /// use std::future::poll_fn;
-            /// use std::task::{Context, Waker};
+            /// use std::task::Context;
             ///
             /// let rt = filch::runtime::Runtime::new().unwrap();
             /// rt.block_on(async {
             #[doc = $pair]
-            ///     let mut cx = Context::from_waker(Waker::noop());
+            ///     let mut cx = Context::from_waker(futures::task::noop_waker_ref());
             ///     assert!(a.poll_read_ready(&mut cx).is_pending(), "nothing sent yet");
             ///     b.writable().await.unwrap();
             ///     b.try_write(b"!").unwrap();
@@ -436,6 +436,107 @@ macro_rules! impl_stream_io {
 }
 
 pub(crate) use impl_stream_io;
+
+/// The readiness calls of a read half (`$half`, whose `self.$field` derefs to the
+/// `$stream`) that the halves did not have before: forwarded to the stream, so the halves
+/// share its readiness (one event wakes a task waiting on either).
+macro_rules! impl_read_half_io {
+    ($half:ty, $stream:ident, $field:tt) => {
+        impl $half {
+            #[doc = concat!("See [`", stringify!($stream), "::ready`].")]
+            ///
+            /// # Errors
+            ///
+            /// An error once the runtime has shut down.
+            pub async fn ready(
+                &self,
+                interest: crate::io::Interest,
+            ) -> std::io::Result<crate::io::Ready> {
+                self.$field.ready(interest).await
+            }
+
+            #[doc = concat!("See [`", stringify!($stream), "::poll_read_ready`].")]
+            ///
+            /// # Errors
+            ///
+            /// An error once the runtime has shut down.
+            pub fn poll_read_ready(
+                &self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                self.$field.poll_read_ready(cx)
+            }
+
+            #[doc = concat!("See [`", stringify!($stream), "::try_read_vectored`].")]
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error.
+            pub fn try_read_vectored(
+                &self,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::io::Result<usize> {
+                self.$field.try_read_vectored(bufs)
+            }
+
+            #[doc = concat!("See [`", stringify!($stream), "::try_read_buf`].")]
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error; `buf` is unchanged.
+            pub fn try_read_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+                self.$field.try_read_buf(buf)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_read_half_io;
+
+/// The write-half twin of [`impl_read_half_io`].
+macro_rules! impl_write_half_io {
+    ($half:ty, $stream:ident, $field:tt) => {
+        impl $half {
+            #[doc = concat!("See [`", stringify!($stream), "::ready`].")]
+            ///
+            /// # Errors
+            ///
+            /// An error once the runtime has shut down.
+            pub async fn ready(
+                &self,
+                interest: crate::io::Interest,
+            ) -> std::io::Result<crate::io::Ready> {
+                self.$field.ready(interest).await
+            }
+
+            #[doc = concat!("See [`", stringify!($stream), "::poll_write_ready`].")]
+            ///
+            /// # Errors
+            ///
+            /// An error once the runtime has shut down.
+            pub fn poll_write_ready(
+                &self,
+                cx: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<std::io::Result<()>> {
+                self.$field.poll_write_ready(cx)
+            }
+
+            #[doc = concat!("See [`", stringify!($stream), "::try_write_vectored`].")]
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error (`BrokenPipe` when the peer is gone).
+            pub fn try_write_vectored(
+                &self,
+                bufs: &[std::io::IoSlice<'_>],
+            ) -> std::io::Result<usize> {
+                self.$field.try_write_vectored(bufs)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_write_half_io;
 
 /// Flags for every send: no `SIGPIPE`, said per call. Apple's platforms have no
 /// `MSG_NOSIGNAL`; std sets `SO_NOSIGPIPE` on their sockets instead.

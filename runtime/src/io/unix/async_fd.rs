@@ -207,14 +207,14 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// ```
     /// use filch::io::unix::AsyncFd;
     /// use std::os::unix::net::UnixStream;
-    /// use std::task::{Context, Waker};
+    /// use std::task::Context;
     ///
     /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let (a, _b) = UnixStream::pair().unwrap();
     ///     a.set_nonblocking(true).unwrap();
     ///     let afd = AsyncFd::new(a).unwrap();
-    ///     let mut cx = Context::from_waker(Waker::noop());
+    ///     let mut cx = Context::from_waker(futures::task::noop_waker_ref());
     ///     assert!(afd.poll_read_ready(&mut cx).is_pending(), "nothing sent yet");
     /// });
     /// ```

@@ -151,3 +151,6 @@ impl AsyncWrite for WriteHalf<'_> {
         self.0.poll_close_priv()
     }
 }
+
+crate::net::stream_io::impl_read_half_io!(ReadHalf<'_>, TcpStream, 0);
+crate::net::stream_io::impl_write_half_io!(WriteHalf<'_>, TcpStream, 0);

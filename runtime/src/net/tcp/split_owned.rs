@@ -225,3 +225,6 @@ impl AsyncWrite for OwnedWriteHalf {
         self.inner.poll_close_priv()
     }
 }
+
+crate::net::stream_io::impl_read_half_io!(OwnedReadHalf, TcpStream, inner);
+crate::net::stream_io::impl_write_half_io!(OwnedWriteHalf, TcpStream, inner);

@@ -217,3 +217,6 @@ impl AsyncWrite for OwnedWriteHalf {
         self.inner.poll_close_priv()
     }
 }
+
+crate::net::stream_io::impl_read_half_io!(OwnedReadHalf, UnixStream, inner);
+crate::net::stream_io::impl_write_half_io!(OwnedWriteHalf, UnixStream, inner);
