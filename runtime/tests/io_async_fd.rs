@@ -206,6 +206,14 @@ fn registering_an_fd_twice_or_a_regular_file_gives_the_os_error() {
             let err = AsyncFd::new(file).unwrap_err();
             assert_eq!(err.raw_os_error(), Some(libc::EPERM), "{name}: {err}");
             assert_eq!(err.kind(), io::ErrorKind::PermissionDenied, "{name}");
+            // `try_new` hands the file back, open.
+            let file = std::fs::File::open(&path).unwrap();
+            let (file, err) = AsyncFd::try_new(file).unwrap_err().into_parts();
+            assert_eq!(err.raw_os_error(), Some(libc::EPERM), "{name}: {err}");
+            assert_eq!(
+                std::fs::read(format!("/proc/self/fd/{}", file.as_raw_fd())).unwrap(),
+                b"not pollable"
+            );
 
             let (rx, _tx) = pipe();
             let rx = Arc::new(rx);
@@ -306,4 +314,26 @@ fn a_clear_after_a_newer_event_keeps_the_fd_ready() {
             });
         });
     }
+}
+
+#[test]
+fn auto_traits_follow_the_wrapped_type() {
+    use filch::io::unix::{
+        AsyncFdReadyGuard, AsyncFdReadyMutGuard, AsyncFdTryNewError, TryIoError,
+    };
+    use filch::io::Ready;
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+    fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+    fn unwind_safe<T: UnwindSafe + RefUnwindSafe>() {}
+    send_sync_unpin::<AsyncFd<OwnedFd>>();
+    send_sync_unpin::<AsyncFdReadyGuard<'static, OwnedFd>>();
+    send_sync_unpin::<AsyncFdReadyMutGuard<'static, OwnedFd>>();
+    send_sync_unpin::<AsyncFdTryNewError<OwnedFd>>();
+    send_sync_unpin::<TryIoError>();
+    send_sync_unpin::<Interest>();
+    send_sync_unpin::<Ready>();
+    unwind_safe::<AsyncFd<OwnedFd>>();
+    unwind_safe::<TryIoError>();
+    unwind_safe::<Interest>();
+    unwind_safe::<Ready>();
 }

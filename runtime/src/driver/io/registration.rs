@@ -212,11 +212,23 @@ impl<E: AsFd> PollEvented<E> {
     /// Panics outside a filch runtime.
     #[track_caller]
     pub(crate) fn new(io: E) -> io::Result<Self> {
-        let registration = Registration::new(io.as_fd())?;
-        Ok(Self {
-            io: Some(io),
-            registration,
-        })
+        Self::try_new(io).map_err(|(_, err)| err)
+    }
+
+    /// [`new`](Self::new), handing `io` back with the error if registering fails.
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    #[track_caller]
+    pub(crate) fn try_new(io: E) -> Result<Self, (E, io::Error)> {
+        match Registration::new(io.as_fd()) {
+            Ok(registration) => Ok(Self {
+                io: Some(io),
+                registration,
+            }),
+            Err(err) => Err((io, err)),
+        }
     }
 
     pub(crate) fn get_ref(&self) -> &E {

@@ -31,6 +31,46 @@ impl<T> AsFd for FdSource<T> {
     }
 }
 
+/// The error of [`AsyncFd::try_new`] and [`AsyncFd::try_with_interest`]: why registering
+/// failed, and the object that was to be wrapped, handed back.
+pub struct AsyncFdTryNewError<T> {
+    inner: T,
+    cause: io::Error,
+}
+
+impl<T> AsyncFdTryNewError<T> {
+    /// The object and the error (as [`AsyncFd::new`] would have returned it).
+    pub fn into_parts(self) -> (T, io::Error) {
+        (self.inner, self.cause)
+    }
+}
+
+impl<T> From<AsyncFdTryNewError<T>> for io::Error {
+    fn from(err: AsyncFdTryNewError<T>) -> io::Error {
+        err.cause
+    }
+}
+
+impl<T> fmt::Debug for AsyncFdTryNewError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncFdTryNewError")
+            .field("cause", &self.cause)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Display for AsyncFdTryNewError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.cause, f)
+    }
+}
+
+impl<T> std::error::Error for AsyncFdTryNewError<T> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
+    }
+}
+
 /// A file descriptor registered with the runtime's driver, so tasks can wait for it to be
 /// readable or writable; see the [module docs](super) for the protocol.
 ///
@@ -80,7 +120,8 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// The OS error of the poller, unchanged: `EPERM` (`PermissionDenied`) for an fd it
     /// cannot poll, such as a regular file or a directory; `EEXIST` if the fd is already
     /// registered (say, by another `AsyncFd`). The "has shut down" error of the sockets if
-    /// the runtime has shut down. On error `inner` is dropped.
+    /// the runtime has shut down. On error `inner` is dropped ([`try_new`](Self::try_new)
+    /// hands it back).
     ///
     /// # Panics
     ///
@@ -132,11 +173,63 @@ impl<T: AsRawFd> AsyncFd<T> {
     /// ```
     #[track_caller]
     pub fn with_interest(inner: T, interest: Interest) -> io::Result<AsyncFd<T>> {
+        AsyncFd::try_with_interest(inner, interest).map_err(io::Error::from)
+    }
+
+    /// Like [`new`](Self::new), but on error hands `inner` back with the error.
+    ///
+    /// # Errors
+    ///
+    /// As for [`new`](Self::new), with `inner` in the [`AsyncFdTryNewError`].
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::io::unix::AsyncFd;
+    /// use std::io::Read;
+    ///
+    /// let rt = filch::runtime::Runtime::new().unwrap();
+    /// rt.block_on(async {
+    ///     let file = std::fs::File::open("/proc/self/status").unwrap();
+    ///     let (mut file, err) = AsyncFd::try_new(file).unwrap_err().into_parts();
+    ///     assert_eq!(err.raw_os_error(), Some(libc::EPERM));
+    ///     let mut text = String::new();
+    ///     file.read_to_string(&mut text).unwrap(); // still ours, still open
+    ///     assert!(text.contains("Pid:"));
+    /// });
+    /// ```
+    #[track_caller]
+    pub fn try_new(inner: T) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
+        AsyncFd::try_with_interest(inner, Interest::READABLE | Interest::WRITABLE)
+    }
+
+    /// Like [`with_interest`](Self::with_interest), but on error hands `inner` back with
+    /// the error.
+    ///
+    /// # Errors
+    ///
+    /// As for [`new`](Self::new), with `inner` in the [`AsyncFdTryNewError`].
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a filch runtime.
+    #[track_caller]
+    pub fn try_with_interest(
+        inner: T,
+        interest: Interest,
+    ) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
         let fd = inner.as_raw_fd();
-        Ok(AsyncFd {
-            io: PollEvented::new(FdSource { inner, fd })?,
-            interest,
-        })
+        match PollEvented::try_new(FdSource { inner, fd }) {
+            Ok(io) => Ok(AsyncFd { io, interest }),
+            Err((source, cause)) => Err(AsyncFdTryNewError {
+                inner: source.inner,
+                cause,
+            }),
+        }
     }
 
     /// The wrapped object.
@@ -506,6 +599,12 @@ impl<T: AsRawFd> AsyncFd<T> {
         self.registration().try_io_interest(interest, || f(inner))
     }
 }
+
+// Unwind safety, as for the socket types (`net/mod.rs`): besides `T`, an `AsyncFd` is its
+// registration with the driver, whose readiness state changes only under the driver's
+// locks and atomics and is never left half-updated across user code.
+impl<T: AsRawFd + std::panic::UnwindSafe> std::panic::UnwindSafe for AsyncFd<T> {}
+impl<T: AsRawFd + std::panic::RefUnwindSafe> std::panic::RefUnwindSafe for AsyncFd<T> {}
 
 impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
     fn as_raw_fd(&self) -> RawFd {
