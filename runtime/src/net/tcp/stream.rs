@@ -12,8 +12,10 @@ use std::time::Duration;
 /// A TCP connection: `std::net::TcpStream`, with reads and writes that wait for the socket
 /// instead of blocking the thread.
 ///
-/// Read and write it through [`AsyncRead`]/[`AsyncWrite`] and the helpers of
-/// [`filch::io`](crate::io) (`read`, `read_exact`, `write_all`, ...). Closing
+/// Read and write it through [`AsyncRead`](crate::io::AsyncRead) /
+/// [`AsyncWrite`](crate::io::AsyncWrite) and the helpers of [`filch::io`](crate::io)
+/// (`read`, `read_exact`, `write_all`, ...); or by readiness, with
+/// [`ready`](Self::ready) and the `try_*` calls. Closing
 /// ([`AsyncWriteExt::close`](crate::io::AsyncWriteExt::close)) shuts down the write side,
 /// so the peer reads end-of-file; dropping the stream closes the socket.
 ///
