@@ -70,6 +70,18 @@ fn zero_blocking_threads_panics_with_the_fix() {
 }
 
 #[test]
+#[should_panic(expected = "`Builder::global_queue_interval` must be at least 1")]
+fn zero_global_queue_interval_panics_with_the_fix() {
+    let _ = Builder::new_multi_thread().global_queue_interval(0);
+}
+
+#[test]
+#[should_panic(expected = "`Builder::event_interval` must be at least 1")]
+fn zero_event_interval_panics_with_the_fix() {
+    let _ = Builder::new_current_thread().event_interval(0);
+}
+
+#[test]
 fn a_tiny_thread_stack_size_is_raised_to_the_minimum() {
     let rt = Builder::new_multi_thread()
         .worker_threads(2)

@@ -164,3 +164,80 @@ fn consume_budget_yields_and_unconstrained_opts_out() {
     }
     assert!(filch::task::has_budget_remaining(), "outside a task");
 }
+
+/// With `global_queue_interval(1)` a worker takes from the shared queue before every task
+/// of its own: a remote spawn runs within a couple of local polls, however many local tasks
+/// keep yielding.
+#[test]
+fn a_global_queue_interval_of_one_serves_remote_work_first() {
+    for flavor in ["current_thread", "multi_thread"] {
+        let rt = match flavor {
+            "current_thread" => Builder::new_current_thread(),
+            _ => {
+                let mut b = Builder::new_multi_thread();
+                b.worker_threads(1);
+                b
+            }
+        }
+        .global_queue_interval(1)
+        .event_interval(3)
+        .build()
+        .unwrap();
+        let polls = Arc::new(AtomicUsize::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        {
+            let (polls, stop) = (polls.clone(), stop.clone());
+            drop(rt.spawn(async move {
+                for _ in 0..50 {
+                    let (polls, stop) = (polls.clone(), stop.clone());
+                    drop(filch::spawn(async move {
+                        while !stop.load(Ordering::SeqCst) {
+                            polls.fetch_add(1, Ordering::SeqCst);
+                            filch::task::yield_now().await;
+                        }
+                    }));
+                }
+                started_tx.send(()).unwrap();
+            }));
+        }
+        let seen_at = if flavor == "current_thread" {
+            // The current-thread runtime runs its tasks inside `block_on`.
+            rt.block_on(async {
+                // (No blocking wait for `started`: only this `block_on` runs the tasks.)
+                while polls.load(Ordering::SeqCst) < 500 {
+                    filch::task::yield_now().await;
+                }
+                let before = polls.load(Ordering::SeqCst);
+                let (p, s) = (polls.clone(), stop.clone());
+                let remote = std::thread::spawn({
+                    let handle = filch::runtime::Handle::current();
+                    move || handle.spawn(async move { p.load(Ordering::SeqCst) })
+                })
+                .join()
+                .unwrap();
+                let at = remote.await.unwrap();
+                s.store(true, Ordering::SeqCst);
+                at - before
+            })
+        } else {
+            started_rx.recv().unwrap();
+            while polls.load(Ordering::SeqCst) < 500 {
+                std::thread::yield_now();
+            }
+            let before = polls.load(Ordering::SeqCst);
+            let p = polls.clone();
+            let at = rt
+                .block_on(rt.spawn(async move { p.load(Ordering::SeqCst) }))
+                .unwrap();
+            stop.store(true, Ordering::SeqCst);
+            at - before
+        };
+        // The remote task is taken at the next tick; the polls counted in between are the
+        // local ones that were already running (one each, plus the spawn's own latency).
+        assert!(
+            seen_at < 50,
+            "{flavor}: {seen_at} local polls ran before the remote spawn"
+        );
+    }
+}

@@ -30,11 +30,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
-/// Tasks run between two polls of the `block_on` future, and the period at which the
-/// remote queue is checked first.
-const EVENT_INTERVAL: u32 = 61;
-const REMOTE_INTERVAL: u32 = 31;
-
 /// State shared by the runtime, its handles and its tasks' wakers.
 #[derive(Debug)]
 pub(crate) struct Shared {
@@ -61,7 +56,11 @@ pub(crate) struct Shared {
 struct Core {
     local: VecDeque<Runnable>,
     parker: Parker,
-    tick: u32,
+    /// Due every global-queue interval: take from the remote queue first.
+    remote_due: super::Countdown,
+    /// Tasks run between two polls of the `block_on` future (and rounds between two
+    /// non-blocking polls of the driver while busy): the event interval.
+    event_interval: u32,
 }
 
 thread_local! {
@@ -79,7 +78,7 @@ struct ActiveCore {
     local: RefCell<VecDeque<Runnable>>,
 }
 
-pub(crate) fn new() -> std::io::Result<Arc<Shared>> {
+pub(crate) fn new(intervals: super::Intervals) -> std::io::Result<Arc<Shared>> {
     let driver = crate::driver::Driver::new()?;
     let parker = Parker::with_driver(Some(driver.clone()));
     Ok(Arc::new(Shared {
@@ -91,7 +90,8 @@ pub(crate) fn new() -> std::io::Result<Arc<Shared>> {
         core: Mutex::new(Some(Box::new(Core {
             local: VecDeque::new(),
             parker,
-            tick: 0,
+            remote_due: super::Countdown::new(intervals.global_queue),
+            event_interval: intervals.event,
         }))),
         core_waiters: Mutex::new(Vec::new()),
         driver,
@@ -314,9 +314,10 @@ impl Shared {
                 }
             }
             let mut ran = 0;
-            while ran < EVENT_INTERVAL {
-                core.tick = core.tick.wrapping_add(1);
-                let Some(task) = self.next_task(&driver, core.tick) else {
+            let event_interval = core.event_interval;
+            while ran < event_interval {
+                let remote_first = core.remote_due.tick();
+                let Some(task) = self.next_task(&driver, remote_first) else {
                     break;
                 };
                 ran += 1;
@@ -328,7 +329,7 @@ impl Shared {
                 scheduler::multi_thread::bump(&self.counters.parks, 1);
                 core.parker.park();
                 busy_rounds = 0;
-            } else if ran == EVENT_INTERVAL || busy_rounds >= EVENT_INTERVAL {
+            } else if ran == event_interval || busy_rounds >= event_interval {
                 // Busy (many tasks, or a `block_on` future that keeps waking itself): serve
                 // I/O and timers without blocking, so they are not starved. (Straight to the
                 // driver: the parker would return at once on the token those wakes left.)
@@ -341,9 +342,9 @@ impl Shared {
         None
     }
 
-    fn next_task(&self, driver: &ActiveCore, tick: u32) -> Option<Runnable> {
+    fn next_task(&self, driver: &ActiveCore, remote_first: bool) -> Option<Runnable> {
         let remote = || scheduler::steal_one(|| self.remote.steal());
-        if tick % REMOTE_INTERVAL == 0 {
+        if remote_first {
             remote().or_else(|| driver.local.borrow_mut().pop_front())
         } else {
             let local = driver.local.borrow_mut().pop_front();

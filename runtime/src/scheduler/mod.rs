@@ -9,9 +9,11 @@
 pub(crate) mod current_thread;
 pub(crate) mod multi_thread;
 
+mod intervals;
 mod rand;
 mod shutdown_flag;
 
+pub(crate) use intervals::{Countdown, Intervals};
 pub use shutdown_flag::ShutdownFlag;
 
 use crate::task::{coop, local_set, registry::Registry, JoinHandle, Runnable};

@@ -8,7 +8,8 @@
 //! stealable and is bounded: after [`worker::MAX_LIFO_POLLS`] consecutive LIFO polls the
 //! occupant goes to the back of the deque, so two tasks waking each other cannot starve
 //! the rest. Spawns and wakes from outside the runtime go to the shared [`Injector`],
-//! which a worker checks every [`worker::GLOBAL_QUEUE_INTERVAL`] ticks even when it has
+//! which a worker checks every global-queue interval of ticks
+//! ([`Intervals`](crate::scheduler::Intervals)) even when it has
 //! local work, and whenever its local work runs out.
 //!
 //! # Stealing and sleeping
@@ -106,6 +107,8 @@ pub(crate) struct Shared {
     shutdown: ShutdownFlag,
     /// Worker threads and loops still running: what `shutdown` waits on.
     threads: WorkerThreads,
+    /// How often a busy worker checks the injector and polls the driver.
+    intervals: crate::scheduler::Intervals,
 }
 
 impl std::fmt::Debug for Shared {
@@ -121,6 +124,7 @@ impl std::fmt::Debug for Shared {
 /// Builds the scheduler and starts its worker threads.
 pub(crate) fn start(
     num_workers: usize,
+    intervals: crate::scheduler::Intervals,
     config: &ThreadConfig,
     blocking: &Arc<BlockingPool>,
 ) -> io::Result<(Arc<Shared>, Vec<std::thread::JoinHandle<()>>)> {
@@ -144,6 +148,7 @@ pub(crate) fn start(
         notifications: AtomicU64::new(0),
         shutdown: ShutdownFlag::new(),
         threads: WorkerThreads::new(),
+        intervals,
     });
     let mut threads = Vec::with_capacity(num_workers);
     for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {

@@ -1,7 +1,8 @@
 //! One worker thread: its run loop, its queues, and how it finds work.
 //!
-//! The loop, per tick: take the next task (the injector every
-//! [`GLOBAL_QUEUE_INTERVAL`] ticks, else the LIFO slot up to [`MAX_LIFO_POLLS`] times in a
+//! The loop, per tick: take the next task (the injector every global-queue interval of
+//! ticks, see [`Intervals`](crate::scheduler::Intervals), else the LIFO slot up to
+//! [`MAX_LIFO_POLLS`] times in a
 //! row, else the local deque, else a batch from the injector); failing that, search (steal
 //! from a random victim, then the injector); failing that, park.
 //!
@@ -13,20 +14,12 @@ use crate::blocking::BlockingPool;
 use crate::park::Parker;
 use crate::runtime::builder::ThreadConfig;
 use crate::runtime::{context, Handle};
-use crate::scheduler::{self, rand::FastRand, steal_one};
+use crate::scheduler::{self, rand::FastRand, steal_one, Countdown};
 use crate::task::Runnable;
 use crossbeam_deque::Steal;
 use std::cell::Cell;
 use std::ptr;
 use std::sync::Arc;
-
-/// Check the injector first every this many ticks, so remote work is never starved by a
-/// busy local queue (a prime, so it does not beat in step with task periods).
-pub(super) const GLOBAL_QUEUE_INTERVAL: u32 = 61;
-
-/// Every this many ticks a busy worker polls the driver without blocking, so I/O and
-/// timers are served even when no worker is idle.
-pub(super) const DRIVER_POLL_INTERVAL: u32 = 61;
 
 /// Backoff steps a searcher spins, watching the queues, before it parks (a few
 /// microseconds in all; only searchers spin, and at most half the workers search).
@@ -63,7 +56,12 @@ struct Context {
     lifo: Cell<Option<Runnable>>,
     /// Whether this worker counts itself as searching in [`Idle`](super::Idle).
     searching: Cell<bool>,
-    tick: Cell<u32>,
+    /// Due every global-queue interval: check the injector first, so remote work is never
+    /// starved by a busy local queue.
+    global_queue: Countdown,
+    /// Due every event interval: poll the driver without blocking, so I/O and timers are
+    /// served even when no worker is idle.
+    driver_poll: Countdown,
     lifo_polls: Cell<u32>,
     /// Tasks spawned on this worker (picks the registry shard).
     spawns: Cell<usize>,
@@ -116,6 +114,7 @@ pub(super) fn run(
     config: &ThreadConfig,
     blocking: Arc<BlockingPool>,
 ) {
+    let intervals = shared.intervals;
     let core = Box::new(Context {
         handle: Handle::from_scheduler(scheduler::Handle::MultiThread(shared.clone()), blocking),
         config: config.clone(),
@@ -124,7 +123,8 @@ pub(super) fn run(
         local,
         lifo: Cell::new(None),
         searching: Cell::new(false),
-        tick: Cell::new(0),
+        global_queue: Countdown::new(intervals.global_queue),
+        driver_poll: Countdown::new(intervals.event),
         lifo_polls: Cell::new(0),
         spawns: Cell::new(0),
         rng: FastRand::new(FastRand::seed() ^ index as u64),
@@ -258,8 +258,7 @@ impl Context {
     /// bookkeeping of starting a poll; `None` once the runtime shuts down.
     fn next_runnable(&self) -> Option<Runnable> {
         while !self.shared.is_shutting_down() {
-            self.tick.set(self.tick.get().wrapping_add(1));
-            if self.tick.get() % DRIVER_POLL_INTERVAL == 0 {
+            if self.driver_poll.tick() {
                 self.poll_driver();
             }
             if let Some(task) = self.next_task().or_else(|| self.search()) {
@@ -288,7 +287,7 @@ impl Context {
     }
 
     fn next_task(&self) -> Option<Runnable> {
-        if self.tick.get() % GLOBAL_QUEUE_INTERVAL == 0 {
+        if self.global_queue.tick() {
             if let Some(task) = steal_one(|| self.shared.injector.steal()) {
                 return Some(task);
             }
@@ -405,7 +404,7 @@ impl Context {
     /// This worker just left the driver (to run what it woke, or because it was
     /// notified): if another worker sleeps on its condvar, wake it so that it takes the
     /// driver over. Otherwise nobody would wait on the OS until this worker parks again
-    /// (busy workers only poll the driver every [`DRIVER_POLL_INTERVAL`] ticks), and one
+    /// (busy workers only poll the driver every event interval of ticks), and one
     /// long poll would delay every timer and I/O event of the runtime.
     fn hand_over_driver(&self) {
         if self.shared.is_shutting_down() {
