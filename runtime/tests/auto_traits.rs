@@ -124,6 +124,18 @@ fn public_types_are_send_sync_and_unpin() {
         filch::sync::OwnedMutexGuard<u8>,
         filch::sync::MappedMutexGuard<'static, u8>,
         filch::sync::TryLockError,
+        filch::io::Interest,
+        filch::io::Ready,
+        filch::io::unix::AsyncFd<std::os::fd::OwnedFd>,
+        filch::io::unix::AsyncFdReadyGuard<'static, std::os::fd::OwnedFd>,
+        filch::io::unix::AsyncFdReadyMutGuard<'static, std::os::fd::OwnedFd>,
+        filch::io::unix::AsyncFdTryNewError<std::os::fd::OwnedFd>,
+        filch::io::unix::TryIoError,
+        filch::process::Command,
+        filch::process::Child,
+        filch::process::ChildStdin,
+        filch::process::ChildStdout,
+        filch::process::ChildStderr,
     );
     // `Ref` holds a read lock of the value, which must be released on the thread that
     // took it (tokio's is `!Send` too); `Notified` is `!Unpin` (it is a waiter in an
@@ -166,6 +178,9 @@ fn handles_and_plain_values_are_unwind_safe() {
         filch::net::UnixDatagram,
         filch::net::UnixListener,
         filch::net::UnixStream,
+        filch::io::unix::AsyncFd<std::os::fd::OwnedFd>,
+        filch::io::Interest,
+        filch::io::Ready,
         filch::runtime::RuntimeMetrics,
         filch::runtime::WorkerMetrics,
         filch::runtime::TryCurrentError,
