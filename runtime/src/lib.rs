@@ -31,6 +31,9 @@
 //! * [`task`]: [`spawn`], [`JoinHandle`](task::JoinHandle), [`JoinSet`](task::JoinSet),
 //!   [`yield_now`](task::yield_now).
 //! * [`sync`]: async `Mutex`, `Semaphore`, channels (the `filch-sync` crate).
+//! * [`time`]: `sleep`, `timeout`, `interval`. [`net`]: TCP, UDP and Unix sockets.
+//!   [`fs`]: files and directories. [`io`]: the `futures-io` traits, `Interest`/`Ready`, and
+//!   [`io::unix::AsyncFd`] for any fd. [`process`]: subprocesses. [`signal`]: `ctrl_c`.
 //!
 //! `docs/architecture.md` in the repository follows a task from spawn to completion.
 #![deny(unsafe_op_in_unsafe_fn)]
