@@ -24,8 +24,8 @@
 //! `get_or_init` / `get_or_try_init` while they wait for an initializer (an initialized cell
 //! answers without spending); [`Notified`](crate::Notified); [`Barrier::wait`](crate::Barrier::wait);
 //! the `recv`/`poll_recv` (and `Stream`, and mpsc's `recv_many`) of [`mpsc`](crate::mpsc), [`broadcast`](crate::broadcast)
-//! and [`oneshot`](crate::oneshot) receivers; the bounded `mpsc::Sender`'s `send` and
-//! `reserve`; [`watch::Receiver::changed`](crate::watch::Receiver::changed) and `wait_for`; and every
+//! and [`oneshot`](crate::oneshot) receivers; the bounded `mpsc::Sender`'s `send`,
+//! `reserve`, `reserve_owned` and `reserve_many`; [`watch::Receiver::changed`](crate::watch::Receiver::changed) and `wait_for`; and every
 //! `closed()` / `poll_closed` of the channels.
 //!
 //! Never spending budget: `try_*` methods, and the synchronous operations that never wait

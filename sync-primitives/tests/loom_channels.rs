@@ -207,6 +207,65 @@ fn mpsc_cancelled_send_passes_its_slot_on() {
 }
 
 #[test]
+fn mpsc_reserve_many_gathers_slots_while_the_receiver_pops() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel(2);
+        tx.try_send(0).unwrap();
+        tx.try_send(1).unwrap();
+        let probe = tx.clone();
+        let many = thread::spawn(move || {
+            let permits = block_on(tx.reserve_many(2)).unwrap();
+            assert_eq!(permits.len(), 2);
+            // Both slots dropped unused go back.
+        });
+        assert_eq!(block_on(rx.recv()), Some(0));
+        assert_eq!(block_on(rx.recv()), Some(1));
+        many.join().unwrap();
+        assert_eq!(probe.capacity(), 2);
+    });
+}
+
+#[test]
+fn mpsc_close_races_a_partly_served_reserve_many() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel(2);
+        tx.try_send(0).unwrap();
+        let _keep = tx.clone();
+        let many = thread::spawn(move || match block_on(tx.reserve_many(2)) {
+            Ok(mut permits) => {
+                permits.next().unwrap().send(1);
+                true
+            }
+            Err(_) => false,
+        });
+        assert_eq!(rx.try_recv(), Ok(0));
+        rx.close();
+        // Granted before the close: its message comes, then the end. Failed: the slot it
+        // had gathered came back, and the drain ends too.
+        let got = block_on(rx.recv());
+        assert_eq!(block_on(rx.recv()), None);
+        assert_eq!(got.is_some(), many.join().unwrap());
+    });
+}
+
+#[test]
+fn mpsc_weak_upgrade_races_the_last_sender_drop() {
+    model(|| {
+        let (tx, mut rx) = mpsc::channel::<i32>(1);
+        let weak = tx.downgrade();
+        let upgrader = thread::spawn(move || match weak.upgrade() {
+            Some(tx) => tx.try_send(1).is_ok(),
+            None => false,
+        });
+        drop(tx);
+        // An upgrade either kept the channel open and its message arrives, or failed.
+        let got = block_on(rx.recv());
+        assert_eq!(block_on(rx.recv()), None);
+        assert_eq!(got.is_some(), upgrader.join().unwrap());
+    });
+}
+
+#[test]
 fn mpsc_unbounded_send_and_drop_race_receive() {
     model(|| {
         let (tx, mut rx) = mpsc::unbounded_channel();

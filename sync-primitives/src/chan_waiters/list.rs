@@ -94,6 +94,11 @@ impl<S> WaitList<S> {
         Some(WaiterKey(key))
     }
 
+    /// The front waiter, left queued.
+    pub(crate) fn front(&self) -> Option<WaiterKey> {
+        self.head.map(WaiterKey)
+    }
+
     /// Marks every waiter queued so far.
     pub(crate) fn mark(&self) -> QueueMark {
         QueueMark(self.pushed)

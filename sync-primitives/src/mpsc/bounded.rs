@@ -3,6 +3,8 @@
 use super::capacity::{Capacity, TryAcquireError, MAX_CAPACITY};
 use super::chan::Chan;
 use super::error::{SendError, TryRecvError, TrySendError};
+use super::permit::{OwnedPermit, Permit, PermitIterator};
+use super::weak_sender::WeakSender;
 use crate::chan_waiters::block_on;
 use crate::loom::Arc;
 use crate::runtime_hooks;
@@ -62,22 +64,14 @@ pub fn channel<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
 ///
 /// The channel closes for the receiver once every `Sender` is dropped.
 pub struct Sender<T> {
-    chan: Arc<Chan<T, Capacity>>,
-    capacity: usize,
+    pub(super) chan: Arc<Chan<T, Capacity>>,
+    pub(super) capacity: usize,
 }
 
 /// Receives the messages of a bounded channel.
 pub struct Receiver<T> {
     chan: Arc<Chan<T, Capacity>>,
     capacity: usize,
-}
-
-/// A reserved slot in a bounded channel: [`Permit::send`] cannot fail for lack of room.
-///
-/// Dropping an unused permit returns the slot to the channel (to the next waiting sender).
-/// A permit stays good after [`Receiver::close`]: its message is still received.
-pub struct Permit<'a, T> {
-    chan: &'a Chan<T, Capacity>,
 }
 
 impl<T> Sender<T> {
@@ -213,6 +207,182 @@ impl<T> Sender<T> {
         }
     }
 
+    /// Waits for `n` free slots and reserves them all at once, yielding one [`Permit`] each.
+    ///
+    /// The request waits in line with single sends as one waiter, gathering slots as they
+    /// free up, so a large request is not starved by small ones. `n == 0` gives an empty
+    /// iterator at once. Cancel safe: dropping the future returns every slot it had
+    /// gathered and leaves no waiter behind. Spends budget as [`Sender::reserve`] does.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError<()>`] if the receiver is gone or closed, or if `n` exceeds
+    /// [`max_capacity`](Sender::max_capacity) (it could never be granted).
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(4);
+    /// futures::executor::block_on(async {
+    ///     let permits = tx.reserve_many(3).await.unwrap();
+    ///     assert_eq!(tx.capacity(), 1);
+    ///     for (permit, value) in permits.zip(["a", "b", "c"]) {
+    ///         permit.send(value);
+    ///     }
+    ///     assert_eq!(rx.recv().await, Some("a"));
+    ///     assert!(tx.reserve_many(5).await.is_err());
+    /// });
+    /// ```
+    pub async fn reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, SendError<()>> {
+        if n > self.capacity {
+            return Err(SendError(()));
+        }
+        match self.chan.slots.acquire_many(n).await {
+            Ok(()) => Ok(PermitIterator {
+                chan: &self.chan,
+                left: n,
+            }),
+            Err(_) => Err(SendError(())),
+        }
+    }
+
+    /// Reserves `n` slots if that many are free right now (and no sender waits ahead).
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] if fewer than `n` slots are free, or if `n` exceeds
+    /// [`max_capacity`](Sender::max_capacity); [`TrySendError::Closed`] if the receiver is
+    /// gone or closed. Both carry `()`.
+    ///
+    /// ```
+    /// use filch_sync::mpsc::{self, error::TrySendError};
+    ///
+    /// let (tx, mut rx) = mpsc::channel(2);
+    /// let mut permits = tx.try_reserve_many(2).unwrap();
+    /// assert_eq!(permits.len(), 2);
+    /// assert_eq!(tx.try_reserve_many(1).unwrap_err(), TrySendError::Full(()));
+    /// permits.next().unwrap().send(1);
+    /// drop(permits); // the unused slot goes back
+    /// assert_eq!(tx.capacity(), 1);
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// ```
+    pub fn try_reserve_many(&self, n: usize) -> Result<PermitIterator<'_, T>, TrySendError<()>> {
+        if n > self.capacity {
+            return Err(TrySendError::Full(()));
+        }
+        match self.chan.slots.try_acquire_many(n) {
+            Ok(()) => Ok(PermitIterator {
+                chan: &self.chan,
+                left: n,
+            }),
+            Err(TryAcquireError::NoSlots) => Err(TrySendError::Full(())),
+            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(())),
+        }
+    }
+
+    /// Waits for a free slot and reserves it in an [`OwnedPermit`], which takes this sender
+    /// and gives it back on [`send`](OwnedPermit::send).
+    ///
+    /// Cancel safe, and spends budget, as [`Sender::reserve`] does. To keep a sender,
+    /// reserve on a clone: `tx.clone().reserve_owned()`.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError<()>`] if the receiver is gone or closed (the sender is dropped).
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// futures::executor::block_on(async {
+    ///     let permit = tx.reserve_owned().await.unwrap();
+    ///     let producer = std::thread::spawn(move || permit.send(5));
+    ///     let tx = producer.join().unwrap();
+    ///     assert_eq!(rx.recv().await, Some(5));
+    ///     assert_eq!(tx.capacity(), 1);
+    /// });
+    /// ```
+    pub async fn reserve_owned(self) -> Result<OwnedPermit<T>, SendError<()>> {
+        match self.chan.slots.acquire().await {
+            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+            Err(_) => Err(SendError(())),
+        }
+    }
+
+    /// Reserves a slot in an [`OwnedPermit`] if one is free right now.
+    ///
+    /// # Errors
+    ///
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`], carrying this sender back.
+    ///
+    /// ```
+    /// use filch_sync::mpsc::{self, error::TrySendError};
+    ///
+    /// let (tx, mut rx) = mpsc::channel(1);
+    /// let permit = tx.clone().try_reserve_owned().unwrap();
+    /// let Err(TrySendError::Full(tx)) = tx.try_reserve_owned() else {
+    ///     panic!("the only slot is reserved");
+    /// };
+    /// let _same = permit.send(1);
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert!(tx.try_reserve_owned().is_ok());
+    /// ```
+    pub fn try_reserve_owned(self) -> Result<OwnedPermit<T>, TrySendError<Self>> {
+        match self.chan.slots.try_acquire() {
+            Ok(()) => Ok(OwnedPermit { sender: Some(self) }),
+            Err(TryAcquireError::NoSlots) => Err(TrySendError::Full(self)),
+            Err(TryAcquireError::Closed) => Err(TrySendError::Closed(self)),
+        }
+    }
+
+    /// A [`WeakSender`] for this channel, which does not keep it open.
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, mut rx) = mpsc::channel::<u8>(1);
+    /// let weak = tx.downgrade();
+    /// assert_eq!((tx.strong_count(), tx.weak_count()), (1, 1));
+    /// weak.upgrade().unwrap().try_send(1).unwrap();
+    /// drop(tx);
+    /// assert!(weak.upgrade().is_none());
+    /// assert_eq!(rx.try_recv(), Ok(1));
+    /// assert_eq!(rx.try_recv(), Err(mpsc::error::TryRecvError::Disconnected));
+    /// ```
+    pub fn downgrade(&self) -> WeakSender<T> {
+        self.chan.add_weak();
+        WeakSender {
+            chan: self.chan.clone(),
+            capacity: self.capacity,
+        }
+    }
+
+    /// Number of [`Sender`]s of this channel, this one included (a snapshot).
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, _rx) = mpsc::channel::<()>(1);
+    /// let _tx2 = tx.clone();
+    /// assert_eq!(tx.strong_count(), 2);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.chan.sender_count()
+    }
+
+    /// Number of [`WeakSender`]s of this channel (a snapshot).
+    ///
+    /// ```
+    /// use filch_sync::mpsc;
+    ///
+    /// let (tx, _rx) = mpsc::channel::<()>(1);
+    /// let _weak = tx.downgrade();
+    /// assert_eq!(tx.weak_count(), 1);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        self.chan.weak_count()
+    }
+
     /// Waits until the receiver is dropped or closed. Cancel safe.
     ///
     /// ```
@@ -294,35 +464,6 @@ impl<T> Clone for Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         self.chan.drop_sender();
-    }
-}
-
-impl<T> Permit<'_, T> {
-    /// Sends `value` into the reserved slot.
-    ///
-    /// The receiver gets it even if it [closed](Receiver::close) the channel after the slot
-    /// was reserved: a closed receiver keeps receiving until every permit is used or
-    /// dropped. If the receiver was dropped, the value is dropped here.
-    ///
-    /// ```
-    /// use filch_sync::mpsc;
-    ///
-    /// let (tx, mut rx) = mpsc::channel(1);
-    /// tx.try_reserve().unwrap().send("x");
-    /// assert_eq!(rx.try_recv(), Ok("x"));
-    /// ```
-    pub fn send(self, value: T) {
-        let chan = self.chan;
-        std::mem::forget(self);
-        // The slot now belongs to the message; the receiver frees it when it pops. The push
-        // fails only once the receiver is dropped, when slots no longer matter.
-        let _ = chan.push(value);
-    }
-}
-
-impl<T> Drop for Permit<'_, T> {
-    fn drop(&mut self) {
-        self.chan.slots.release();
     }
 }
 
@@ -457,7 +598,8 @@ impl<T> Receiver<T> {
 
     /// Closes the channel: further sends and reservations fail and waiting senders are
     /// released with an error, while buffered messages, and sends already holding a slot
-    /// (a [`Permit`], or a send that was handed its slot), can still be received.
+    /// (a [`Permit`] or [`OwnedPermit`], the unused permits of a [`PermitIterator`], or a
+    /// send that was handed its slot), can still be received.
     ///
     /// So `recv` returns `None` only once the buffer is empty **and** every outstanding
     /// permit has been used or dropped: the loop
@@ -576,11 +718,5 @@ impl<T> fmt::Debug for Receiver<T> {
         f.debug_struct("mpsc::Receiver")
             .field("len", &self.len())
             .finish_non_exhaustive()
-    }
-}
-
-impl<T> fmt::Debug for Permit<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("mpsc::Permit").finish_non_exhaustive()
     }
 }

@@ -11,26 +11,33 @@
 //!
 //! # Transitions
 //!
-//! - *Acquire, fast path*: compare-exchange `free -> free - 1` while `free > 0` and
+//! An acquire asks for `n` slots (one for `send`/`reserve`, `n` for `reserve_many`).
+//!
+//! - *Acquire, fast path*: compare-exchange `free -> free - n` while `free >= n` and
 //!   `CLOSED` is clear. No lock.
-//! - *Acquire, slow path*: lock `waiters`, retry the fast path, else set `QUEUED` with a
-//!   compare-exchange (which fails, and is retried, if a release raced in) and queue a
-//!   waiter node in state `Waiting`.
-//! - *Release*: while `QUEUED` is clear, compare-exchange `free -> free + 1`. Otherwise lock
-//!   `waiters` and hand the slot to the front waiter (`Waiting -> Granted`, unlinked, woken
-//!   after unlock); clear `QUEUED` when the list empties. With nobody left, add the slot to
-//!   `free`.
-//! - *Cancel* (a waiting future dropped): lock, remove the node. If it was already
-//!   `Granted`, its slot is released again under the same lock, so it passes to the next
-//!   waiter and is never lost. Clear `QUEUED` if the list emptied.
-//! - *Close*: set `CLOSED`, then lock and mark every queued node `Closed`, waking it.
-//!   Nodes already `Granted` keep their slot: a send granted before the close still
-//!   delivers its message (see `chan.rs`, "Closing").
+//! - *Acquire, slow path*: lock `waiters`, retry the fast path, else take every free slot
+//!   and set `QUEUED` in one compare-exchange (`free -> 0 | QUEUED`; it fails, and is
+//!   retried, if a release raced in) and queue a waiter node in state
+//!   `Waiting { missing, held }`, `held` being the slots it took.
+//! - *Release* (one slot): while `QUEUED` is clear, compare-exchange `free -> free + 1`.
+//!   Otherwise lock `waiters` and hand the slot to the front waiter (`missing -= 1`,
+//!   `held += 1`); once it misses none it becomes `Granted`, is unlinked and woken after
+//!   unlock; clear `QUEUED` when the list empties. With nobody left, add the slot to `free`.
+//!   Releasing `k` slots is `k` such releases.
+//! - *Cancel* (a waiting future dropped): lock, remove the node. The slots it held (all
+//!   `n` if it was already `Granted`, else `held`) are released again under the same lock,
+//!   so they pass to the next waiters and are never lost. Clear `QUEUED` if the list
+//!   emptied.
+//! - *Close*: set `CLOSED`, then lock and mark every queued node `Closed`, waking it; the
+//!   slots a queued node held go back to `free` (under the lock, once the list is empty
+//!   and `QUEUED` clear). Nodes already `Granted` keep their slots: a send granted before
+//!   the close still delivers its message (see `chan.rs`, "Closing").
 //!
 //! # Slots held after close
 //!
 //! Once `CLOSED` is set no slot is handed out, so the slots missing from `free` are held
-//! by buffered messages, by permits and by granted waiters, and each comes back exactly
+//! by buffered messages, by permits (one per unused permit of a `reserve_many`) and by
+//! granted waiters, and each comes back exactly
 //! once. The receiver drains a closed channel until `free == total` (every slot back:
 //! nothing can be pushed any more), waiting in `returns` meanwhile. Every return of a
 //! slot by a sender (a permit dropped unused, a granted waiter cancelled) while `CLOSED`
@@ -57,7 +64,11 @@ pub(super) const MAX_CAPACITY: usize = usize::MAX >> 2;
 /// What a queued waiter was left by whoever dequeued it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Grant {
-    Waiting,
+    /// Still queued: `missing` slots to go (never 0 while linked), `held` handed over.
+    Waiting {
+        missing: usize,
+        held: usize,
+    },
     Granted,
     Closed,
 }
@@ -120,17 +131,23 @@ impl Capacity {
 
     /// Takes a slot if one is free; never queues.
     pub(super) fn try_acquire(&self) -> Result<(), TryAcquireError> {
+        self.try_acquire_many(1)
+    }
+
+    /// Takes `n` slots if that many are free; never queues. `n` is at most `total`.
+    pub(super) fn try_acquire_many(&self, n: usize) -> Result<(), TryAcquireError> {
+        debug_assert!(n <= self.total);
         let mut state = self.state.load(Ordering::Acquire);
         loop {
             if state & CLOSED != 0 {
                 return Err(TryAcquireError::Closed);
             }
-            if state < ONE {
+            if state / ONE < n {
                 return Err(TryAcquireError::NoSlots);
             }
             match self.state.compare_exchange_weak(
                 state,
-                state - ONE,
+                state - n * ONE,
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
@@ -142,9 +159,24 @@ impl Capacity {
 
     /// A future that resolves once a slot is ours, in FIFO order among waiters.
     pub(super) fn acquire(&self) -> Acquire<'_> {
+        self.acquire_many(1)
+    }
+
+    /// A future that resolves once `n` slots are ours, in FIFO order among waiters. `n` is
+    /// at most `total`.
+    pub(super) fn acquire_many(&self, n: usize) -> Acquire<'_> {
+        debug_assert!(n <= self.total);
         Acquire {
             capacity: self,
+            n,
             phase: Phase::Start,
+        }
+    }
+
+    /// A sender returns `n` slots it holds unused (the rest of a `reserve_many`).
+    pub(super) fn release_many(&self, n: usize) {
+        for _ in 0..n {
+            self.release_inner(true);
         }
     }
 
@@ -188,7 +220,16 @@ impl Capacity {
     /// Release with `waiters` held; returns the waker to wake once it is unlocked: the
     /// waiter granted the slot, or (closed, nobody queued) a receiver draining the channel.
     fn release_locked(&self, waiters: &mut WaitList<Grant>, by_sender: bool) -> Option<Waker> {
-        if let Some(key) = waiters.pop_front() {
+        if let Some(key) = waiters.front() {
+            let Grant::Waiting { missing, held } = waiters.state_mut(key) else {
+                unreachable!("mpsc: a linked waiter is always waiting");
+            };
+            *missing -= 1;
+            *held += 1;
+            if *missing > 0 {
+                return None;
+            }
+            waiters.pop_front();
             *waiters.state_mut(key) = Grant::Granted;
             if waiters.is_empty() {
                 self.state.fetch_and(!QUEUED, Ordering::AcqRel);
@@ -213,18 +254,26 @@ impl Capacity {
             return;
         }
         let mut batch = WakeBatch::new();
+        // Slots held by queued waiters that will now never be granted the rest.
+        let mut returned = 0;
         loop {
             let mut waiters = self.waiters.lock();
             while batch.has_room() {
                 let Some(key) = waiters.pop_front() else {
                     break;
                 };
-                *waiters.state_mut(key) = Grant::Closed;
+                let state = waiters.state_mut(key);
+                if let Grant::Waiting { held, .. } = *state {
+                    returned += held;
+                }
+                *state = Grant::Closed;
                 batch.push(waiters.take_waker(key));
             }
             let done = waiters.is_empty();
             if done {
                 self.state.fetch_and(!QUEUED, Ordering::AcqRel);
+                // QUEUED is clear: the free count may grow again.
+                self.state.fetch_add(returned * ONE, Ordering::AcqRel);
             }
             drop(waiters);
             batch.wake_all();
@@ -234,10 +283,12 @@ impl Capacity {
         }
     }
 
-    /// The slow path of an acquire: under the lock, take a free slot or queue a waiter.
+    /// The slow path of an acquire: under the lock, take `n` free slots, or take what is
+    /// free and queue a waiter for the rest.
     fn acquire_or_queue(
         &self,
         waiters: &mut MutexGuard<'_, WaitList<Grant>>,
+        n: usize,
         cx: &Context<'_>,
     ) -> Result<Option<WaiterKey>, Closed> {
         let mut state = self.state.load(Ordering::Acquire);
@@ -245,20 +296,35 @@ impl Capacity {
             if state & CLOSED != 0 {
                 return Err(Closed);
             }
-            let (next, got_slot) = if state >= ONE {
-                (state - ONE, true)
+            let free = state / ONE;
+            let (next, got_all) = if free >= n {
+                (state - n * ONE, true)
             } else {
-                (state | QUEUED, false)
+                // Every free slot is ours, so `QUEUED` goes with `free == 0`.
+                ((state & CLOSED) | QUEUED, false)
             };
             match self
                 .state
                 .compare_exchange_weak(state, next, Ordering::AcqRel, Ordering::Acquire)
             {
-                Ok(_) if got_slot => return Ok(None),
-                Ok(_) => return Ok(Some(waiters.push_back(cx.waker(), Grant::Waiting))),
+                Ok(_) if got_all => return Ok(None),
+                Ok(_) => {
+                    let grant = Grant::Waiting {
+                        missing: n - free,
+                        held: free,
+                    };
+                    return Ok(Some(waiters.push_back(cx.waker(), grant)));
+                }
                 Err(actual) => state = actual,
             }
         }
+    }
+
+    /// Releases `n` slots with `waiters` locked, collecting the wakers to wake after unlock.
+    fn release_many_locked(&self, waiters: &mut WaitList<Grant>, n: usize) -> Vec<Waker> {
+        (0..n)
+            .filter_map(|_| self.release_locked(waiters, true))
+            .collect()
     }
 }
 
@@ -269,12 +335,13 @@ enum Phase {
     Done,
 }
 
-/// Waits for one slot of a [`Capacity`]. Dropping it while queued gives up its place, and
-/// passes on a slot it was granted but never observed.
+/// Waits for `n` slots of a [`Capacity`]. Dropping it while queued gives up its place, and
+/// passes on the slots it was handed but never observed.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless polled"]
 pub(super) struct Acquire<'a> {
     capacity: &'a Capacity,
+    n: usize,
     phase: Phase,
 }
 
@@ -295,7 +362,7 @@ impl Acquire<'_> {
         let this = self;
         let capacity = this.capacity;
         match this.phase {
-            Phase::Start => match capacity.try_acquire() {
+            Phase::Start => match capacity.try_acquire_many(this.n) {
                 Ok(()) => {
                     this.phase = Phase::Done;
                     Poll::Ready(Ok(()))
@@ -306,7 +373,7 @@ impl Acquire<'_> {
                 }
                 Err(TryAcquireError::NoSlots) => {
                     let mut waiters = capacity.waiters.lock();
-                    match capacity.acquire_or_queue(&mut waiters, cx) {
+                    match capacity.acquire_or_queue(&mut waiters, this.n, cx) {
                         Ok(Some(key)) => {
                             this.phase = Phase::Queued(key);
                             Poll::Pending
@@ -327,7 +394,7 @@ impl Acquire<'_> {
                 // A waker displaced under the lock is dropped after it is released: its
                 // `Drop` may use this channel (`chan_waiters`).
                 let outcome = match *waiters.state_mut(key) {
-                    Grant::Waiting => {
+                    Grant::Waiting { .. } => {
                         let displaced = waiters.set_waker(key, cx.waker());
                         drop(waiters);
                         drop(displaced);
@@ -360,14 +427,15 @@ impl Drop for Acquire<'_> {
         if was_linked && waiters.is_empty() {
             capacity.state.fetch_and(!QUEUED, Ordering::AcqRel);
         }
-        let next = if grant == Grant::Granted {
-            // We were handed a slot we will never use: pass it on under the same lock.
-            capacity.release_locked(&mut waiters, true)
-        } else {
-            None
+        // Slots we were handed and will never use pass on under the same lock.
+        let held = match grant {
+            Grant::Granted => self.n,
+            Grant::Waiting { held, .. } => held,
+            Grant::Closed => 0,
         };
+        let next = capacity.release_many_locked(&mut waiters, held);
         drop(waiters);
-        if let Some(waker) = next {
+        for waker in next {
             waker.wake();
         }
     }

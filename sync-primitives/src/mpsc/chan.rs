@@ -98,8 +98,11 @@ pub(super) struct Chan<T, S> {
     rx_waker: AtomicWaker,
     /// The receiver closed or was dropped (module docs, "Closing").
     rx_closed: AtomicBool,
-    /// Live senders; the last one to leave closes the queue.
+    /// Live senders; the last one to leave closes the queue. Never rises again from zero
+    /// (`try_add_sender`).
     tx_count: AtomicUsize,
+    /// Live weak senders; they keep the allocation, not the channel, alive.
+    weak_count: AtomicUsize,
     /// Senders waiting in `closed()`. Woken by the receiver's close.
     closed_waiters: Mutex<WaitList<()>>,
     pub(super) slots: S,
@@ -112,6 +115,7 @@ impl<T, S: Slots> Chan<T, S> {
             rx_waker: AtomicWaker::new(),
             rx_closed: AtomicBool::new(false),
             tx_count: AtomicUsize::new(1),
+            weak_count: AtomicUsize::new(0),
             closed_waiters: Mutex::new(WaitList::new()),
             slots,
         }
@@ -296,6 +300,42 @@ impl<T, S: Slots> Chan<T, S> {
 
     pub(super) fn add_sender(&self) {
         self.tx_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds a sender if one is still alive (a weak sender upgrading): a channel whose
+    /// last sender left has closed its queue for good.
+    pub(super) fn try_add_sender(&self) -> bool {
+        let mut count = self.tx_count.load(Ordering::Relaxed);
+        loop {
+            if count == 0 {
+                return false;
+            }
+            match self.tx_count.compare_exchange_weak(
+                count,
+                count + 1,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(actual) => count = actual,
+            }
+        }
+    }
+
+    pub(super) fn sender_count(&self) -> usize {
+        self.tx_count.load(Ordering::Acquire)
+    }
+
+    pub(super) fn add_weak(&self) {
+        self.weak_count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn drop_weak(&self) {
+        self.weak_count.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn weak_count(&self) -> usize {
+        self.weak_count.load(Ordering::Acquire)
     }
 
     /// Called by each dropping sender; the last one closes the queue.

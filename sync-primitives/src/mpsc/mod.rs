@@ -4,6 +4,11 @@
 //!   are buffered, and waiting senders are served first come, first served.
 //! - [`unbounded_channel`] never makes an [`UnboundedSender`] wait.
 //!
+//! A bounded sender can reserve slots ahead of the values: one ([`Sender::reserve`], or
+//! [`Sender::reserve_owned`] for an [`OwnedPermit`] that owns the sender), or `n` at once
+//! ([`Sender::reserve_many`], a [`PermitIterator`]). A [`WeakSender`] does not keep the
+//! channel open.
+//!
 //! Messages from one sender arrive in the order they were sent. The channel closes when
 //! every sender is dropped (the receiver drains the buffer, then sees `None`) or when the
 //! receiver is dropped or [closed](Receiver::close) (sends fail and return the value). A
@@ -58,11 +63,15 @@ mod bounded;
 mod capacity;
 mod chan;
 pub mod error;
+mod permit;
 mod unbounded;
+mod weak_sender;
 
-pub use self::bounded::{channel, Permit, Receiver, Sender};
+pub use self::bounded::{channel, Receiver, Sender};
 pub use self::error::{SendError, TryRecvError, TrySendError};
+pub use self::permit::{OwnedPermit, Permit, PermitIterator};
 pub use self::unbounded::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+pub use self::weak_sender::WeakSender;
 
 // Unwind safety. The channel's internal state sits behind locks and atomics that are never
 // left half-updated across a call into user code (a `T`'s destructor runs after the lock
@@ -78,3 +87,9 @@ impl<T> std::panic::UnwindSafe for UnboundedReceiver<T> {}
 impl<T> std::panic::RefUnwindSafe for UnboundedReceiver<T> {}
 impl<T> std::panic::UnwindSafe for Permit<'_, T> {}
 impl<T> std::panic::RefUnwindSafe for Permit<'_, T> {}
+impl<T> std::panic::UnwindSafe for OwnedPermit<T> {}
+impl<T> std::panic::RefUnwindSafe for OwnedPermit<T> {}
+impl<T> std::panic::UnwindSafe for PermitIterator<'_, T> {}
+impl<T> std::panic::RefUnwindSafe for PermitIterator<'_, T> {}
+impl<T> std::panic::UnwindSafe for WeakSender<T> {}
+impl<T> std::panic::RefUnwindSafe for WeakSender<T> {}
