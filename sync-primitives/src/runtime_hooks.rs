@@ -35,6 +35,7 @@
 //!
 //! Panicking when [`is_driving`](RuntimeHooks::is_driving) says so:
 //! `Mutex::blocking_lock`, `RwLock::blocking_read` and `blocking_write`,
+//! `Semaphore::blocking_acquire` and `blocking_acquire_many`,
 //! `mpsc::Sender::blocking_send`, `mpsc::Receiver::blocking_recv`,
 //! `mpsc::UnboundedReceiver::blocking_recv`, `oneshot::Receiver::blocking_recv` and
 //! `broadcast::Receiver::blocking_recv`.

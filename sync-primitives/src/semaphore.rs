@@ -40,6 +40,7 @@ use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
+use crate::chan_waiters::block_on;
 use crate::loom::{loom_const_fn, AtomicUsize, Ordering};
 use crate::runtime_hooks;
 use crate::waitlist::{QueueGuard, Removal, WaitQueue, Waiter, WaiterState, WakeList};
@@ -421,6 +422,73 @@ impl Semaphore {
             sem: self,
             permits: n as usize,
         })
+    }
+
+    /// Waits for one permit from synchronous code, blocking the current thread.
+    ///
+    /// Queues like [`acquire`](Self::acquire) (FIFO with the async waiters). Call it only
+    /// from threads that may block. Not in tokio, which has no blocking acquire.
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed first.
+    ///
+    /// # Panics
+    ///
+    /// If the runtime's [hooks](crate::runtime_hooks) say this thread drives async tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use filch_sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(0));
+    /// let adder = {
+    ///     let sem = sem.clone();
+    ///     std::thread::spawn(move || sem.add_permits(1))
+    /// };
+    /// let permit = sem.blocking_acquire().unwrap();
+    /// assert_eq!(permit.num_permits(), 1);
+    /// adder.join().unwrap();
+    /// ```
+    #[track_caller]
+    pub fn blocking_acquire(&self) -> Result<SemaphorePermit<'_>, AcquireError> {
+        runtime_hooks::assert_may_block("Semaphore::blocking_acquire", ".acquire().await");
+        block_on(self.acquire())
+    }
+
+    /// Waits for `n` permits at once from synchronous code, blocking the current thread;
+    /// the blocking form of [`acquire_many`](Self::acquire_many).
+    ///
+    /// # Errors
+    ///
+    /// [`AcquireError`] if the semaphore is closed first.
+    ///
+    /// # Panics
+    ///
+    /// If the runtime's [hooks](crate::runtime_hooks) say this thread drives async tasks,
+    /// or if `n` exceeds [`MAX_PERMITS`](Self::MAX_PERMITS).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch_sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let permit = sem.blocking_acquire_many(2).unwrap();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// drop(permit);
+    /// sem.close();
+    /// assert!(sem.blocking_acquire_many(1).is_err());
+    /// ```
+    #[track_caller]
+    pub fn blocking_acquire_many(&self, n: u32) -> Result<SemaphorePermit<'_>, AcquireError> {
+        runtime_hooks::assert_may_block(
+            "Semaphore::blocking_acquire_many",
+            ".acquire_many(n).await",
+        );
+        block_on(self.acquire_many(n))
     }
 
     /// Takes one permit if one is free and nobody is queued.
@@ -958,6 +1026,34 @@ impl<'a> SemaphorePermit<'a> {
         );
         self.permits += std::mem::take(&mut other.permits);
     }
+
+    /// Splits `n` of this permit's permits off into a new permit of the same semaphore;
+    /// `None` (and `self` unchanged) if it holds fewer than `n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch_sync::Semaphore;
+    ///
+    /// let sem = Semaphore::new(3);
+    /// let mut a = sem.try_acquire_many(3).unwrap();
+    /// let b = a.split(2).unwrap();
+    /// assert_eq!((a.num_permits(), b.num_permits()), (1, 2));
+    /// assert!(a.split(2).is_none());
+    /// drop(b);
+    /// assert_eq!(sem.available_permits(), 2);
+    /// ```
+    #[must_use = "the split-off permit is released at once if unused"]
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        if n > self.permits {
+            return None;
+        }
+        self.permits -= n;
+        Some(Self {
+            sem: self.sem,
+            permits: n,
+        })
+    }
 }
 
 impl Drop for SemaphorePermit<'_> {
@@ -1046,6 +1142,35 @@ impl OwnedSemaphorePermit {
              merge only permits of the same semaphore"
         );
         self.permits += std::mem::take(&mut other.permits);
+    }
+
+    /// Splits `n` of this permit's permits off into a new permit owning another clone of
+    /// the semaphore's `Arc`; `None` (and `self` unchanged) if it holds fewer than `n`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use filch_sync::Semaphore;
+    ///
+    /// let sem = Arc::new(Semaphore::new(2));
+    /// let mut a = sem.clone().try_acquire_many_owned(2).unwrap();
+    /// let b = a.split(1).unwrap();
+    /// assert!(Arc::ptr_eq(a.semaphore(), b.semaphore()));
+    /// assert!(a.split(5).is_none());
+    /// drop(a);
+    /// assert_eq!((b.num_permits(), sem.available_permits()), (1, 1));
+    /// ```
+    #[must_use = "the split-off permit is released at once if unused"]
+    pub fn split(&mut self, n: usize) -> Option<Self> {
+        if n > self.permits {
+            return None;
+        }
+        self.permits -= n;
+        Some(Self {
+            sem: self.sem.clone(),
+            permits: n,
+        })
     }
 }
 

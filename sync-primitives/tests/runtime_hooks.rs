@@ -221,6 +221,8 @@ fn every_ready_future_spends_one_unit() {
     drop(rx);
     spends_one(&wakes, || tx.closed());
     let (tx, rx) = mpsc::channel::<()>(1);
+    spends_one(&wakes, || tx.reserve_many(1));
+    spends_one(&wakes, || tx.clone().reserve_owned());
     drop(rx);
     spends_one(&wakes, || tx.closed());
 }
@@ -335,7 +337,18 @@ fn every_blocking_method_panics_on_a_driving_thread_and_names_itself() {
     let (_utx, mut urx) = mpsc::unbounded_channel::<u8>();
     let (_btx, mut brx) = broadcast::channel::<u8>(1);
     let (_otx, orx) = oneshot::channel::<u8>();
+    let semaphore = Semaphore::new(2);
     let cases: Vec<(&str, &str, BlockingCall<'_>)> = vec![
+        (
+            "`Semaphore::blocking_acquire`",
+            "`.acquire().await`",
+            Box::new(|| drop(semaphore.blocking_acquire())),
+        ),
+        (
+            "`Semaphore::blocking_acquire_many`",
+            "`.acquire_many(n).await`",
+            Box::new(|| drop(semaphore.blocking_acquire_many(2))),
+        ),
         (
             "`RwLock::blocking_read`",
             "`.read().await`",
@@ -394,6 +407,7 @@ fn every_blocking_method_panics_on_a_driving_thread_and_names_itself() {
     // Nothing was taken or sent by the refused calls.
     assert!(rwlock.try_write().is_ok());
     assert_eq!(tx.capacity(), 1);
+    assert_eq!(semaphore.available_permits(), 2);
 }
 
 #[test]
@@ -405,6 +419,9 @@ fn blocking_methods_work_when_not_driving() {
     let rwlock = RwLock::new(1);
     assert_eq!(*rwlock.blocking_read(), 1);
     *rwlock.blocking_write() = 2;
+    let semaphore = Semaphore::new(2);
+    assert_eq!(semaphore.blocking_acquire().unwrap().num_permits(), 1);
+    assert_eq!(semaphore.blocking_acquire_many(2).unwrap().num_permits(), 2);
     let (tx, mut rx) = mpsc::channel(1);
     tx.blocking_send(3).unwrap();
     assert_eq!(rx.blocking_recv(), Some(3));

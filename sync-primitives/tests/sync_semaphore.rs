@@ -367,3 +367,53 @@ fn stress_with_cancellation() {
     }
     assert_eq!(sem.available_permits(), 2);
 }
+
+#[test]
+fn blocking_acquire_waits_in_line_and_fails_on_close() {
+    let sem = Arc::new(Semaphore::new(1));
+    let held = sem.try_acquire().unwrap();
+    let waiter = {
+        let sem = sem.clone();
+        std::thread::spawn(move || sem.blocking_acquire_many(1).map(|p| p.num_permits()))
+    };
+    drop(held);
+    assert_eq!(waiter.join().unwrap(), Ok(1));
+    let _all = sem.blocking_acquire().unwrap();
+    let waiter = {
+        let sem = sem.clone();
+        std::thread::spawn(move || sem.blocking_acquire().is_err())
+    };
+    sem.close();
+    assert!(waiter.join().unwrap());
+}
+
+#[test]
+fn split_moves_permits_and_each_part_releases_its_own() {
+    let sem = Semaphore::new(5);
+    let mut a = sem.try_acquire_many(5).unwrap();
+    let b = a.split(2).unwrap();
+    assert_eq!((a.num_permits(), b.num_permits()), (3, 2));
+    assert!(a.split(4).is_none());
+    assert_eq!(a.num_permits(), 3);
+    let zero = a.split(0).unwrap();
+    assert_eq!(zero.num_permits(), 0);
+    drop(zero);
+    drop(b);
+    assert_eq!(sem.available_permits(), 2);
+    let c = a.split(3).unwrap();
+    drop(a);
+    assert_eq!(sem.available_permits(), 2);
+    drop(c);
+    assert_eq!(sem.available_permits(), 5);
+
+    let owned = Arc::new(Semaphore::new(3));
+    let mut a = owned.clone().try_acquire_many_owned(3).unwrap();
+    let b = a.split(1).unwrap();
+    assert!(Arc::ptr_eq(a.semaphore(), b.semaphore()));
+    assert!(a.split(3).is_none());
+    let moved = std::thread::spawn(move || b.num_permits()).join().unwrap();
+    assert_eq!(moved, 1);
+    assert_eq!(owned.available_permits(), 1);
+    drop(a);
+    assert_eq!(owned.available_permits(), 3);
+}
