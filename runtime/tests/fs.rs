@@ -393,3 +393,42 @@ fn write_vectored_takes_every_buffer() {
     assert_eq!(&written[..14], b"one two threex");
     assert_eq!(written.len(), 14 + 3 * 1024 * 1024);
 }
+
+#[test]
+fn handle_block_on_runs_fs_calls_from_plain_threads_and_blocking_jobs() {
+    let dir = TempDir::new("handle-block-on");
+    for current_thread in [true, false] {
+        let rt = if current_thread {
+            Builder::new_current_thread().build().unwrap()
+        } else {
+            Builder::new_multi_thread()
+                .worker_threads(1)
+                .build()
+                .unwrap()
+        };
+        let path = dir.join(if current_thread { "ct" } else { "mt" });
+        let handle = rt.handle().clone();
+        let p = path.clone();
+        // From a thread the runtime does not own.
+        std::thread::spawn(move || {
+            handle
+                .block_on(fs::write(&p, b"from a plain thread"))
+                .unwrap();
+            assert_eq!(
+                handle.block_on(fs::read(&p)).unwrap(),
+                b"from a plain thread"
+            );
+        })
+        .join()
+        .unwrap();
+        // From a blocking job of the runtime itself.
+        let p = path.clone();
+        let read = rt
+            .block_on(
+                rt.spawn_blocking(move || filch::runtime::Handle::current().block_on(fs::read(&p))),
+            )
+            .unwrap()
+            .unwrap();
+        assert_eq!(read, b"from a plain thread");
+    }
+}
