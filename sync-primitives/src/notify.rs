@@ -18,6 +18,8 @@
 //! - `notify_one`: if `WAITING`, take the lock, mark the head waiter `BY_ONE`, pop and
 //!   wake it (back to `EMPTY` when the queue empties); otherwise CAS the mode to
 //!   `NOTIFIED`.
+//! - `notify_last`: the same at the tail (the most recently queued waiter), marked
+//!   `BY_LAST`; with nobody queued it stores the same permit as `notify_one`.
 //! - `notify_waiters`: with the lock held, bump `calls`, mark every queued waiter
 //!   `BY_ALL`, pop and wake them all, mode `WAITING -> EMPTY`. No permit is stored.
 //! - A [`Notified`] snapshots `calls` when it is created, so a `notify_waiters` that runs
@@ -25,8 +27,8 @@
 //!   [`Notified::enable`]) it completes if `calls` moved or it can consume a permit;
 //!   otherwise it queues (mode to `WAITING`).
 //! - Cancellation: a queued `Notified` that is dropped leaves the queue. One that was popped
-//!   `BY_ONE` but never returned `Ready` passes the notification on (`notify_one` again),
-//!   so a `notify_one` is never swallowed by a cancelled waiter.
+//!   `BY_ONE` (`BY_LAST`) but never returned `Ready` passes the notification on, with
+//!   `notify_one` (`notify_last`) again, so neither is swallowed by a cancelled waiter.
 //!
 //! The mode word uses `SeqCst`, so "create `Notified`, check condition, await" against
 //! "set condition, `notify_waiters`" cannot miss both ways (a store-load pattern).
@@ -48,11 +50,22 @@ const CALL: usize = 0b100;
 /// A waiter's `value`: why it was popped.
 const BY_ONE: usize = 1;
 const BY_ALL: usize = 2;
+const BY_LAST: usize = 3;
+
+/// Which end of the queue a single notification takes its waiter from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// `notify_one`: the longest-waiting waiter.
+    Front,
+    /// `notify_last`: the most recently queued waiter.
+    Back,
+}
 
 /// Notifies tasks to wake up, without carrying data.
 ///
 /// [`notify_one`](Self::notify_one) wakes one waiter in FIFO order, or stores a single
-/// permit for the next one if nobody waits. [`notify_waiters`](Self::notify_waiters) wakes
+/// permit for the next one if nobody waits; [`notify_last`](Self::notify_last) does the
+/// same for the most recent waiter. [`notify_waiters`](Self::notify_waiters) wakes
 /// everyone waiting now and stores nothing.
 ///
 /// # Examples
@@ -184,6 +197,40 @@ impl Notify {
     /// assert!(!second.as_mut().enable());
     /// ```
     pub fn notify_one(&self) {
+        self.notify_single(End::Front);
+    }
+
+    /// Wakes the most recently queued waiter, or, if none waits, stores one permit (at
+    /// most one, shared with [`notify_one`](Self::notify_one)) for the next
+    /// `notified().await`.
+    ///
+    /// Otherwise as `notify_one`: a waiter it picks that is dropped before it completes
+    /// passes the notification on to the then most recent waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch_sync::Notify;
+    ///
+    /// let notify = Notify::new();
+    /// let mut first = Box::pin(notify.notified());
+    /// let mut second = Box::pin(notify.notified());
+    /// assert!(!first.as_mut().enable());
+    /// assert!(!second.as_mut().enable());
+    /// notify.notify_last();
+    /// // The most recent waiter is woken, the older one still waits.
+    /// futures::executor::block_on(second);
+    /// assert!(!first.as_mut().enable());
+    /// // With nobody else waiting, a permit is stored.
+    /// drop(first);
+    /// notify.notify_last();
+    /// futures::executor::block_on(notify.notified());
+    /// ```
+    pub fn notify_last(&self) {
+        self.notify_single(End::Back);
+    }
+
+    fn notify_single(&self, end: End) {
         let mut cur = self.state.load(SeqCst);
         while cur & MODE != WAITING {
             match self
@@ -194,20 +241,29 @@ impl Notify {
                 Err(actual) => cur = actual,
             }
         }
-        let waker = self.notify_one_locked(self.waiters.lock());
+        let waker = self.notify_single_locked(self.waiters.lock(), end);
         if let Some(waker) = waker {
             waker.wake();
         }
     }
 
-    /// `notify_one` with the lock held; returns the waker to wake after unlocking.
-    fn notify_one_locked(&self, mut queue: QueueGuard<'_>) -> Option<Waker> {
+    /// `notify_one` (`End::Front`) or `notify_last` (`End::Back`) with the lock held;
+    /// returns the waker to wake after unlocking.
+    fn notify_single_locked(&self, mut queue: QueueGuard<'_>, end: End) -> Option<Waker> {
         let mut cur = self.state.load(SeqCst);
         loop {
             if cur & MODE == WAITING {
                 // Under the lock WAITING is stable and means the queue is non-empty.
-                queue.set_front_value(BY_ONE);
-                let waker = queue.pop_front().flatten();
+                let waker = match end {
+                    End::Front => {
+                        queue.set_front_value(BY_ONE);
+                        queue.pop_front().flatten()
+                    }
+                    End::Back => {
+                        queue.set_back_value(BY_LAST);
+                        queue.pop_back().flatten()
+                    }
+                };
                 if queue.is_empty() {
                     self.state.store((cur & !MODE) | EMPTY, SeqCst);
                 }
@@ -400,9 +456,15 @@ impl Drop for Notified<'_> {
                     }
                 }
             }
-            Removal::NotQueued(BY_ONE) => {
-                // Picked by `notify_one` but never told: pass it on.
-                if let Some(waker) = notify.notify_one_locked(queue) {
+            Removal::NotQueued(value @ (BY_ONE | BY_LAST)) => {
+                // Picked by `notify_one`/`notify_last` but never told: pass it on, from the
+                // same end of the queue.
+                let end = if value == BY_ONE {
+                    End::Front
+                } else {
+                    End::Back
+                };
+                if let Some(waker) = notify.notify_single_locked(queue, end) {
                     waker.wake();
                 }
             }

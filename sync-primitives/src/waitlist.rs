@@ -20,7 +20,8 @@
 //!   links the node (`push_back`), reads its `value`, refreshes its waker and cancels it
 //!   (`remove`), always under the queue lock. Only the owner ever links a node.
 //! - A **waker-side party** (a release, a `notify_one`, a close) holds the queue lock,
-//!   writes the head node's `value`, takes its waker and unlinks it (`pop_front`).
+//!   writes the head node's `value`, takes its waker and unlinks it (`pop_front`); or,
+//!   for `Notify::notify_last`, the same at the tail (`pop_back`).
 //! - `Node::linked` is an atomic mirror of "this node is in the list". It is written only
 //!   under the queue lock; the store of `false` by whoever unlinks is that party's **last**
 //!   touch of the node, and is `Release`. So an owner that loads `false` with `Acquire`
@@ -259,6 +260,25 @@ impl QueueGuard<'_> {
         let head = self.list.head?;
         let waker = self.with_links(head, |links| links.waker.take());
         self.unlink(head);
+        Some(waker)
+    }
+
+    /// Overwrites the `value` of the waiter at the tail.
+    ///
+    /// # Panics
+    ///
+    /// If the queue is empty.
+    pub(crate) fn set_back_value(&mut self, value: usize) {
+        let tail = self.list.tail.expect("set_back_value on an empty queue");
+        self.with_links(tail, |links| links.value = value);
+    }
+
+    /// Unlinks the tail waiter (the most recently queued) and returns its waker; its
+    /// `value` stays for its owner to read.
+    pub(crate) fn pop_back(&mut self) -> Option<Option<Waker>> {
+        let tail = self.list.tail?;
+        let waker = self.with_links(tail, |links| links.waker.take());
+        self.unlink(tail);
         Some(waker)
     }
 

@@ -197,3 +197,34 @@ fn notify_one_passed_on_by_cancelled_waiter() {
         stayer.join().unwrap(); // hangs (loom: deadlock) if a notification was lost
     });
 }
+
+#[test]
+fn notify_last_is_not_lost() {
+    model(|| {
+        let n = Arc::new(Notify::new());
+        let n2 = n.clone();
+        let notifier = thread::spawn(move || n2.notify_last());
+        block_on(n.notified());
+        notifier.join().unwrap();
+    });
+}
+
+#[test]
+fn notify_last_passed_on_by_cancelled_waiter() {
+    model(|| {
+        let n = Arc::new(Notify::new());
+        let n1 = n.clone();
+        let quitter = thread::spawn(move || {
+            let mut fut = pin!(n1.notified());
+            // As with `notify_one`: picked from the back and dropped, it passes it on.
+            poll_once(fut.as_mut()).is_ready()
+        });
+        let n2 = n.clone();
+        let stayer = thread::spawn(move || block_on(n2.notified()));
+        n.notify_last();
+        if quitter.join().unwrap() {
+            n.notify_last();
+        }
+        stayer.join().unwrap();
+    });
+}

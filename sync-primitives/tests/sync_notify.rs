@@ -218,3 +218,78 @@ fn notify_waiters_with_condition_check() {
         }
     }
 }
+
+#[test]
+fn notify_last_wakes_the_most_recent_waiter_first() {
+    let n = Notify::new();
+    let mut a = Task::new(n.notified());
+    let mut b = Task::new(n.notified());
+    let mut c = Task::new(n.notified());
+    assert!(a.poll().is_pending());
+    assert!(b.poll().is_pending());
+    assert!(c.poll().is_pending());
+    n.notify_last();
+    assert_eq!((a.wakes(), b.wakes(), c.wakes()), (0, 0, 1));
+    assert!(c.poll().is_ready());
+    assert!(a.poll().is_pending());
+    // The two ends mix: notify_one still takes the oldest.
+    n.notify_one();
+    assert!(a.poll().is_ready());
+    n.notify_last();
+    assert!(b.poll().is_ready());
+    // Nothing stored afterwards.
+    assert!(Task::new(n.notified()).poll().is_pending());
+}
+
+#[test]
+fn notify_last_stores_the_single_permit_when_nobody_waits() {
+    let n = Notify::new();
+    n.notify_last();
+    n.notify_last();
+    n.notify_one();
+    let mut a = Task::new(n.notified());
+    let mut b = Task::new(n.notified());
+    assert!(a.poll().is_ready());
+    assert!(b.poll().is_pending(), "permits do not accumulate");
+    n.notify_last();
+    assert!(b.poll().is_ready());
+}
+
+#[test]
+fn a_cancelled_waiter_picked_by_notify_last_passes_it_to_the_next_most_recent() {
+    let n = Notify::new();
+    let mut a = Task::new(n.notified());
+    let mut b = Task::new(n.notified());
+    let mut c = Task::new(n.notified());
+    assert!(a.poll().is_pending());
+    assert!(b.poll().is_pending());
+    assert!(c.poll().is_pending());
+    n.notify_last(); // picks c
+    drop(c); // never looked: passes it on from the back, to b
+    assert_eq!((a.wakes(), b.wakes()), (0, 1));
+    assert!(b.poll().is_ready());
+    assert!(a.poll().is_pending());
+    // A lone cancelled pick becomes the permit.
+    n.notify_last();
+    drop(a);
+    assert!(Task::new(n.notified()).poll().is_ready());
+}
+
+#[test]
+fn notify_last_races_waiters_across_threads_and_loses_nothing() {
+    let n = Arc::new(Notify::new());
+    let waiters: Vec<_> = (0..4)
+        .map(|_| {
+            let n = n.clone();
+            std::thread::spawn(move || futures::executor::block_on(n.notified()))
+        })
+        .collect();
+    // Each call either wakes a waiter or stores the permit, which a waiter then takes.
+    while waiters.iter().any(|t| !t.is_finished()) {
+        n.notify_last();
+        std::thread::yield_now();
+    }
+    for t in waiters {
+        t.join().unwrap();
+    }
+}
