@@ -97,6 +97,7 @@ fn public_types_are_send_sync_and_unpin() {
         filch::sync::RwLock<u8>,
         filch::sync::RwLockReadGuard<'static, u8>,
         filch::sync::RwLockWriteGuard<'static, u8>,
+        filch::sync::RwLockMappedWriteGuard<'static, u8>,
         filch::sync::OwnedRwLockReadGuard<u8>,
         filch::sync::OwnedRwLockWriteGuard<u8>,
         filch::sync::OnceCell<u8>,

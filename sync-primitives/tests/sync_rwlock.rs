@@ -176,3 +176,81 @@ fn stress_readers_and_writers() {
     let g = lock.try_read().unwrap();
     assert_eq!(g.0, (THREADS * ITERS / 4) as u64);
 }
+
+#[test]
+fn mapped_read_guards_keep_the_read_lock() {
+    use filch_sync::RwLockReadGuard;
+    let lock = RwLock::new((1, vec![2, 3]));
+    let list = RwLockReadGuard::map(lock.try_read().unwrap(), |v| &v.1);
+    let other = lock.try_read().unwrap();
+    assert!(lock.try_write().is_err());
+    let list = RwLockReadGuard::try_map(list, |l| l.get(7)).unwrap_err();
+    let three = RwLockReadGuard::try_map(list, |l| l.get(1)).unwrap();
+    assert_eq!((*three, other.0), (3, 1));
+    // A mapped read guard is Send for Sync data: it may be dropped on another thread.
+    std::thread::scope(|s| {
+        s.spawn(move || assert_eq!(*three, 3));
+    });
+    assert!(lock.try_write().is_err());
+    drop(other);
+    assert!(lock.try_write().is_ok());
+}
+
+#[test]
+fn mapped_write_guards_keep_the_write_lock_and_release_every_permit() {
+    use filch_sync::RwLockMappedWriteGuard;
+    let lock = RwLock::with_max_readers((0, [0u8; 4]), 3);
+    let whole = RwLockWriteGuard::into_mapped(lock.try_write().unwrap());
+    let bytes = RwLockMappedWriteGuard::map(whole, |v| &mut v.1);
+    let bytes = RwLockMappedWriteGuard::try_map(bytes, |b| b.get_mut(9)).unwrap_err();
+    let mut last = RwLockMappedWriteGuard::try_map(bytes, |b| b.last_mut()).unwrap();
+    *last = 9;
+    assert!(lock.try_read().is_err());
+    // A reader queued behind the mapped writer gets in once it is dropped.
+    let mut reader = Task::new(lock.read());
+    assert!(reader.poll().is_pending());
+    drop(last);
+    assert_eq!(reader.wakes(), 1);
+    let Poll::Ready(guard) = reader.poll() else {
+        panic!("the mapped writer released the lock");
+    };
+    assert_eq!(guard.1, [0, 0, 0, 9]);
+    drop(guard);
+    // Every permit came back: two more readers and then a writer fit.
+    let readers = [lock.try_read(), lock.try_read(), lock.try_read()];
+    assert!(readers.iter().all(Result::is_ok));
+    assert!(lock.try_read().is_err());
+    drop(readers);
+    let w = lock.try_write().unwrap();
+    let failed = RwLockWriteGuard::try_map(w, |v| if v.0 == 1 { Some(&mut v.0) } else { None });
+    assert!(failed.is_err());
+    drop(failed);
+    assert!(lock.try_write().is_ok());
+}
+
+#[test]
+fn downgrade_map_lets_readers_but_no_writer_in_between() {
+    let lock = RwLock::new((String::from("a"), 1));
+    let mut w = lock.try_write().unwrap();
+    w.0.push('b');
+    let mut writer = Task::new(lock.write());
+    let mut name = RwLockWriteGuard::try_downgrade_map(w, |_| None::<&u8>).unwrap_err();
+    // Still write-locked after the failed attempt.
+    assert!(lock.try_read().is_err());
+    name.1 += 1;
+    let name = RwLockWriteGuard::downgrade_map(name, |v| v.0.as_str());
+    assert_eq!(&*name, "ab");
+    assert!(writer.poll().is_pending());
+    drop(name);
+    assert_eq!(writer.wakes(), 1);
+    let Poll::Ready(guard) = writer.poll() else {
+        panic!("the writer gets the lock after the mapped reader");
+    };
+    assert_eq!(guard.1, 2);
+    drop(guard);
+    let w = lock.try_write().unwrap();
+    let one = RwLockWriteGuard::try_downgrade_map(w, |v| Some(&v.1)).unwrap();
+    assert_eq!(*one, 2);
+    assert!(lock.try_read().is_ok());
+    assert!(lock.try_write().is_err());
+}
