@@ -55,6 +55,17 @@
 //!
 //! A value stays in its slot until a later send overwrites it, even when every receiver
 //! has read it.
+//!
+//! # Counting what is still queued (`Sender::len`)
+//!
+//! Each slot also counts `rem`, the receivers that have yet to read its value: a send sets
+//! it to `rx_count` (under `tail` and the slot's write lock, so exactly the receivers alive
+//! then, all of which start at or before it), a receiver takes one off under the slot's
+//! read lock after its clone, and a dropping receiver takes one off every value it left
+//! unread that is still in its slot (having left `rx_count` under `tail` first, so no later
+//! send counts it). So a send does no per-slot work; a receive pays one `fetch_sub`.
+//! `Sender::len`, under `tail`, walks from the oldest value held to the first with
+//! `rem > 0`: everything from there on is still queued for some receiver.
 
 use crate::chan_waiters::{WaitList, WaiterKey, WakeBatch};
 use crate::loom::{Arc, AtomicUsize, Mutex, MutexGuard, Ordering, RwLock};
@@ -99,6 +110,7 @@ pub fn channel<T: Clone>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             RwLock::new(Slot {
                 pos: 0,
                 value: None,
+                rem: AtomicUsize::new(0),
             })
         })
         .collect();
@@ -204,6 +216,9 @@ struct Slot<T> {
     /// The position whose value this slot holds; meaningless while `value` is `None`.
     pos: u64,
     value: Option<T>,
+    /// Receivers that have not read `value` yet (module docs, "Counting what is still
+    /// queued"); written by a send under the write lock, decremented under read locks.
+    rem: AtomicUsize,
 }
 
 struct Tail {
@@ -262,6 +277,9 @@ impl<T: Clone> Receiver<T> {
         match &slot.value {
             Some(value) if slot.pos == self.next => {
                 let value = value.clone();
+                // Only the count matters, and the slot's lock orders it with the send's
+                // store.
+                slot.rem.fetch_sub(1, Ordering::Relaxed);
                 drop(slot);
                 self.next += 1;
                 Some(value)
@@ -453,7 +471,20 @@ fn subscribe<T>(shared: &Arc<Shared<T>>) -> Receiver<T> {
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
-        self.shared.tail.lock().rx_count -= 1;
+        let shared = &*self.shared;
+        let mut tail = shared.tail.lock();
+        tail.rx_count -= 1;
+        let end = tail.pos;
+        drop(tail);
+        // Sends from now on do not count this receiver; the values it left unread, and
+        // that are still in their slots, stop counting it too.
+        let start = self.next.max(end.saturating_sub(shared.capacity()));
+        for pos in start..end {
+            let slot = shared.buffer[(pos & shared.mask) as usize].read();
+            if slot.value.is_some() && slot.pos == pos {
+                slot.rem.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -558,6 +589,7 @@ impl<T> Sender<T> {
         let old = {
             let mut slot = shared.buffer[(pos & shared.mask) as usize].write();
             slot.pos = pos;
+            slot.rem.store(tail.rx_count, Ordering::Relaxed);
             slot.value.replace(value)
         };
         tail.pos += 1;
@@ -594,6 +626,62 @@ impl<T> Sender<T> {
     /// ```
     pub fn receiver_count(&self) -> usize {
         self.shared.tail.lock().rx_count
+    }
+
+    /// Number of values still queued: sent, still held, and not yet read by at least one
+    /// receiver that was alive when it was sent. That is the backlog of the slowest
+    /// receiver, at most the (rounded) capacity; values a lagging receiver lost are gone.
+    ///
+    /// Takes the sender side's lock and looks at up to `capacity` slots (from the oldest
+    /// held value to the first unread one); sends and receives pay no extra for it beyond
+    /// one counter update per received value.
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (tx, mut fast) = broadcast::channel(4);
+    /// let mut slow = tx.subscribe();
+    /// for i in 0..3 {
+    ///     tx.send(i).unwrap();
+    /// }
+    /// while fast.try_recv().is_ok() {}
+    /// assert_eq!(tx.len(), 3); // `slow` has read none
+    /// slow.try_recv().unwrap();
+    /// assert_eq!(tx.len(), 2);
+    /// drop(slow);
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn len(&self) -> usize {
+        let shared = &*self.shared;
+        let tail = shared.tail.lock();
+        let end = tail.pos;
+        let oldest = end.saturating_sub(shared.capacity());
+        // Under `tail` no slot is rewritten; receivers only lower the counts meanwhile.
+        let first_unread = (oldest..end)
+            .find(|&pos| {
+                let slot = shared.buffer[(pos & shared.mask) as usize].read();
+                slot.pos == pos && slot.rem.load(Ordering::Relaxed) > 0
+            })
+            .unwrap_or(end);
+        drop(tail);
+        // At most `capacity`, which fits in a `usize`.
+        (end - first_unread) as usize
+    }
+
+    /// Whether no value is queued for any receiver ([`Sender::len`] is zero).
+    ///
+    /// ```
+    /// use filch_sync::broadcast;
+    ///
+    /// let (tx, mut rx) = broadcast::channel(2);
+    /// assert!(tx.is_empty());
+    /// tx.send(1).unwrap();
+    /// assert!(!tx.is_empty());
+    /// rx.try_recv().unwrap();
+    /// assert!(tx.is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Whether both senders feed the same channel.

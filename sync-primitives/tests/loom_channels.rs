@@ -308,3 +308,26 @@ fn broadcast_send_races_recv() {
         sender.join().unwrap();
     });
 }
+
+#[test]
+fn broadcast_len_with_a_receive_and_a_receiver_drop_racing_a_send() {
+    model(|| {
+        let (tx, mut rx) = broadcast::channel(2);
+        let other = tx.subscribe();
+        tx.send(1).unwrap();
+        let reader = thread::spawn(move || {
+            assert_eq!(rx.try_recv(), Ok(1));
+            rx
+        });
+        let dropper = thread::spawn(move || drop(other));
+        // A send racing both: counted for the receivers alive at that moment.
+        tx.send(2).unwrap();
+        assert!(tx.len() <= 2);
+        dropper.join().unwrap();
+        let mut rx = reader.join().unwrap();
+        // Only `rx` is left and has read 1: what is queued is 2, for it.
+        assert_eq!(tx.len(), 1);
+        assert_eq!(rx.try_recv(), Ok(2));
+        assert!(tx.is_empty());
+    });
+}

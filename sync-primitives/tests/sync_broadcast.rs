@@ -550,3 +550,88 @@ fn values_left_unread_are_dropped_when_the_last_handle_goes() {
     drop(tx);
     assert_eq!(drops.load(Ordering::SeqCst), 5);
 }
+
+#[test]
+fn sender_len_is_the_slowest_receivers_backlog() {
+    let (tx, mut a) = broadcast::channel(4);
+    assert_eq!((tx.len(), tx.is_empty()), (0, true));
+    let mut b = tx.subscribe();
+    for i in 0..3 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(tx.len(), 3);
+    assert_eq!(a.try_recv(), Ok(0));
+    assert_eq!(a.try_recv(), Ok(1));
+    assert_eq!(tx.len(), 3, "b has read nothing");
+    assert_eq!(b.try_recv(), Ok(0));
+    assert_eq!(tx.len(), 2);
+    // A late subscriber does not count for what was sent before it.
+    let mut c = tx.subscribe();
+    assert_eq!(tx.len(), 2);
+    tx.send(3).unwrap();
+    assert_eq!(c.try_recv(), Ok(3));
+    assert_eq!(tx.len(), 3);
+    // A dropped receiver stops counting for what it left unread.
+    drop(b);
+    assert_eq!(tx.len(), 2);
+    while a.try_recv().is_ok() {}
+    assert!(tx.is_empty());
+    drop(c);
+    assert!(tx.is_empty());
+}
+
+#[test]
+fn sender_len_is_capped_by_the_capacity_when_a_receiver_lags() {
+    let (tx, mut rx) = broadcast::channel(2);
+    for i in 0..5 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(tx.len(), 2);
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Lagged(3)));
+    assert_eq!(tx.len(), 2);
+    assert_eq!(rx.try_recv(), Ok(3));
+    assert_eq!(tx.len(), 1);
+    assert_eq!(rx.try_recv(), Ok(4));
+    assert!(tx.is_empty());
+    // No receiver at all: nothing is queued for anyone.
+    tx.send(5).unwrap();
+    drop(rx);
+    assert!(tx.is_empty());
+}
+
+#[test]
+fn sender_len_settles_at_zero_after_concurrent_receivers_drain() {
+    finishes_or_deadlocks("broadcast len", || {
+        let (tx, rx) = broadcast::channel::<u32>(8);
+        let readers: Vec<_> = (0..3)
+            .map(|i| {
+                let mut rx = if i == 0 {
+                    rx.resubscribe()
+                } else {
+                    tx.subscribe()
+                };
+                thread::spawn(move || {
+                    // Reads (or is told it lost) all 500, then stays subscribed.
+                    let mut got = 0;
+                    while got < 500 {
+                        match rx.blocking_recv() {
+                            Ok(_) => got += 1,
+                            Err(RecvError::Lagged(n)) => got += n,
+                            Err(RecvError::Closed) => panic!("closed early"),
+                        }
+                    }
+                    rx
+                })
+            })
+            .collect();
+        drop(rx);
+        for i in 0..500 {
+            tx.send(i).unwrap();
+            assert!(tx.len() <= 8);
+        }
+        let receivers: Vec<_> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+        assert_eq!(tx.receiver_count(), 3);
+        assert!(tx.is_empty());
+        drop(receivers);
+    });
+}
