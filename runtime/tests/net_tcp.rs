@@ -726,3 +726,27 @@ fn owned_halves_have_the_readiness_calls() {
         });
     }
 }
+
+#[test]
+fn keepalive_and_other_options_through_socket2_interop() {
+    // filch exposes the options tokio does; the rest (keepalive timing, buffer sizes) go
+    // through `socket2::SockRef`, which borrows any `AsFd` socket.
+    let rt = Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let (a, _b) = tcp_pair().await;
+        let sock = socket2::SockRef::from(&a);
+        sock.set_keepalive(true).unwrap();
+        assert!(sock.keepalive().unwrap());
+        sock.set_tcp_keepalive(
+            &socket2::TcpKeepalive::new().with_time(std::time::Duration::from_secs(30)),
+        )
+        .unwrap();
+        assert_eq!(
+            sock.tcp_keepalive_time().unwrap(),
+            std::time::Duration::from_secs(30)
+        );
+        // The stream still works after the options were set behind its back.
+        a.set_nodelay(true).unwrap();
+        assert!(a.nodelay().unwrap());
+    });
+}

@@ -9,6 +9,11 @@
 //! ([`Sender::reserve_many`], a [`PermitIterator`]). A [`WeakSender`] does not keep the
 //! channel open.
 //!
+//! There is no `send_timeout` (tokio has one): this crate has no timer, being
+//! runtime-agnostic. Wrap the send in your runtime's timeout instead, e.g.
+//! `filch::time::timeout(duration, tx.send(value))`, which drops the waiting send (and its
+//! place in line) when the time is up.
+//!
 //! Messages from one sender arrive in the order they were sent. The channel closes when
 //! every sender is dropped (the receiver drains the buffer, then sees `None`) or when the
 //! receiver is dropped or [closed](Receiver::close) (sends fail and return the value). A
