@@ -385,3 +385,49 @@ fn sigchld_chain_child() {
     }
     println!("sigchld chain ok");
 }
+
+#[test]
+fn a_piped_spawn_outside_a_runtime_panics_without_leaving_the_child_running() {
+    // The panic comes from registering the pipe, after the fork: the child must not be left
+    // behind, running, with its pid lost (found in review).
+    let dir = std::env::temp_dir().join(format!("filch-spawn-panic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pidfile = dir.join("pid");
+    let script = format!("echo $$ > {}; exec sleep 30", pidfile.display());
+    let spawned = std::panic::catch_unwind(|| {
+        Command::new("sh")
+            .args(["-c", &script])
+            .stdout(Stdio::piped())
+            .spawn()
+    });
+    assert!(
+        spawned.is_err(),
+        "a piped spawn outside a runtime must panic"
+    );
+    let mut pid = None;
+    for _ in 0..1_000 {
+        if let Some(p) = std::fs::read_to_string(&pidfile)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+        {
+            pid = Some(p);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let Some(pid) = pid else {
+        // Killed before its shell wrote the pid: nothing was left running.
+        return;
+    };
+    let gone = support::process_gone_within(pid, Duration::from_secs(20));
+    if !gone {
+        // SAFETY: a plain kill of the pid we just read; cleanup for a failing test.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+    assert!(
+        gone,
+        "child {pid} still alive: {:?}",
+        support::process_state(pid)
+    );
+}

@@ -209,17 +209,26 @@ impl Command {
         // From here the `Child` owns the process: an error below drops it, which kills
         // (the caller never saw it) and hands it to the orphan list.
         let mut child = Child::new(std_child, self.kill_on_drop);
-        let pipes = (|| {
+        // Registering a pipe panics outside a runtime: that panic, too, must not leave the
+        // child running unseen, so it is caught, the child killed, and the panic resumed.
+        let pipes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             child.stdin = stdin.map(ChildStdin::from_std).transpose()?;
             child.stdout = stdout.map(ChildStdout::from_std).transpose()?;
             child.stderr = stderr.map(ChildStderr::from_std).transpose()?;
             io::Result::Ok(())
-        })();
-        if let Err(err) = pipes {
-            let _ = child.start_kill();
-            return Err(err);
+        }));
+        match pipes {
+            Ok(Ok(())) => Ok(child),
+            Ok(Err(err)) => {
+                let _ = child.start_kill();
+                Err(err)
+            }
+            Err(panic) => {
+                let _ = child.start_kill();
+                drop(child);
+                std::panic::resume_unwind(panic)
+            }
         }
-        Ok(child)
     }
 
     /// Runs the command to completion and collects its output: asyncio's
