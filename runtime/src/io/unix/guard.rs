@@ -184,6 +184,13 @@ impl<'a, T: AsRawFd> AsyncFdReadyGuard<'a, T> {
     /// readiness this guard saw and returns [`TryIoError`] (wait again), otherwise returns
     /// its result in `Ok`, leaving the fd marked ready.
     ///
+    /// All of it, as tokio's does: a guard from `ready(READABLE | WRITABLE)` whose read
+    /// blocks also forgets that the fd was writable, and with edge-triggered events a
+    /// writable fd is not reported again until its state changes, so a later `writable()`
+    /// can wait forever. Read and write through guards of one direction each
+    /// ([`AsyncFd::readable`], [`AsyncFd::writable`]), or clear only the direction that
+    /// blocked with [`clear_ready_matching`](Self::clear_ready_matching).
+    ///
     /// # Errors
     ///
     /// [`TryIoError`] when `f` returned `WouldBlock`; `f`'s other errors are in the `Ok`.

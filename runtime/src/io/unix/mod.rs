@@ -23,9 +23,10 @@
 //! Clearing is tied to the guard's tick: if a new event arrived after the guard was made
 //! (data came in between the failed `read` and the clear), the clear does nothing and the
 //! next wait returns at once. An event is never lost, however the task and the driver
-//! interleave. What *is* on the caller is to clear only after a real `WouldBlock`
-//! ([`clear_ready`](AsyncFdReadyGuard::clear_ready) by hand after a short read is the
-//! classic mistake: the next wait may sleep forever on data already queued).
+//! interleave. What *is* on the caller is to clear only after a real `WouldBlock`, and only
+//! for the direction that blocked ([`clear_ready`](AsyncFdReadyGuard::clear_ready) by hand
+//! after a short read is the classic mistake: the next wait may sleep forever on data
+//! already queued; `try_io` on a guard for both directions clears both, see its docs).
 //!
 //! # Non-blocking mode
 //!
