@@ -337,3 +337,39 @@ fn auto_traits_follow_the_wrapped_type() {
     unwind_safe::<Interest>();
     unwind_safe::<Ready>();
 }
+
+/// An event the driver took from the poller for a source that is deregistered before the
+/// dispatch must not reach the next source registered under the same slab key: a stale
+/// hang-up marked a healthy socket closed for good (found in review; it hit a few times a
+/// second on two cores).
+#[test]
+fn a_stale_hang_up_never_reaches_the_source_that_reuses_the_key() {
+    // Serial: the fd-count test next door must not see this one's sockets.
+    let _serial = serial();
+    use futures::FutureExt;
+    use std::os::unix::net::UnixStream;
+    let rt = filch::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let _entered = rt.enter();
+    let mut hits = 0;
+    for _ in 0..20_000 {
+        let (a, b) = UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let stale = AsyncFd::new(a).unwrap();
+        drop(b); // a hang-up on `stale`
+        drop(stale);
+        let (c, d) = UnixStream::pair().unwrap(); // `d` stays open: `c` is healthy
+        c.set_nonblocking(true).unwrap();
+        let healthy = AsyncFd::new(c).unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(50));
+        if let Some(Ok(guard)) = healthy.ready(Interest::READABLE).now_or_never() {
+            if guard.ready().is_read_closed() {
+                hits += 1;
+            }
+        }
+        drop(d);
+    }
+    assert_eq!(hits, 0, "a healthy socket was reported closed {hits} times");
+}

@@ -26,14 +26,34 @@ use std::task::Waker;
 use std::time::Duration;
 use time::TimeDriver;
 
+/// The poller token of a registration: its slab key in the low 32 bits, its generation in
+/// the high 32, so a token is never reused while an event carrying it may be in flight (a
+/// key is reused as soon as its source is gone; the same key and generation come back only
+/// after 2^32 registrations). On a 32-bit target the token is the key alone.
+fn token(key: usize, generation: u64) -> usize {
+    assert!(
+        key < u32::MAX as usize,
+        "more than 2^32 I/O sources registered at once"
+    );
+    ((generation << 32) | key as u64) as usize
+}
+
+/// The slab key inside a poller token.
+fn slab_key(token: usize) -> usize {
+    (token as u64 & u64::from(u32::MAX)) as usize
+}
+
 /// The OS poller, the registered sources and the timers of one runtime.
 #[derive(Debug)]
 pub(crate) struct Driver {
     poller: Poller,
     /// Held by the thread that waits on the poller; also owns the buffers it dispatches with.
     waiter: Mutex<WaitState>,
-    /// Registered sources, indexed by the key given to the poller.
-    sources: Mutex<Slab<Arc<ScheduledIo>>>,
+    /// Registered sources by slab key, each with the poller token it was registered under
+    /// (see [`token`]).
+    sources: Mutex<Slab<(usize, Arc<ScheduledIo>)>>,
+    /// Registrations so far: the generation half of each poller token.
+    registrations: AtomicU64,
     pub(crate) time: TimeDriver,
     shutdown: AtomicBool,
     /// Number of I/O events dispatched (metrics).
@@ -77,6 +97,7 @@ impl Driver {
                 fired: Vec::new(),
             }),
             sources: Mutex::new(Slab::new()),
+            registrations: AtomicU64::new(0),
             time: TimeDriver::new(),
             shutdown: AtomicBool::new(false),
             events_dispatched: AtomicU64::new(0),
@@ -107,21 +128,25 @@ impl Driver {
         fd: BorrowedFd<'_>,
     ) -> std::io::Result<(usize, Arc<ScheduledIo>)> {
         let io = Arc::new(ScheduledIo::default());
-        let key = {
+        let generation = self.registrations.fetch_add(1, Ordering::Relaxed);
+        let (key, token) = {
             // The flag is read under the table's lock, which `shutdown` takes after raising
             // it: either this source is in the table `shutdown` marks, or it sees the flag.
             let mut sources = self.sources.lock();
             if self.shutdown.load(Ordering::Acquire) {
                 return Err(shutdown_error());
             }
-            sources.insert(io.clone())
+            let entry = sources.vacant_entry();
+            let (key, token) = (entry.key(), token(entry.key(), generation));
+            entry.insert((token, io.clone()));
+            (key, token)
         };
         // SAFETY: `add_with_mode` requires the source to be deleted from the poller before
         // it is closed. Every caller is a `Registration`, whose owner (`PollEvented`)
         // deregisters in its `Drop` before dropping the I/O object that owns the fd.
         let added = unsafe {
             self.poller
-                .add_with_mode(fd.as_raw_fd(), Event::all(key), PollMode::Edge)
+                .add_with_mode(fd.as_raw_fd(), Event::all(token), PollMode::Edge)
         };
         if let Err(err) = added {
             self.sources.lock().remove(key);
@@ -133,7 +158,7 @@ impl Driver {
     /// Removes `fd` (registered under `key`) from the poller and the source table.
     pub(crate) fn deregister(&self, key: usize, fd: BorrowedFd<'_>) -> std::io::Result<()> {
         let removed = self.sources.lock().try_remove(key);
-        if let Some(io) = removed {
+        if let Some((_, io)) = removed {
             io.clear_wakers();
         }
         self.poller.delete(fd)
@@ -149,7 +174,7 @@ impl Driver {
             .sources
             .lock()
             .iter()
-            .map(|(_, io)| io.clone())
+            .map(|(_, (_, io))| io.clone())
             .collect();
         for io in sources {
             io.set_readiness(Ready::SHUTDOWN);
@@ -200,9 +225,16 @@ impl DriverGuard<'_> {
         {
             let sources = self.driver.sources.lock();
             for event in state.events.iter() {
-                let Some(io) = sources.get(event.key) else {
+                // An event is for the registration whose token it carries: one taken from
+                // the poller before its source was deregistered may be dispatched after
+                // another source took the same slab key, and must not reach it (a stale
+                // hang-up would mark a healthy socket closed for good).
+                let Some((token, io)) = sources.get(slab_key(event.key)) else {
                     continue;
                 };
+                if *token != event.key {
+                    continue;
+                }
                 let mut ready = Ready::EMPTY;
                 if event.readable {
                     ready = ready | Ready::READABLE;
