@@ -11,7 +11,9 @@
 //! task's `JoinHandle` is `is_panic()` with its destructor's payload (a task dropped by the
 //! shutdown: `is_panic()` with it, or `is_cancelled()`), a ready one's too, a panicking
 //! poll's is the poll's payload; every guard is dropped exactly once, within a bound (for
-//! detached tasks and dropped `JoinSet`s) and never while its thread is already unwinding;
+//! detached tasks and dropped `JoinSet`s) and never while its thread is already unwinding,
+//! except the guard of a future whose poll panicked, which the runtime drops during that
+//! unwind (and whose own panic it must contain);
 //! the harness's runtime keeps running other tasks afterwards (its workers survive: the
 //! global check). The payloads start with [`PLANNED_PANIC`], so the harness's panic hook
 //! keeps them off stderr.
@@ -50,6 +52,7 @@ impl Counts {
         PanicGuard {
             id,
             counts: self.clone(),
+            unwinding_drop_expected: false,
         }
     }
 
@@ -99,6 +102,18 @@ impl Counts {
 struct PanicGuard {
     id: u64,
     counts: Arc<Counts>,
+    /// Set for the guard of a future whose poll panics: the runtime drops such a future
+    /// during that unwind (its `Drop` sees `thread::panicking()`, as in tokio) and catches
+    /// a second panic there, so this guard panics even then.
+    unwinding_drop_expected: bool,
+}
+
+impl PanicGuard {
+    /// See [`PanicGuard::unwinding_drop_expected`].
+    fn dropped_by_the_unwind(mut self) -> Self {
+        self.unwinding_drop_expected = true;
+        self
+    }
 }
 
 fn payload(id: u64) -> String {
@@ -108,7 +123,7 @@ fn payload(id: u64) -> String {
 impl Drop for PanicGuard {
     fn drop(&mut self) {
         self.counts.dropped.fetch_add(1, Ordering::SeqCst);
-        if std::thread::panicking() {
+        if std::thread::panicking() && !self.unwinding_drop_expected {
             let n = self.counts.during_unwind.fetch_add(1, Ordering::SeqCst);
             if n < 4 {
                 let thread = std::thread::current();
@@ -136,8 +151,9 @@ impl Future for ReadyThenPanicOnDrop {
     }
 }
 
-/// Its poll panics, and its destructor panics too (not an async block holding a guard:
-/// the guard would be dropped while the first panic unwinds).
+/// Its poll panics, and its destructor panics too: the runtime drops it during the poll's
+/// unwind and must contain the second panic. (Not an async block holding a guard: the
+/// block's own unwind would drop the guard, and a panic there aborts any Rust program.)
 struct PanicThenPanicOnDrop(PanicGuard);
 
 fn poll_payload(id: u64) -> String {
@@ -250,7 +266,7 @@ async fn on_the_harness_runtime(ctx: &mut Ctx, counts: &Arc<Counts>, tasks: usiz
                 h
             }
             3 => ctx.spawn(ReadyThenPanicOnDrop(g)),
-            4 => ctx.spawn(PanicThenPanicOnDrop(g)),
+            4 => ctx.spawn(PanicThenPanicOnDrop(g.dropped_by_the_unwind())),
             _ => {
                 // Detached, and its unclaimed output panics when the runtime drops it.
                 drop(ctx.spawn(async move {
