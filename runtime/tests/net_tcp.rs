@@ -617,10 +617,10 @@ fn ready_with_an_interest_and_the_try_variants() {
                     Err(io::ErrorKind::WouldBlock.into())
                 });
                 assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
-                let (counter, waker) = support::counting_waker();
-                let mut cx = std::task::Context::from_waker(&waker);
-                // Cleared, though the socket has room: Pending until the next event.
-                assert!(a.poll_write_ready(&mut cx).is_pending(), "{name}");
+                // (Whether the cleared write readiness then reads as Pending is not asserted:
+                // an ACK of earlier data, or an edge of an earlier read the driver has not
+                // dispatched yet, may mark the socket writable again at any moment, and on
+                // a multi-thread runtime that flaked in CI.)
 
                 // async_io with our own syscall.
                 b.try_write(b"own").unwrap();
@@ -630,7 +630,6 @@ fn ready_with_an_interest_and_the_try_variants() {
                     .await
                     .unwrap();
                 assert_eq!(&buf[..n], b"own", "{name}");
-                drop(counter);
             });
         });
     }

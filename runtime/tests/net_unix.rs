@@ -573,7 +573,9 @@ fn stream_ready_with_an_interest_and_the_try_variants() {
                     Err(io::ErrorKind::WouldBlock.into())
                 });
                 assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
-                assert!(a.poll_write_ready(&mut cx).is_pending(), "{name}: cleared");
+                // (Not asserted that the cleared write readiness now reads as Pending: an
+                // edge of the peer's earlier read, not dispatched yet by the driver on
+                // another worker, may mark it writable again at any moment.)
 
                 b.try_write(b"own").unwrap();
                 let view = std::os::unix::net::UnixStream::from(
