@@ -44,7 +44,16 @@ macro_rules! impl_stream_io {
             #[doc = $pair]
             ///     let ready = a.ready(Interest::READABLE | Interest::WRITABLE).await.unwrap();
             ///     assert!(ready.is_writable());
-            ///     b.try_write(b"pong").unwrap();
+            ///     loop {
+            ///         // `try_write` fails with `WouldBlock` until the driver has seen `b`
+            ///         // writable: wait for that first.
+            ///         b.writable().await.unwrap();
+            ///         match b.try_write(b"pong") {
+            ///             Ok(_) => break,
+            ///             Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            ///             Err(e) => panic!("{e}"),
+            ///         }
+            ///     }
             ///     let mut buf = [0; 4];
             ///     loop {
             ///         a.ready(Interest::READABLE).await.unwrap();
