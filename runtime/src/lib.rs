@@ -55,6 +55,8 @@ mod scheduler;
 mod trace;
 
 pub mod fs;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 pub mod io;
 pub mod net;
 pub mod process;

@@ -153,6 +153,31 @@ fn public_types_are_send_sync_and_unpin() {
     <filch::sync::Notified<'static> as AmbiguousIfUnpin<_>>::not_unpin();
 }
 
+/// `filch::hyper` (feature `hyper`): everything is `Send + Sync + Unpin` but the boxed
+/// connect future (hyper-util asks only `Send` of it).
+#[cfg(feature = "hyper")]
+#[test]
+fn hyper_types_are_send_sync_and_unpin() {
+    fn send_unpin<T: Send + Unpin>() {}
+    each!(send_sync_unpin:
+        filch::hyper::Io<filch::net::TcpStream>,
+        filch::hyper::Executor,
+        filch::hyper::Timer,
+        filch::hyper::PeerAddr,
+        filch::hyper::Connector,
+        filch::hyper::Serve<filch::net::TcpListener, axum::Router>,
+        filch::hyper::WithGracefulShutdown<filch::net::TcpListener, axum::Router, std::future::Ready<()>>,
+    );
+    send_unpin::<filch::hyper::Connecting>();
+    <filch::hyper::Connecting as AmbiguousIfSync<_>>::not_sync();
+    each!(unwind_safe:
+        filch::hyper::Executor,
+        filch::hyper::Timer,
+        filch::hyper::PeerAddr,
+        filch::hyper::Connector,
+    );
+}
+
 #[test]
 fn thread_bound_types_are_neither_send_nor_sync() {
     // A `LocalSet` runs `!Send` futures on the thread that made it; the enter guards undo a

@@ -749,3 +749,27 @@ fn keepalive_and_other_options_through_socket2_interop() {
         assert!(a.nodelay().unwrap());
     });
 }
+
+#[test]
+fn closing_after_the_peer_reset_the_connection_is_ok() {
+    // hyper closes every connection it is done with; a client that went away (an RST)
+    // must not turn that into an error, as it does not on tokio or for the owned half.
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let client = TcpStream::connect(listener.local_addr().unwrap())
+                .await
+                .unwrap();
+            let (mut server, _) = listener.accept().await.unwrap();
+            client.set_linger(Some(Duration::ZERO)).unwrap();
+            drop(client); // RST
+            let mut buf = [0; 8];
+            let read = timeout(Duration::from_secs(10), server.read(&mut buf)).await;
+            assert!(read.expect(name).is_err(), "{name}: the reset is seen");
+            server
+                .close()
+                .await
+                .unwrap_or_else(|e| panic!("{name}: close failed: {e}"));
+        });
+    }
+}

@@ -685,3 +685,21 @@ fn borrowed_halves_have_the_readiness_calls() {
         );
     });
 }
+
+#[test]
+fn closing_after_the_peer_went_away_is_ok() {
+    for (name, rt) in runtimes() {
+        rt.block_on(async {
+            let (mut a, mut b) = UnixStream::pair().unwrap();
+            b.write_all(b"unread").await.unwrap();
+            drop(b);
+            let _ = a.write_all(b"to nobody").await;
+            a.close()
+                .await
+                .unwrap_or_else(|e| panic!("{name}: close failed: {e}"));
+            a.close()
+                .await
+                .unwrap_or_else(|e| panic!("{name}: second close failed: {e}"));
+        });
+    }
+}

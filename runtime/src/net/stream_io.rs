@@ -340,6 +340,18 @@ macro_rules! impl_stream_io {
                     .poll_read_io(cx, |io| std::io::Read::read(&mut &*io, buf))
             }
 
+            /// `poll_read` into memory that may be uninitialised: the kernel writes the
+            /// bytes straight into it (`recv`), with no zero-filling first.
+            #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+            pub(crate) fn poll_read_uninit_priv(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [std::mem::MaybeUninit<u8>],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io
+                    .poll_read_io(cx, |io| socket2::SockRef::from(io).recv(&mut *buf))
+            }
+
             pub(crate) fn poll_read_vectored_priv(
                 &self,
                 cx: &mut std::task::Context<'_>,
@@ -368,8 +380,16 @@ macro_rules! impl_stream_io {
             }
 
             /// `poll_close`: shut down the write side (it never waits).
+            ///
+            /// A peer that already reset the connection leaves nothing to shut down:
+            /// `shutdown` then fails with `NotConnected`, which is reported as `Ok` (as
+            /// tokio does, and as the owned write half's drop does), so that a server does
+            /// not see an error for every client that went away.
             pub(crate) fn poll_close_priv(&self) -> std::task::Poll<std::io::Result<()>> {
-                std::task::Poll::Ready(self.shutdown(std::net::Shutdown::Write))
+                std::task::Poll::Ready(match self.shutdown(std::net::Shutdown::Write) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotConnected => Ok(()),
+                    result => result,
+                })
             }
         }
 

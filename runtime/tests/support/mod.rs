@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+#[cfg(feature = "hyper")]
+pub mod http;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 

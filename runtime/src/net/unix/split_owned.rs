@@ -165,6 +165,14 @@ impl OwnedWriteHalf {
     }
 }
 
+impl OwnedReadHalf {
+    /// The stream this half reads from.
+    #[cfg_attr(not(feature = "hyper"), allow(dead_code))]
+    pub(crate) fn stream(&self) -> &UnixStream {
+        &self.inner
+    }
+}
+
 impl Drop for OwnedWriteHalf {
     fn drop(&mut self) {
         if self.shutdown_on_drop {

@@ -1,0 +1,36 @@
+//! HTTP helpers for the tests of `filch::hyper` (feature `hyper`): a hyper HTTP/1.1
+//! client connection over a filch socket.
+
+use filch::hyper::Io;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use std::net::SocketAddr;
+
+/// One HTTP/1.1 client connection to `addr`, its driver spawned on the current runtime.
+pub async fn connect(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<Empty<Bytes>> {
+    let stream = filch::net::TcpStream::connect(addr).await.unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(Io::new(stream))
+        .await
+        .unwrap();
+    filch::spawn(conn);
+    sender
+}
+
+/// `GET path` on `sender`'s connection: the status and the whole body.
+pub async fn get_on(
+    sender: &mut hyper::client::conn::http1::SendRequest<Empty<Bytes>>,
+    path: &str,
+) -> hyper::Result<(http::StatusCode, Bytes)> {
+    let request = http::Request::get(path)
+        .header(http::header::HOST, "localhost")
+        .body(Empty::new())
+        .unwrap();
+    let response = sender.send_request(request).await?;
+    let status = response.status();
+    Ok((status, response.into_body().collect().await?.to_bytes()))
+}
+
+/// `GET path` on a new connection to `addr`.
+pub async fn get(addr: SocketAddr, path: &str) -> hyper::Result<(http::StatusCode, Bytes)> {
+    get_on(&mut connect(addr).await, path).await
+}
