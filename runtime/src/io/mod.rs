@@ -38,71 +38,13 @@
 //!
 //! # Using filch streams with hyper 1.x
 //!
-//! hyper 1.x defines its own I/O traits, `hyper::rt::Read` and `hyper::rt::Write`, and
-//! ships adapters only for tokio's (`hyper_util::rt::TokioIo`). For filch, wrap the stream
-//! in a small newtype that forwards to the `futures-io` methods (the `smol-hyper` crate's
-//! `FuturesIo` does the same for any `futures-io` type). The one subtle part is reading:
-//! hyper hands out a cursor over possibly uninitialized memory, so the adapter zeroes it
-//! before passing it on as `&mut [u8]` (a few nanoseconds per read; a real adapter can
-//! track the initialized prefix to skip that), then advances the cursor by what was read:
-//!
-//! ```ignore
-//! use std::{io, pin::Pin, task::{ready, Context, Poll}};
-//! use filch::io::{AsyncRead, AsyncWrite};
-//!
-//! pub struct FilchIo<T>(pub T);
-//!
-//! impl<T: AsyncRead + Unpin> hyper::rt::Read for FilchIo<T> {
-//!     fn poll_read(
-//!         mut self: Pin<&mut Self>,
-//!         cx: &mut Context<'_>,
-//!         mut buf: hyper::rt::ReadBufCursor<'_>,
-//!     ) -> Poll<io::Result<()>> {
-//!         // SAFETY: we only write initialized bytes into the slice, and advance the
-//!         // cursor by no more than the reader wrote.
-//!         let uninit = unsafe { buf.as_mut() };
-//!         for byte in uninit.iter_mut() {
-//!             byte.write(0);
-//!         }
-//!         // SAFETY: every byte was just initialized.
-//!         let slice = unsafe { &mut *(uninit as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
-//!         let n = ready!(Pin::new(&mut self.0).poll_read(cx, slice))?;
-//!         // SAFETY: `n` bytes were filled by the read.
-//!         unsafe { buf.advance(n) };
-//!         Poll::Ready(Ok(()))
-//!     }
-//! }
-//!
-//! impl<T: AsyncWrite + Unpin> hyper::rt::Write for FilchIo<T> {
-//!     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8])
-//!         -> Poll<io::Result<usize>> { Pin::new(&mut self.0).poll_write(cx, buf) }
-//!     fn poll_write_vectored(mut self: Pin<&mut Self>, cx: &mut Context<'_>,
-//!         bufs: &[io::IoSlice<'_>]) -> Poll<io::Result<usize>> {
-//!         Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
-//!     }
-//!     fn is_write_vectored(&self) -> bool { true } // filch sockets use writev
-//!     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-//!         Pin::new(&mut self.0).poll_flush(cx)
-//!     }
-//!     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-//!         Pin::new(&mut self.0).poll_close(cx) // shutdown(Write) on filch sockets
-//!     }
-//! }
-//!
-//! // Serving: one task per connection, as with tokio.
-//! let (stream, _) = listener.accept().await?;
-//! filch::spawn(async move {
-//!     let service = hyper::service::service_fn(hello);
-//!     let _ = hyper::server::conn::http1::Builder::new()
-//!         .serve_connection(FilchIo(stream), service)
-//!         .await;
-//! });
-//! ```
-//!
-//! HTTP/2 also needs an executor for its background tasks — a unit struct implementing
-//! `hyper::rt::Executor<F>` with `fn execute(&self, fut: F) { filch::spawn(fut); }` — and
-//! hyper's timeouts need a `hyper::rt::Timer` whose `sleep` wraps
-//! [`filch::time::sleep`](crate::time::sleep) in a `Pin<Box<dyn hyper::rt::Sleep>>`.
+//! hyper 1.x defines its own I/O traits, `hyper::rt::Read` and `hyper::rt::Write`. With
+//! the cargo feature `hyper`, [`filch::hyper::Io`](https://docs.rs/filch/latest/filch/hyper/struct.Io.html)
+//! adapts every filch stream (and any `futures-io` stream) to them, reading filch's
+//! sockets straight into hyper's uninitialised buffers; `filch::hyper` also has hyper's
+//! executor and timer, an HTTP server (`serve`, for axum too) and a connector for
+//! hyper-util's pooled client. Do not write a `futures-io` → hyper adapter by hand: the
+//! obvious one zero-fills hyper's 8–32 KiB read buffer before every read.
 mod interest;
 mod ready;
 pub mod unix;
