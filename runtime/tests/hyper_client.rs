@@ -65,10 +65,13 @@ fn the_pooled_client_reuses_its_connection() {
             let body = response.into_body().collect().await.unwrap().to_bytes();
             assert_eq!(body, (n * 2).to_string());
         }
-        assert_eq!(
-            accepted.load(Ordering::SeqCst),
-            1,
-            "one connection, kept alive"
+        // hyper-util's pool returns a connection once its task has seen the response
+        // end, which can be just after the next request checked the pool: that request
+        // then connects anew (on tokio too). Reuse means a few connections, not 20.
+        let accepted = accepted.load(Ordering::SeqCst);
+        assert!(
+            (1..=3).contains(&accepted),
+            "{accepted} connections for 20 requests"
         );
     });
 }

@@ -367,7 +367,7 @@ macro_rules! impl_stream_io {
                 buf: &[u8],
             ) -> std::task::Poll<std::io::Result<usize>> {
                 self.io
-                    .poll_write_io(cx, |io| std::io::Write::write(&mut &*io, buf))
+                    .poll_write_stream_io(cx, buf.len(), |io| std::io::Write::write(&mut &*io, buf))
             }
 
             pub(crate) fn poll_write_vectored_priv(
@@ -375,8 +375,10 @@ macro_rules! impl_stream_io {
                 cx: &mut std::task::Context<'_>,
                 bufs: &[std::io::IoSlice<'_>],
             ) -> std::task::Poll<std::io::Result<usize>> {
-                self.io
-                    .poll_write_io(cx, |io| crate::net::stream_io::send_vectored(io, bufs))
+                let len = bufs.iter().map(|b| b.len()).sum();
+                self.io.poll_write_stream_io(cx, len, |io| {
+                    crate::net::stream_io::send_vectored(io, bufs)
+                })
             }
 
             /// `poll_close`: shut down the write side (it never waits).

@@ -121,6 +121,49 @@ impl Registration {
         }
     }
 
+    /// The readiness as last set or cleared (tests).
+    #[cfg(test)]
+    pub(crate) fn readiness_now(&self) -> ReadyEvent {
+        self.io.load()
+    }
+
+    /// [`poll_io`](Self::poll_io) for a write of `len` bytes on a stream socket: a write
+    /// of fewer bytes, but not none, means the kernel's send buffer is full, so the write
+    /// readiness is cleared at once, at the tick it was seen at, and the next write waits
+    /// for the driver's next edge instead of making a `send` that could only fail with
+    /// `WouldBlock` (tokio does the same). Room made after the write brings a new edge,
+    /// which a clear at the older tick does not erase.
+    ///
+    /// Reads do not get this: a short read does mean the receive queue was drained, but
+    /// the poller (`polling`) does not ask epoll for `EPOLLRDHUP`, so a peer's FIN that
+    /// arrived with the data, in the same edge, would be forgotten with the readiness and
+    /// the reader would never see its end of file (tokio can, since mio reports
+    /// `EPOLLRDHUP` as read-closed).
+    pub(crate) fn poll_write_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut() -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let event = match self.poll_interest(Direction::Write.interest(), cx) {
+                Poll::Ready(Ok(event)) => event,
+                Poll::Ready(Err(err)) => return Poll::Ready(Err(err)),
+                Poll::Pending => return Poll::Pending,
+            };
+            match op() {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    self.io.clear_ready(event, event.ready);
+                }
+                Ok(n) if n > 0 && n < len => {
+                    self.io.clear_ready(event, event.ready);
+                    return Poll::Ready(Ok(n));
+                }
+                result => return Poll::Ready(result),
+            }
+        }
+    }
+
     /// Runs `op` once if the source is ready in `direction`, without waiting and without
     /// touching the stored waker (so a task waiting on this direction keeps its wakeup);
     /// `WouldBlock` if it is not ready, and on `WouldBlock` from `op` the readiness is
@@ -278,6 +321,18 @@ impl<E: AsFd> PollEvented<E> {
     ) -> Poll<io::Result<R>> {
         let io = self.get_ref();
         self.registration.poll_io(Direction::Write, cx, || op(io))
+    }
+
+    /// [`Registration::poll_write_stream`] with `op` applied to the inner object, for a
+    /// write of `len` bytes.
+    pub(crate) fn poll_write_stream_io(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&E) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let io = self.get_ref();
+        self.registration.poll_write_stream(cx, len, || op(io))
     }
 
     /// Async form of [`poll_read_io`](Self::poll_read_io).

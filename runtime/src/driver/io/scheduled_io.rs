@@ -143,6 +143,12 @@ pub(crate) struct ReadyEvent {
 }
 
 impl ReadyEvent {
+    /// The driver tick the bits were seen at (tests).
+    #[cfg(test)]
+    pub(crate) fn tick(self) -> usize {
+        self.tick
+    }
+
     /// The same observation, keeping only the bits in `mask`.
     pub(crate) fn with_only(self, mask: Ready) -> ReadyEvent {
         ReadyEvent {

@@ -167,3 +167,54 @@ crate::net::stream_io::impl_stream_io!(
     UnixStream,
     "    let (a, b) = filch::net::UnixStream::pair().unwrap();"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::UnixStream;
+    use crate::driver::io::Ready;
+    use crate::time::{timeout, Duration};
+    use std::future::poll_fn;
+
+    #[test]
+    fn a_short_write_clears_the_write_readiness_at_its_tick() {
+        let rt = crate::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let (a, _b) = UnixStream::pair().unwrap();
+            a.writable().await.unwrap();
+            let seen = a.io.registration().readiness_now();
+            assert!(seen.ready.contains(Ready::WRITABLE));
+            // More than any socket buffer holds: the write is short.
+            let big = vec![7u8; 64 << 20];
+            let n = poll_fn(|cx| a.poll_write_priv(cx, &big)).await.unwrap();
+            assert!(0 < n && n < big.len(), "{n}");
+            let now = a.io.registration().readiness_now();
+            assert!(
+                now.tick() != seen.tick() || !now.ready.contains(Ready::WRITABLE),
+                "a full send buffer left the stream writable"
+            );
+        });
+    }
+
+    #[test]
+    fn a_short_read_before_a_fin_still_sees_the_end_of_file() {
+        // Data and the peer's FIN in one edge: the read of the data is short, and the
+        // end of file must still be seen (the poller reports no EPOLLRDHUP, so clearing
+        // the read readiness after a short read would lose it).
+        let rt = crate::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let (a, b) = UnixStream::pair().unwrap();
+            b.writable().await.unwrap();
+            b.try_write(b"abc").unwrap();
+            b.shutdown(std::net::Shutdown::Write).unwrap();
+            a.readable().await.unwrap();
+            let mut buf = [0; 16];
+            let n = poll_fn(|cx| a.poll_read_priv(cx, &mut buf)).await.unwrap();
+            assert_eq!(n, 3);
+            let eof = timeout(
+                Duration::from_secs(10),
+                poll_fn(|cx| a.poll_read_priv(cx, &mut buf)),
+            );
+            assert_eq!(eof.await.expect("the end of file is seen").unwrap(), 0);
+        });
+    }
+}
