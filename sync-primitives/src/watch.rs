@@ -23,7 +23,11 @@
 //! - `value` sits behind a reader-writer lock; [`Ref`] holds the read lock.
 //! - `state = version << 1 | CLOSED`. Every send bumps `version` by one step *while
 //!   holding the write lock*, so a reader holding the read lock sees the version that
-//!   matches the value it reads. `CLOSED` is set once, when the sender drops.
+//!   matches the value it reads. `CLOSED` is set once, when the last [`Sender`] drops:
+//!   `tx_count` counts the sender and its clones, and the drop that takes it to zero
+//!   sets `CLOSED`, then wakes `rx_waiters` as a send does. That is the only lock-free
+//!   step of the close (an `AcqRel` counter, so the final sends happen-before it); the
+//!   wakeup goes through the waiter list's lock like every other.
 //! - Each receiver remembers the version it last saw; "changed" means "differs".
 //! - Receivers waiting in `changed()` queue in `rx_waiters`. The sender bumps the version
 //!   first, then locks `rx_waiters` and wakes everybody queued at that moment (a batch per
@@ -31,8 +35,8 @@
 //!   `chan_waiters::WaitList::mark`); a waiter checks the version under
 //!   the same lock before queueing, so no wakeup is lost. A send whose `modify` closure
 //!   panics does both too, from a drop guard (see `Sender::send_if_modified`).
-//! - The sender's `closed()` waits in `tx_waiters` for `rx_count` to reach zero, with the
-//!   same check-under-lock rule against the last receiver's drop.
+//! - A sender's `closed()` (any clone's) waits in `tx_waiters` for `rx_count` to reach
+//!   zero, with the same check-under-lock rule against the last receiver's drop.
 
 use crate::chan_waiters::{WaitList, WaiterKey, WakeBatch};
 use crate::loom::{Arc, AtomicUsize, Mutex, Ordering, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -72,8 +76,13 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
     (Sender { shared }, receiver)
 }
 
-/// Publishes new values to every [`Receiver`]. Clone it for more producers; dropping
-/// the last one closes the channel.
+/// Publishes new values to every [`Receiver`].
+///
+/// `Sender` is `Clone`, as tokio's: every clone publishes to the same value, and the
+/// channel closes for receivers ([`Receiver::changed`] returns [`RecvError`]) only when
+/// the last clone is dropped; [`Sender::sender_count`] counts the clones. What a sender
+/// asks about closing ([`Sender::closed`], [`Sender::is_closed`]) is about receivers,
+/// the same on every clone, and any clone can [`subscribe`](Sender::subscribe).
 ///
 /// ```
 /// use filch_sync::watch;
@@ -85,6 +94,30 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
 /// assert_eq!(rx.has_changed(), Ok(true), "a sender is left: still open");
 /// drop(tx2);
 /// assert!(rx.has_changed().is_err());
+/// ```
+///
+/// Producers on several threads, each with its own clone; the receiver runs until the
+/// last one is gone, and sees the final value before the close:
+///
+/// ```
+/// use filch_sync::watch;
+///
+/// let (tx, mut rx) = watch::channel(0);
+/// let producers: Vec<_> = (1..=3)
+///     .map(|id| {
+///         let tx = tx.clone();
+///         std::thread::spawn(move || tx.send(id).unwrap())
+///     })
+///     .collect();
+/// assert_eq!(tx.sender_count(), 4);
+/// drop(tx);
+/// futures::executor::block_on(async {
+///     while rx.changed().await.is_ok() {}
+/// });
+/// assert!((1..=3).contains(&*rx.borrow()));
+/// for producer in producers {
+///     producer.join().unwrap();
+/// }
 /// ```
 pub struct Sender<T> {
     shared: Arc<Shared<T>>,
@@ -130,7 +163,7 @@ pub struct Ref<'a, T> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SendError<T>(pub T);
 
-/// The sender is gone and no unseen value remains.
+/// Every sender is gone (the last clone dropped) and no unseen value remains.
 ///
 /// ```
 /// use filch_sync::watch;
@@ -452,7 +485,7 @@ impl<T> Sender<T> {
         self.shared.tx_count.load(Ordering::Acquire)
     }
 
-    /// Whether every receiver is gone.
+    /// Whether every receiver is gone; the same on every sender clone.
     ///
     /// ```
     /// use filch_sync::watch;
@@ -465,7 +498,8 @@ impl<T> Sender<T> {
         self.receiver_count() == 0
     }
 
-    /// Waits until every receiver is gone. Cancel safe.
+    /// Waits until every receiver is gone (whichever sender clone it subscribed from).
+    /// Cancel safe.
     ///
     /// ```
     /// use filch_sync::watch;
@@ -558,7 +592,8 @@ impl<T> Receiver<T> {
     ///
     /// # Errors
     ///
-    /// [`RecvError`] once the sender is dropped and the current value has been seen.
+    /// [`RecvError`] once every sender (the last clone) is dropped and the current value
+    /// has been seen.
     ///
     /// ```
     /// use filch_sync::watch;

@@ -297,6 +297,29 @@ fn watch_send_races_changed() {
 }
 
 #[test]
+fn watch_last_of_two_cloned_senders_drops_while_a_receiver_waits() {
+    model(|| {
+        let (tx, mut rx) = watch::channel(0);
+        let tx2 = tx.clone();
+        // Two clones drop on two threads, one after a send: whichever decrement is last
+        // closes, exactly once, and the waiting receiver is woken by it (a lost wakeup
+        // deadlocks `block_on`, which loom reports).
+        let first = thread::spawn(move || {
+            tx.send(1).unwrap();
+        });
+        let second = thread::spawn(move || drop(tx2));
+        let mut changes = 0;
+        while block_on(rx.changed()).is_ok() {
+            changes += 1;
+        }
+        assert_eq!(changes, 1, "the send is seen before the close");
+        assert_eq!(*rx.borrow(), 1);
+        first.join().unwrap();
+        second.join().unwrap();
+    });
+}
+
+#[test]
 fn broadcast_send_races_recv() {
     model(|| {
         let (tx, mut rx) = broadcast::channel(1);
