@@ -210,6 +210,7 @@ impl DriverGuard<'_> {
         state.events.clear();
         // An error here is EINTR or similar: treat it as a spurious wakeup.
         let _ = driver.poller.wait(&mut state.events, timeout);
+        crate::task::stats::advance_coarse_clock();
         if blocking {
             driver.time.woke();
         }

@@ -166,6 +166,39 @@ impl Handle {
         self.inner.num_workers()
     }
 
+    /// A snapshot of every live task: id, name, spawn location, state (idle, scheduled,
+    /// running and on which worker, blocking), number of polls, and the time since its
+    /// last poll and wake — asyncio's `all_tasks()`, with what each task is doing. Taken
+    /// on the thread that drives a `LocalSet`, it includes the set's tasks. `Display`
+    /// prints it as a table.
+    ///
+    /// Cheap to have and to take: tasks record their state with a few relaxed stores per
+    /// poll, and the dump locks each shard of the task registry once, briefly.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::runtime::{Handle, TaskState};
+    ///
+    /// # #[filch::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (_tx, rx) = filch::sync::oneshot::channel::<()>();
+    /// filch::task::Builder::new().name("waiter").spawn(async move { rx.await.ok(); }).unwrap();
+    /// filch::task::yield_now().await; // let it run once
+    /// let dump = Handle::current().dump();
+    /// let waiter = dump.tasks().iter().find(|t| t.name() == Some("waiter")).unwrap();
+    /// assert_eq!((waiter.state(), waiter.polls()), (TaskState::Idle, 1));
+    /// println!("{dump}");
+    /// # }
+    /// ```
+    pub fn dump(&self) -> super::Dump {
+        let registry = self.inner.registry();
+        crate::task::local_set::with_current_registry(|local| {
+            let local = local.filter(|local| !std::ptr::eq(*local, registry));
+            super::Dump::collect(std::iter::once((registry, false)).chain(local.map(|l| (l, true))))
+        })
+    }
+
     /// Number of tasks alive on this runtime (spawned and not yet finished or dropped).
     pub fn num_alive_tasks(&self) -> usize {
         self.inner.registry().len()

@@ -49,11 +49,13 @@
 //!    runtime. Nothing hangs.
 pub(crate) mod builder;
 pub(crate) mod context;
+mod dump;
 mod handle;
 mod metrics;
 pub(crate) mod park_thread;
 
 pub use builder::{Builder, MIN_THREAD_STACK_SIZE};
+pub use dump::{Dump, TaskDump, TaskState};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub use metrics::{RuntimeMetrics, WorkerMetrics};
 

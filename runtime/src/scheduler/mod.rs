@@ -35,6 +35,13 @@ pub(crate) fn drop_task(task: Runnable) {
     let _ = catch_unwind(AssertUnwindSafe(move || drop(task)));
 }
 
+/// The index of the worker polling on this thread: a multi-thread worker's index, or
+/// `None` (a current-thread runtime, a `LocalSet`, a blocking thread).
+#[inline]
+pub(crate) fn current_worker_index() -> Option<usize> {
+    multi_thread::current_worker_index()
+}
+
 /// Shutdown's drain: closes `registry` to new tasks, wakes every task it still held (an
 /// idle one lands on `injector`, since the scheduler no longer runs it; a queued or running
 /// one is already some worker's to drop) and drops what lands there. Dropping a future may

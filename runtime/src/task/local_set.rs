@@ -496,6 +496,16 @@ where
     }
 }
 
+/// Calls `f` with the task registry of the `LocalSet` driven on this thread, if any (for
+/// dumps).
+pub(crate) fn with_current_registry<R>(f: impl FnOnce(Option<&Registry>) -> R) -> R {
+    let context = CURRENT
+        .try_with(|current| current.borrow().clone())
+        .ok()
+        .flatten();
+    f(context.as_ref().map(|context| &context.shared.registry))
+}
+
 /// Spawns a `Send` future onto the set behind `handle` (a `scheduler::Handle::Local`),
 /// from any thread: its first poll is scheduled like a wake.
 #[track_caller]

@@ -46,18 +46,21 @@
 //!    exempt: the blocking pool decides which of them still run.
 mod abort_handle;
 mod block_in_place;
+mod builder;
 pub(crate) mod coop;
 mod id;
 mod join;
 mod join_set;
 pub(crate) mod local_set;
 pub(crate) mod registry;
+pub(crate) mod stats;
 mod task_local;
 mod yield_now;
 
 pub use crate::blocking::spawn_blocking;
 pub use abort_handle::AbortHandle;
 pub use block_in_place::block_in_place;
+pub use builder::Builder;
 pub use coop::{consume_budget, has_budget_remaining, unconstrained, Unconstrained};
 pub use id::{id, try_id, Id};
 pub use join::{JoinError, JoinHandle};
@@ -67,7 +70,7 @@ pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
 use crate::scheduler;
-use async_task::{Builder, ScheduleInfo, WithInfo};
+use async_task::{ScheduleInfo, WithInfo};
 use std::any::Any;
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -96,6 +99,10 @@ pub(crate) struct Header {
     pub(crate) id: Id,
     /// Where the task was spawned (`#[track_caller]` through the spawn APIs), for reports.
     pub(crate) location: &'static std::panic::Location<'static>,
+    /// The name given with [`Builder::name`], for reports.
+    pub(crate) name: Option<Box<str>>,
+    /// State, polls and times, for dumps.
+    pub(crate) stats: stats::TaskStats,
     /// The payload of a panic raised by the future's destructor when the task was dropped
     /// without completing (shutdown); the `JoinHandle` reports it instead of "cancelled".
     pub(crate) drop_panic: DropPanic,
@@ -247,6 +254,8 @@ where
         key: slot.key(),
         id: Id::next(),
         location,
+        name: builder::take_name(),
+        stats: stats::TaskStats::default(),
         drop_panic: DropPanic::default(),
     };
     // SAFETY: `spawn_unchecked` lifts three requirements of `spawn`:
@@ -257,7 +266,7 @@ where
     //   `async_task` documents as allowed: it lives as long as the task allocation, which
     //   outlives the future stored inside it.
     let (runnable, task) = unsafe {
-        Builder::new().metadata(header).spawn_unchecked(
+        async_task::Builder::new().metadata(header).spawn_unchecked(
             move |header| TaskFuture::new(header, future),
             WithInfo(schedule),
         )
@@ -267,12 +276,14 @@ where
         header: std::ptr::from_ref(runnable.metadata()) as usize,
     });
     drop(guard);
+    runnable.metadata().stats.scheduled();
     crate::trace::task_spawned(runnable.metadata().id, runnable.metadata().location);
     (Some(runnable), JoinHandle::new(task))
 }
 
 /// The schedule function of every task: hands the runnable to its scheduler.
 fn schedule(runnable: Runnable, info: ScheduleInfo) {
+    runnable.metadata().stats.scheduled();
     scheduler::Handle::schedule(runnable, info.woken_while_running);
 }
 
@@ -336,6 +347,8 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             };
             return Poll::Ready(TaskOutput(Some(result)));
         }
+        header.stats.poll_started(scheduler::current_worker_index());
+        let _poll_ended = PollEnded(&header.stats);
         let polled = {
             let _current = id.enter();
             let _span = crate::trace::poll(self.header.id, self.header.location);
@@ -377,6 +390,15 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             }
         };
         Poll::Ready(TaskOutput(Some(result)))
+    }
+}
+
+/// Records the end of a poll in the task's statistics, also when the poll panics.
+struct PollEnded<'a>(&'a stats::TaskStats);
+
+impl Drop for PollEnded<'_> {
+    fn drop(&mut self) {
+        self.0.poll_ended();
     }
 }
 

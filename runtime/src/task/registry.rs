@@ -98,6 +98,21 @@ impl Registry {
         out
     }
 
+    /// Calls `f` with the header of every registered task, shard by shard, each under
+    /// its lock (for dumps: `f` must be quick and must not spawn or wake).
+    pub(crate) fn for_each_header(&self, mut f: impl FnMut(&super::Header)) {
+        for shard in self.shards.iter() {
+            let shard = shard.lock();
+            for (_, entry) in shard.tasks.iter() {
+                // SAFETY: `entry.header` is the address of the metadata of the task that
+                // `entry.waker` wakes; a waker holds a reference to its task, which keeps
+                // the task's allocation (the metadata in it) alive while the entry exists,
+                // and the shard lock keeps the entry from being removed while `f` runs.
+                f(unsafe { &*(entry.header as *const super::Header) });
+            }
+        }
+    }
+
     /// Number of live tasks (a snapshot).
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().tasks.len()).sum()

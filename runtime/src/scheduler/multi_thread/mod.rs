@@ -321,3 +321,9 @@ fn remote_shard_hint() -> usize {
         }
     })
 }
+
+/// The index of the multi-thread worker running on this thread, if any.
+#[inline]
+pub(crate) fn current_worker_index() -> Option<usize> {
+    worker::current_index()
+}

@@ -88,6 +88,12 @@ pub(super) fn spawn_shard(shared: &Arc<Shared>) -> Option<usize> {
     })
 }
 
+/// The index of the worker running on this thread, if any (for task statistics).
+#[inline]
+pub(super) fn current_index() -> Option<usize> {
+    with_context(|cx| cx.map(|cx| cx.index))
+}
+
 /// Pushes `runnable` onto this thread's worker if it is a worker of the task's runtime;
 /// otherwise hands it back.
 pub(super) fn schedule_local(runnable: Runnable, yielded: bool) -> Result<(), Runnable> {
