@@ -46,6 +46,7 @@ fn public_types_are_send_sync_and_unpin() {
         filch::runtime::Handle,
         filch::runtime::TryCurrentError,
         filch::runtime::Dump,
+        filch::runtime::Stall,
         filch::runtime::TaskDump,
         filch::runtime::TaskState,
         filch::task::Builder<'static>,

@@ -1,6 +1,7 @@
 //! [`Builder`]: configures and starts a [`Runtime`].
 use super::{Handle, Runtime};
 use crate::blocking::{self, BlockingPool};
+use crate::scheduler::stall::{Stall, StallHook, StallMonitor};
 use crate::scheduler::{self, current_thread, multi_thread};
 use std::fmt;
 use std::io;
@@ -36,6 +37,31 @@ pub struct Builder {
     thread: ThreadConfig,
     /// Blocking-pool settings (its threads' stack size comes from `thread` at build).
     blocking: blocking::Config,
+    /// `Builder::on_stall` / `disable_stall_detection`.
+    stall: StallSetting,
+}
+
+/// Whether and how stalls are detected.
+#[derive(Clone)]
+enum StallSetting {
+    /// On at 100 ms with a warning on stderr in debug builds; off in release builds.
+    Default,
+    Off,
+    On(Duration, StallHook),
+}
+
+impl StallSetting {
+    /// The threshold and hook to run with, if any.
+    fn resolve(&self) -> Option<(Duration, StallHook)> {
+        match self {
+            StallSetting::Default if cfg!(debug_assertions) => Some((
+                Duration::from_millis(100),
+                Arc::new(crate::scheduler::stall::warn_on_stderr),
+            )),
+            StallSetting::Default | StallSetting::Off => None,
+            StallSetting::On(threshold, hook) => Some((*threshold, hook.clone())),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +77,8 @@ pub(crate) struct ThreadConfig {
     stack_size: Option<usize>,
     on_start: Option<Callback>,
     on_stop: Option<Callback>,
+    /// The runtime's stall detector, whose slots the worker threads write.
+    pub(crate) stall: Option<Arc<StallMonitor>>,
 }
 
 impl ThreadConfig {
@@ -120,7 +148,9 @@ impl Builder {
                 stack_size: None,
                 on_start: None,
                 on_stop: None,
+                stall: None,
             },
+            stall: StallSetting::Default,
             blocking: blocking::Config::default(),
         }
     }
@@ -312,6 +342,62 @@ impl Builder {
         self
     }
 
+    /// Reports tasks that stay inside one poll for longer than `threshold` — a blocking
+    /// call (`std::thread::sleep`, synchronous I/O, a long computation) that holds up
+    /// every other task of its worker. `hook` runs once per stall, on a monitor thread
+    /// (never the stalled worker), with the worker, the task's id, name and spawn
+    /// location, and the time so far; [`RuntimeMetrics::stalls`](super::RuntimeMetrics)
+    /// counts them.
+    ///
+    /// Debug builds detect stalls by default, at 100 ms, with a one-line warning on
+    /// stderr (asyncio's debug mode does the same); release builds do not unless this is
+    /// called. The cost: two relaxed stores and a release store per poll, and a monitor
+    /// thread that wakes every `threshold / 4`.
+    ///
+    /// A stall is seen up to `threshold / 4` late; a task in
+    /// [`block_in_place`](crate::task::block_in_place) is never reported (its worker's
+    /// core moves to another thread).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use std::time::Duration;
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let rt = filch::runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_stall(Duration::from_millis(20), {
+    ///         let seen = seen.clone();
+    ///         move |stall: &filch::runtime::Stall| {
+    ///             seen.lock().unwrap().push(stall.name().map(str::to_owned));
+    ///         }
+    ///     })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     let slow = filch::task::Builder::new().name("slow").spawn(async {
+    ///         std::thread::sleep(Duration::from_millis(200)); // blocks its worker
+    ///     });
+    ///     slow.unwrap().await.unwrap();
+    /// });
+    /// assert_eq!(seen.lock().unwrap()[..], [Some("slow".to_owned())]);
+    /// ```
+    pub fn on_stall(
+        &mut self,
+        threshold: Duration,
+        hook: impl Fn(&Stall) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.stall = StallSetting::On(threshold, Arc::new(hook));
+        self
+    }
+
+    /// Turns stall detection off, also in debug builds (see [`on_stall`](Self::on_stall)).
+    pub fn disable_stall_detection(&mut self) -> &mut Self {
+        self.stall = StallSetting::Off;
+        self
+    }
+
     fn intervals(&self, defaults: scheduler::Intervals) -> scheduler::Intervals {
         scheduler::Intervals {
             global_queue: self.global_queue_interval.unwrap_or(defaults.global_queue),
@@ -331,27 +417,42 @@ impl Builder {
             stack_size: self.thread.stack_size,
             ..self.blocking.clone()
         }));
-        match self.flavor {
+        let workers = match self.flavor {
+            Flavor::CurrentThread => 1,
+            Flavor::MultiThread => self.worker_threads.unwrap_or_else(num_cpus::get).max(1),
+        };
+        let stall = self
+            .stall
+            .resolve()
+            .map(|(threshold, hook)| StallMonitor::new(threshold, hook, workers));
+        let (handle, threads) = match self.flavor {
             Flavor::CurrentThread => {
                 let intervals = self.intervals(scheduler::Intervals::CURRENT_THREAD);
-                let shared = current_thread::new(intervals)?;
+                let shared = current_thread::new(intervals, stall.clone())?;
                 crate::trace::runtime_started("current_thread", 1);
-                Ok(Runtime::from_parts(
-                    Handle::from_scheduler(scheduler::Handle::CurrentThread(shared), blocking),
-                    Vec::new(),
-                ))
+                (scheduler::Handle::CurrentThread(shared), Vec::new())
             }
             Flavor::MultiThread => {
-                let n = self.worker_threads.unwrap_or_else(num_cpus::get);
-                crate::trace::runtime_started("multi_thread", n);
+                crate::trace::runtime_started("multi_thread", workers);
                 let intervals = self.intervals(scheduler::Intervals::MULTI_THREAD);
-                let (shared, threads) = multi_thread::start(n, intervals, &self.thread, &blocking)?;
-                Ok(Runtime::from_parts(
-                    Handle::from_scheduler(scheduler::Handle::MultiThread(shared), blocking),
-                    threads,
-                ))
+                let config = ThreadConfig {
+                    stall: stall.clone(),
+                    ..self.thread.clone()
+                };
+                let (shared, threads) =
+                    multi_thread::start(workers, intervals, &config, &blocking)?;
+                (scheduler::Handle::MultiThread(shared), threads)
             }
+        };
+        let mut runtime = Runtime::from_parts(
+            Handle::from_scheduler(handle.clone(), blocking, stall.clone()),
+            threads,
+        );
+        if let Some(stall) = &stall {
+            // On failure the runtime is dropped (shut down) with the error.
+            runtime.monitor = Some(stall.start(handle)?);
         }
+        Ok(runtime)
     }
 }
 

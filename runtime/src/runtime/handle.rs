@@ -29,11 +29,21 @@ pub struct Handle {
     pub(crate) inner: scheduler::Handle,
     /// The runtime's blocking pool (shut down by the runtime after the scheduler).
     pub(crate) blocking: Arc<BlockingPool>,
+    /// The runtime's stall detector, if on (for its metrics).
+    pub(crate) stall: Option<Arc<scheduler::stall::StallMonitor>>,
 }
 
 impl Handle {
-    pub(crate) fn from_scheduler(inner: scheduler::Handle, blocking: Arc<BlockingPool>) -> Self {
-        Self { inner, blocking }
+    pub(crate) fn from_scheduler(
+        inner: scheduler::Handle,
+        blocking: Arc<BlockingPool>,
+        stall: Option<Arc<scheduler::stall::StallMonitor>>,
+    ) -> Self {
+        Self {
+            inner,
+            blocking,
+            stall,
+        }
     }
 
     /// The handle of the runtime this thread is in (inside a task, `block_on` or after

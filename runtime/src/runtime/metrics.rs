@@ -41,6 +41,9 @@ pub struct RuntimeMetrics {
     pub remote_spawns: u64,
     /// Sleeping workers woken because work was published.
     pub notifications: u64,
+    /// Tasks reported as stalled (inside one poll longer than the stall threshold; see
+    /// [`Builder::on_stall`](super::Builder::on_stall)); 0 while detection is off.
+    pub stalls: u64,
     /// Per-worker counters (one entry for the current-thread flavor, with only `polls`,
     /// `spawned` and `parks` kept).
     pub workers: Vec<WorkerMetrics>,
@@ -86,6 +89,7 @@ impl Handle {
             injector_depth,
             remote_spawns,
             notifications,
+            stalls: self.stall.as_ref().map_or(0, |s| s.stalls()),
             workers,
         }
     }

@@ -54,6 +54,7 @@ mod handle;
 mod metrics;
 pub(crate) mod park_thread;
 
+pub use crate::scheduler::stall::Stall;
 pub use builder::{Builder, MIN_THREAD_STACK_SIZE};
 pub use dump::{Dump, TaskDump, TaskState};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
@@ -94,6 +95,8 @@ pub struct Runtime {
     handle: Handle,
     /// Worker threads (multi-thread flavor); taken by the shutdown.
     threads: Vec<std::thread::JoinHandle<()>>,
+    /// The stall detector's thread, if on; stopped by the shutdown.
+    pub(crate) monitor: Option<crate::scheduler::stall::MonitorThread>,
     shut_down: bool,
 }
 
@@ -111,6 +114,7 @@ impl Runtime {
         Self {
             handle,
             threads,
+            monitor: None,
             shut_down: false,
         }
     }
@@ -236,6 +240,7 @@ impl Runtime {
         // what is left of the timeout.
         let left = timeout.map(|t| t.saturating_sub(started.elapsed()));
         self.handle.blocking.shutdown(left);
+        drop(self.monitor.take());
     }
 }
 

@@ -50,6 +50,8 @@ pub(crate) struct Shared {
     pub(crate) driver: Arc<crate::driver::Driver>,
     /// Metrics (`polls` and `parks` written only by the thread holding the core).
     pub(crate) counters: super::multi_thread::WorkerCounters,
+    /// The stall detector, if on: the thread driving the core writes its slot 0.
+    stall: Option<Arc<super::stall::StallMonitor>>,
 }
 
 #[derive(Debug)]
@@ -78,7 +80,10 @@ struct ActiveCore {
     local: RefCell<VecDeque<Runnable>>,
 }
 
-pub(crate) fn new(intervals: super::Intervals) -> std::io::Result<Arc<Shared>> {
+pub(crate) fn new(
+    intervals: super::Intervals,
+    stall: Option<Arc<super::stall::StallMonitor>>,
+) -> std::io::Result<Arc<Shared>> {
     let driver = crate::driver::Driver::new()?;
     let parker = Parker::with_driver(Some(driver.clone()));
     Ok(Arc::new(Shared {
@@ -96,6 +101,7 @@ pub(crate) fn new(intervals: super::Intervals) -> std::io::Result<Arc<Shared>> {
         core_waiters: Mutex::new(Vec::new()),
         driver,
         counters: Default::default(),
+        stall,
     }))
 }
 
@@ -287,6 +293,7 @@ impl Shared {
             shared: self.clone(),
             local: RefCell::new(std::mem::take(&mut core.local)),
         };
+        let _stall_slot = super::stall::SlotGuard::enter(self.stall.as_ref(), 0);
         /// Uninstalls the driver and moves its queue back into the core, also on unwind.
         struct Uninstall<'a> {
             previous: *const ActiveCore,

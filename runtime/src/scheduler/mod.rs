@@ -12,6 +12,7 @@ pub(crate) mod multi_thread;
 mod intervals;
 mod rand;
 mod shutdown_flag;
+pub(crate) mod stall;
 
 pub(crate) use intervals::{Countdown, Intervals};
 pub use shutdown_flag::ShutdownFlag;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 /// The task's own panics are caught inside it (see [`crate::task`]); this also contains a
 /// panic from the destructor of a cancelled future, which must not take a worker down.
 pub(crate) fn run_task(task: Runnable) {
+    let _poll = stall::PollGuard::begin(task.metadata().id);
     let _ = catch_unwind(AssertUnwindSafe(|| coop::budget(|| task.run())));
 }
 

@@ -45,6 +45,11 @@ impl Id {
         })
     }
 
+    /// The id whose number is `raw` (`None` for 0, which no task has).
+    pub(crate) fn from_raw(raw: u64) -> Option<Id> {
+        NonZeroU64::new(raw).map(Id)
+    }
+
     /// The id as a number.
     pub fn as_u64(self) -> u64 {
         self.0.get()

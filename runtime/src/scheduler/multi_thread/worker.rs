@@ -122,7 +122,11 @@ pub(super) fn run(
 ) {
     let intervals = shared.intervals;
     let core = Box::new(Context {
-        handle: Handle::from_scheduler(scheduler::Handle::MultiThread(shared.clone()), blocking),
+        handle: Handle::from_scheduler(
+            scheduler::Handle::MultiThread(shared.clone()),
+            blocking,
+            config.stall.clone(),
+        ),
         config: config.clone(),
         shared,
         index,
@@ -167,6 +171,7 @@ fn run_thread(core: CorePtr) {
         )
     };
     let _runtime = context::enter_runtime(&handle);
+    let _stall_slot = crate::scheduler::stall::SlotGuard::enter(config.stall.as_ref(), index);
     THREAD_OF.with(|t| t.set(Arc::as_ptr(&shared)));
     CURRENT.with(|c| c.set(core.0));
     config.run_start_hook();
@@ -241,6 +246,8 @@ pub(crate) fn hand_off_core() -> Option<()> {
     if core.is_null() {
         return None;
     }
+    // The poll in progress here blocks on purpose: it is no longer the worker's.
+    crate::scheduler::stall::leave_slot();
     // SAFETY: `CURRENT` pointed at this thread's core, which is alive (Context invariants).
     let config = unsafe { &*core }.config.clone();
     let owned = CorePtr(core);
