@@ -103,14 +103,13 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
 /// use filch_sync::watch;
 ///
 /// let (tx, mut rx) = watch::channel(0);
-/// let producers: Vec<_> = (1..=3)
-///     .map(|id| {
-///         let tx = tx.clone();
-///         std::thread::spawn(move || tx.send(id).unwrap())
-///     })
-///     .collect();
+/// let clones: Vec<_> = (1..=3).map(|id| (id, tx.clone())).collect();
 /// assert_eq!(tx.sender_count(), 4);
 /// drop(tx);
+/// let producers: Vec<_> = clones
+///     .into_iter()
+///     .map(|(id, tx)| std::thread::spawn(move || tx.send(id).unwrap()))
+///     .collect();
 /// futures::executor::block_on(async {
 ///     while rx.changed().await.is_ok() {}
 /// });
