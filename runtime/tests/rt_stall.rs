@@ -129,11 +129,17 @@ fn a_panicking_hook_does_not_stop_the_monitor() {
         .build()
         .unwrap();
     rt.block_on(async {
-        for _ in 0..2 {
-            filch::spawn(async { std::thread::sleep(Duration::from_millis(200)) })
-                .await
-                .unwrap();
+        filch::spawn(async { std::thread::sleep(Duration::from_millis(200)) })
+            .await
+            .unwrap();
+        // The hook runs on the monitor thread, and printing its panic takes that thread
+        // a while (long under ASan): the second stall is long enough to be seen after it.
+        while *calls.lock().unwrap() == 0 {
+            filch::time::sleep(Duration::from_millis(5)).await;
         }
+        filch::spawn(async { std::thread::sleep(Duration::from_millis(2000)) })
+            .await
+            .unwrap();
     });
     assert_eq!(*calls.lock().unwrap(), 2);
     assert_eq!(rt.handle().metrics().stalls, 2);
