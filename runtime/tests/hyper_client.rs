@@ -15,6 +15,7 @@ use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use support::http::runtime;
 
 /// A TCP listener that counts the connections it accepts.
 struct Counting(TcpListener, Arc<AtomicUsize>);
@@ -40,13 +41,6 @@ async fn counted_server() -> (String, Arc<AtomicUsize>) {
     );
     filch::spawn(serve(Counting(listener, accepted.clone()), app).into_future());
     (url, accepted)
-}
-
-fn runtime() -> filch::runtime::Runtime {
-    filch::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
 }
 
 #[test]

@@ -14,16 +14,8 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use std::future::IntoFuture;
 use std::sync::Arc;
-use support::http::{connect, get as http_get, get_on};
+use support::http::{connect, get as http_get, get_on, runtime};
 use support::DropCounter;
-
-/// A runtime with two workers (the server's tasks and the test's run on both).
-fn runtime() -> filch::runtime::Runtime {
-    filch::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap()
-}
 
 #[test]
 fn the_contract_as_written() {

@@ -34,3 +34,11 @@ pub async fn get_on(
 pub async fn get(addr: SocketAddr, path: &str) -> hyper::Result<(http::StatusCode, Bytes)> {
     get_on(&mut connect(addr).await, path).await
 }
+
+/// A runtime with two workers (the server's tasks and the test's run on both).
+pub fn runtime() -> filch::runtime::Runtime {
+    filch::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
+}
