@@ -129,6 +129,12 @@ impl BlockingPool {
         R: Send + 'static,
     {
         let shard = self.next_shard.fetch_add(1, Ordering::Relaxed);
+        // A paused clock does not auto-advance while the job is in flight (`filch::time`).
+        let inhibit = crate::driver::time::InhibitAutoAdvance::new(&handle.inner);
+        let f = move || {
+            let _inhibit = inhibit;
+            f()
+        };
         let (runnable, join) = task::create_blocking(
             &handle.inner,
             shard,

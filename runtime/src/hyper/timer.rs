@@ -6,6 +6,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::time::Instant as FilchInstant;
+
 /// hyper's timers as filch [`Sleep`](crate::time::Sleep)s; `reset` moves a sleep in place
 /// (no new allocation or timer entry).
 ///
@@ -68,13 +70,16 @@ impl hyper::rt::Timer for Timer {
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(HyperSleep {
-            inner: crate::time::sleep_until(deadline),
+            inner: crate::time::sleep_until(FilchInstant::from_std(deadline)),
         })
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<HyperSleep>() {
-            Some(ours) => ours.project().inner.reset(new_deadline),
+            Some(ours) => ours
+                .project()
+                .inner
+                .reset(FilchInstant::from_std(new_deadline)),
             None => *sleep = self.sleep_until(new_deadline),
         }
     }

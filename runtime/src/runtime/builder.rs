@@ -34,6 +34,8 @@ pub struct Builder {
     /// `Builder::global_queue_interval` / `event_interval`; the flavor's defaults if unset.
     global_queue_interval: Option<u32>,
     event_interval: Option<u32>,
+    /// `Builder::start_paused` (current-thread flavor only).
+    start_paused: bool,
     thread: ThreadConfig,
     /// Blocking-pool settings (its threads' stack size comes from `thread` at build).
     blocking: blocking::Config,
@@ -143,6 +145,7 @@ impl Builder {
             worker_threads: None,
             global_queue_interval: None,
             event_interval: None,
+            start_paused: false,
             thread: ThreadConfig {
                 name: Arc::new(|| "filch-worker".to_owned()),
                 stack_size: None,
@@ -398,6 +401,48 @@ impl Builder {
         self
     }
 
+    /// Starts the runtime with its time paused (default `false`), as if
+    /// [`filch::time::pause`](crate::time::pause) were its first call: the clock moves only
+    /// when every task waits on a timer (it jumps to the next one) or through
+    /// [`filch::time::advance`](crate::time::advance). For tests of timeouts, retries and
+    /// intervals that take no real time; see [paused time](crate::time#paused-time).
+    /// `#[filch::test(start_paused = true)]` sets it.
+    ///
+    /// # Panics
+    ///
+    /// `start_paused(true)` panics on a multi-thread builder ("paused time needs the
+    /// current-thread runtime ..."): use [`Builder::new_current_thread`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::time::{sleep, Duration, Instant};
+    ///
+    /// let rt = filch::runtime::Builder::new_current_thread()
+    ///     .start_paused(true)
+    ///     .build()
+    ///     .unwrap();
+    /// let real = std::time::Instant::now();
+    /// rt.block_on(async {
+    ///     let start = Instant::now();
+    ///     sleep(Duration::from_secs(3600)).await;
+    ///     assert_eq!(Instant::now() - start, Duration::from_secs(3600));
+    /// });
+    /// assert!(real.elapsed() < Duration::from_secs(60));
+    /// ```
+    #[track_caller]
+    pub fn start_paused(&mut self, start_paused: bool) -> &mut Self {
+        assert!(
+            !start_paused || self.flavor == Flavor::CurrentThread,
+            "`Builder::start_paused(true)`: paused time needs the current-thread runtime (the \
+             workers of a multi-thread one cannot share one virtual clock); use \
+             `Builder::new_current_thread()`, or `#[filch::test]` without \
+             `flavor = \"multi_thread\"`"
+        );
+        self.start_paused = start_paused;
+        self
+    }
+
     fn intervals(&self, defaults: scheduler::Intervals) -> scheduler::Intervals {
         scheduler::Intervals {
             global_queue: self.global_queue_interval.unwrap_or(defaults.global_queue),
@@ -429,6 +474,14 @@ impl Builder {
             Flavor::CurrentThread => {
                 let intervals = self.intervals(scheduler::Intervals::CURRENT_THREAD);
                 let shared = current_thread::new(intervals, stall.clone())?;
+                if self.start_paused {
+                    shared
+                        .driver
+                        .time
+                        .clock
+                        .pause()
+                        .expect("a new runtime's clock is running");
+                }
                 crate::trace::runtime_started("current_thread", 1);
                 (scheduler::Handle::CurrentThread(shared), Vec::new())
             }
@@ -482,6 +535,7 @@ impl fmt::Debug for Builder {
             .field("worker_threads", &self.worker_threads)
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
+            .field("start_paused", &self.start_paused)
             .field("thread_stack_size", &self.thread.stack_size)
             .field("max_blocking_threads", &self.blocking.max_threads)
             .field("thread_keep_alive", &self.blocking.keep_alive)

@@ -16,6 +16,16 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
     CURRENT.with(|current| f(current.borrow().as_ref()))
 }
 
+/// As [`with_current`], but `None` instead of a panic where the thread-local cannot be read
+/// (during thread teardown, or while it is being replaced): for `filch::time::Instant::now`,
+/// which may be called from any destructor.
+pub(crate) fn try_with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| current.try_borrow().ok().map(|handle| f(handle.as_ref())))
+        .ok()
+        .flatten()
+}
+
 /// Makes `handle` current until the guard drops; guards nest.
 pub(crate) fn set_current(handle: &Handle) -> SetCurrentGuard {
     let previous = CURRENT.with(|current| current.replace(Some(handle.clone())));

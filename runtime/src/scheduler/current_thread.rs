@@ -16,6 +16,18 @@
 //! `Handle::block_on` of its own), the core's guard does the cleanup when this `block_on`
 //! lets go of the core. Pushes onto the remote queue check the flag afterwards, as in
 //! [`ShutdownFlag`](super::ShutdownFlag)'s docs, so no task is stranded there.
+//!
+//! # Paused time: auto-advance
+//!
+//! When the driving thread runs out of work and the runtime's clock is paused (one relaxed
+//! load decides; see `filch::time`), it parks through [`Shared::park_paused`] instead: it
+//! polls I/O without blocking first (a ready socket wins over a jump: its task runs, the
+//! clock stays), and if nothing became ready, no blocking job is in flight and a timer is
+//! pending, it jumps the clock to that timer and fires it instead of sleeping. Otherwise it
+//! parks as usual; with time paused the driver then waits for I/O or a wake-up only (the
+//! end of the last blocking job wakes it). A wake from another thread racing with the
+//! decision may see the clock jump once more than it would have; the runtime was idle
+//! when it looked.
 use crate::park::{Parker, Unparker};
 use crate::scheduler::{self, ShutdownFlag};
 use crate::task::{self, coop, registry::Registry, JoinHandle, Runnable};
@@ -125,6 +137,17 @@ pub(crate) fn schedule(runnable: Runnable) {
             shared.unparker.unpark();
         }
     }
+}
+
+/// Whether the current-thread runtime driven by this thread has tasks queued to run (its
+/// local or remote queue is not empty); `false` on any other thread. For
+/// `filch::time::advance`, which yields until its woken tasks ran.
+pub(crate) fn has_queued_tasks() -> bool {
+    with_driver(|driver| {
+        driver.is_some_and(|driver| {
+            !driver.local.borrow().is_empty() || !driver.shared.remote.is_empty()
+        })
+    })
 }
 
 fn with_driver<R>(f: impl FnOnce(Option<&ActiveCore>) -> R) -> R {
@@ -334,7 +357,11 @@ impl Shared {
             busy_rounds += 1;
             if ran == 0 && !waker.woken.load(Ordering::Acquire) && self.remote.is_empty() {
                 scheduler::multi_thread::bump(&self.counters.parks, 1);
-                core.parker.park();
+                if self.driver.time.clock.is_paused() {
+                    self.park_paused(&core.parker, &driver, waker);
+                } else {
+                    core.parker.park();
+                }
                 busy_rounds = 0;
             } else if ran == event_interval || busy_rounds >= event_interval {
                 // Busy (many tasks, or a `block_on` future that keeps waking itself): serve
@@ -347,6 +374,26 @@ impl Shared {
             }
         }
         None
+    }
+
+    /// Parks with the clock paused: auto-advance (see the module docs).
+    fn park_paused(&self, parker: &Parker, driver: &ActiveCore, waker: &BlockOnWaker) {
+        // I/O first, without blocking: a ready socket wins over a jump of the clock.
+        if let Some(mut io) = self.driver.try_lock() {
+            io.park(Some(std::time::Duration::ZERO));
+        }
+        let idle = driver.local.borrow().is_empty()
+            && self.remote.is_empty()
+            && !waker.woken.load(Ordering::Acquire);
+        if !idle {
+            return;
+        }
+        let time = &self.driver.time;
+        // A blocking job in flight will wake a task in real time: wait for it instead.
+        if !time.clock.is_auto_advance_inhibited() && time.auto_advance() {
+            return;
+        }
+        parker.park();
     }
 
     fn next_task(&self, driver: &ActiveCore, remote_first: bool) -> Option<Runnable> {

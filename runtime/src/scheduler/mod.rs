@@ -163,6 +163,15 @@ impl Handle {
         }
     }
 
+    /// The time on this runtime's clock: virtual once its time was paused (see
+    /// `filch::time::pause`), else the OS's.
+    pub(crate) fn clock_now(&self) -> std::time::Instant {
+        match self {
+            Handle::Local(_) => std::time::Instant::now(),
+            _ => self.driver().time.clock.now(),
+        }
+    }
+
     #[track_caller]
     pub(crate) fn spawn<F>(
         &self,

@@ -1,9 +1,10 @@
 //! [`Interval`]: ticks at a fixed period, with a choice of what to do about missed ticks.
 use super::sleep::{deadline_after, far_future, sleep_until, Sleep};
+use super::Instant;
 use std::future::poll_fn;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What an [`Interval`] does when a tick is late (the task was busy past one or more
 /// periods).
@@ -154,7 +155,7 @@ impl Interval {
     /// # Examples
     ///
     /// ```
-    /// use std::time::{Duration, Instant};
+    /// use filch::time::{Duration, Instant};
     /// let rt = filch::runtime::Runtime::new().unwrap();
     /// rt.block_on(async {
     ///     let mut interval = filch::time::interval(Duration::from_secs(3600));

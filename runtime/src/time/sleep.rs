@@ -7,6 +7,7 @@
 //!
 //! A `Sleep` polled after its runtime shut down panics with [`SHUT_DOWN`]: nobody would
 //! ever advance its timer. Timers pending at shutdown are woken so that they see it.
+use super::Instant;
 use crate::driver::time::TimerState;
 use crate::driver::Driver;
 use crate::task::coop;
@@ -15,7 +16,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Waits until `duration` has elapsed (asyncio's `sleep`).
 ///
@@ -143,9 +144,13 @@ impl Sleep {
         self.deadline
     }
 
-    /// Whether the deadline has passed.
+    /// Whether the deadline has passed (on the clock of its runtime, once polled).
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        let now = match &self.driver {
+            Some(driver) => driver.time.now(),
+            None => Instant::now(),
+        };
+        now >= self.deadline
     }
 
     /// Moves the deadline (earlier or later, any distance), even after the sleep
@@ -192,7 +197,7 @@ impl Sleep {
         }
         // The clock first: the wheel may lag behind it (it is advanced only when a thread
         // parks or polls the driver), and a deadline that passed is due whatever it says.
-        if Instant::now() >= self.deadline {
+        if driver.time.now() >= self.deadline {
             return Poll::Ready(());
         }
         let ready = match self.key {

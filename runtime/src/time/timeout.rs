@@ -1,10 +1,11 @@
 //! [`Timeout`]: a future with a deadline (asyncio's `wait_for`).
 use super::error::Elapsed;
 use super::sleep::{deadline_after, sleep_until, Sleep};
+use super::Instant;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Runs `future`, giving up with [`Elapsed`] if it has not completed within `duration`.
 /// The future is dropped when the time is up.

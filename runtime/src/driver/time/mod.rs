@@ -15,13 +15,54 @@
 //! and [`TimeDriver::poll_fired`] report it ([`ShutDown`], [`TimerState::ShutDown`])
 //! instead of waiting, and the [`Sleep`](crate::time::Sleep) polling them panics with a message
 //! saying so. Removing a timer (dropping its `Sleep`) still works after shutdown.
+//!
+//! # Paused time
+//!
+//! The driver reads time from its [`Clock`], which is the OS's clock until the runtime's
+//! time is paused, and virtual after. A paused clock never reaches a deadline by waiting,
+//! so [`TimeDriver::process`] then gives no timeout (the parked thread waits for I/O or a
+//! wake-up only); time moves by [`TimeDriver::jump`], which moves the clock to the next
+//! timer (or a limit) and fires what is due. The current-thread scheduler jumps when every
+//! task is idle (auto-advance), `filch::time::advance` jumps step by step to its target.
+pub(crate) mod clock;
 pub(crate) mod wheel;
 
+pub(crate) use clock::Clock;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 pub(crate) use wheel::TimerWheel;
+
+/// Held by a blocking job of a current-thread runtime from its spawn until it ends (runs or
+/// is dropped): while any is held, the scheduler does not auto-advance a paused clock (see
+/// `filch::time`). The last one to go wakes the thread parked in the driver, so that it
+/// looks again.
+#[derive(Debug)]
+pub(crate) struct InhibitAutoAdvance(std::sync::Arc<super::Driver>);
+
+impl InhibitAutoAdvance {
+    /// A guard for a blocking job of `scheduler`'s runtime; `None` on a multi-thread
+    /// runtime, which never pauses.
+    pub(crate) fn new(scheduler: &crate::scheduler::Handle) -> Option<Self> {
+        match scheduler {
+            crate::scheduler::Handle::CurrentThread(shared) => {
+                shared.driver.time.clock.inhibit_auto_advance();
+                Some(Self(shared.driver.clone()))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Drop for InhibitAutoAdvance {
+    fn drop(&mut self) {
+        let clock = &self.0.time.clock;
+        if clock.allow_auto_advance() && clock.is_paused() {
+            self.0.unpark();
+        }
+    }
+}
 
 /// What [`TimeDriver::register`] did.
 #[derive(Debug)]
@@ -50,11 +91,27 @@ pub(crate) enum TimerState {
     ShutDown,
 }
 
+/// What [`TimeDriver::jump`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Jump {
+    /// Moved the clock and fired timers (their tasks are woken).
+    Fired,
+    /// Moved the clock to the start of a slot of the wheel, which only re-filed timers
+    /// into finer slots: jump again.
+    Moved,
+    /// Moved the clock to the limit, and nothing was due by then.
+    Reached,
+    /// No timer pending and no limit (or the driver shut down): nothing to jump to.
+    NoTimer,
+}
+
 /// Clock and timer wheel of one runtime.
 #[derive(Debug)]
 pub(crate) struct TimeDriver {
     /// Time zero of the wheel's millisecond counter.
     start: Instant,
+    /// The runtime's time: the OS's, or virtual once paused.
+    pub(crate) clock: Clock,
     wheel: Mutex<TimerWheel>,
     /// Deadline (ms) the thread parked in the driver will wake at by itself (`u64::MAX`:
     /// it sleeps until notified); 0 when nobody is parked in the driver.
@@ -67,8 +124,10 @@ pub(crate) struct TimeDriver {
 
 impl TimeDriver {
     pub(crate) fn new() -> Self {
+        let start = Instant::now();
         Self {
-            start: Instant::now(),
+            start,
+            clock: Clock::new(start),
             wheel: Mutex::new(TimerWheel::new()),
             sleeping_until: AtomicU64::new(0),
             shut_down: AtomicBool::new(false),
@@ -78,8 +137,8 @@ impl TimeDriver {
     /// `instant` as a wheel deadline: whole ms since start, rounded **up** so that a timer
     /// never fires before its instant; an instant past `u64::MAX` ms saturates to
     /// `u64::MAX` (never, in practice) rather than wrapping around to a near deadline.
-    pub(crate) fn deadline_ms(&self, instant: Instant) -> u64 {
-        let since = instant.saturating_duration_since(self.start);
+    pub(crate) fn deadline_ms(&self, instant: crate::time::Instant) -> u64 {
+        let since = instant.into_std().saturating_duration_since(self.start);
         let ms = u64::try_from(since.as_millis()).unwrap_or(u64::MAX);
         if since > Duration::from_millis(ms) {
             ms.saturating_add(1)
@@ -90,7 +149,14 @@ impl TimeDriver {
 
     /// The current time in wheel ms, rounded **down**.
     pub(crate) fn now_ms(&self) -> u64 {
-        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+        let since = self.clock.now().saturating_duration_since(self.start);
+        u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The time on this runtime's clock.
+    #[inline]
+    pub(crate) fn now(&self) -> crate::time::Instant {
+        crate::time::Instant::from_std(self.clock.now())
     }
 
     /// Whether [`shutdown`](Self::shutdown) ran: no timer will fire any more.
@@ -176,9 +242,64 @@ impl TimeDriver {
             }
             return Some(Duration::ZERO);
         }
+        if self.clock.is_paused() {
+            // Waiting never brings a paused clock to a deadline: only a jump does.
+            return None;
+        }
         // A wheel time past what `Instant` can hold is never: sleep until notified.
         let at = self.start.checked_add(Duration::from_millis(next?))?;
-        Some(at.saturating_duration_since(Instant::now()))
+        Some(at.saturating_duration_since(self.clock.now()))
+    }
+
+    /// Moves the clock forward to the next timer's slot of the wheel, or to `limit` if that
+    /// comes first, and fires what is due by then (waking the timers after the lock is
+    /// released). The clock should be paused (see the module docs).
+    ///
+    /// The next slot starts no later than the earliest deadline, so a jump never passes a
+    /// timer: it fires it exactly at its (millisecond) deadline, or only cascades
+    /// ([`Jump::Moved`]) and the next jump gets closer.
+    pub(crate) fn jump(&self, limit: Option<Instant>, fired: &mut Vec<Waker>) -> Jump {
+        let reached = {
+            let mut wheel = self.wheel.lock();
+            if self.is_shut_down() {
+                return Jump::NoTimer;
+            }
+            let next = wheel
+                .next_expiration()
+                .and_then(|ms| self.start.checked_add(Duration::from_millis(ms)));
+            let (to, reached) = match (next, limit) {
+                (Some(next), Some(limit)) if limit <= next => (limit, true),
+                (Some(next), _) => (next, false),
+                (None, Some(limit)) => (limit, true),
+                (None, None) => return Jump::NoTimer,
+            };
+            self.clock.advance_to(to);
+            wheel.advance(self.now_ms(), fired);
+            reached
+        };
+        if !fired.is_empty() {
+            for waker in fired.drain(..) {
+                waker.wake();
+            }
+            Jump::Fired
+        } else if reached {
+            Jump::Reached
+        } else {
+            Jump::Moved
+        }
+    }
+
+    /// Auto-advance: jumps the clock to the next timer and fires it; `false` if no timer
+    /// is pending (nothing moved).
+    pub(crate) fn auto_advance(&self) -> bool {
+        let mut fired = Vec::new();
+        loop {
+            match self.jump(None, &mut fired) {
+                Jump::Fired => return true,
+                Jump::Moved => continue,
+                Jump::Reached | Jump::NoTimer => return false,
+            }
+        }
     }
 
     /// The parked thread woke up: nobody sleeps on a timeout any more, so registrations
@@ -249,10 +370,55 @@ mod tests {
     #[test]
     fn deadlines_saturate_instead_of_wrapping() {
         let driver = TimeDriver::new();
-        let far = driver.start + Duration::from_millis(u64::MAX) + Duration::from_secs(1);
+        let start = crate::time::Instant::from_std(driver.start);
+        let far = start + Duration::from_millis(u64::MAX) + Duration::from_secs(1);
         assert_eq!(driver.deadline_ms(far), u64::MAX);
-        let just = driver.start + Duration::from_micros(1500);
+        let just = start + Duration::from_micros(1500);
         assert_eq!(driver.deadline_ms(just), 2, "rounded up");
-        assert_eq!(driver.deadline_ms(driver.start), 0);
+        assert_eq!(driver.deadline_ms(start), 0);
+    }
+
+    #[test]
+    fn a_paused_clock_jumps_to_each_timer_exactly() {
+        let driver = TimeDriver::new();
+        driver.clock.pause().unwrap();
+        let wakes = Arc::new(CountWakes::default());
+        let waker = Waker::from(wakes.clone());
+        let start = driver.now();
+        let near = driver.register(
+            driver.deadline_ms(start + Duration::from_millis(10)),
+            &waker,
+        );
+        let far = driver.register(
+            driver.deadline_ms(start + Duration::from_secs(3600)),
+            &waker,
+        );
+        let (near, far) = (near.unwrap(), far.unwrap());
+        let mut fired = Vec::new();
+        assert_eq!(driver.process(true, &mut fired), None, "paused: no timeout");
+        assert!(driver.auto_advance());
+        assert_eq!(driver.now(), start + Duration::from_millis(10), "exactly");
+        assert_eq!(driver.poll_fired(near.key, &waker), TimerState::Fired);
+        assert_eq!(driver.poll_fired(far.key, &waker), TimerState::Pending);
+        // A limit before the next timer: the clock stops there and nothing fires.
+        let limit = start + Duration::from_secs(60);
+        loop {
+            match driver.jump(Some(limit.into_std()), &mut fired) {
+                Jump::Moved => continue,
+                jump => {
+                    assert_eq!(jump, Jump::Reached);
+                    break;
+                }
+            }
+        }
+        assert_eq!(driver.now(), limit);
+        assert!(driver.auto_advance());
+        assert_eq!(driver.now(), start + Duration::from_secs(3600));
+        assert_eq!(driver.poll_fired(far.key, &waker), TimerState::Fired);
+        assert_eq!(wakes.0.load(Ordering::SeqCst), 2);
+        driver.remove(near.key);
+        driver.remove(far.key);
+        assert!(!driver.auto_advance(), "no timer: nothing to jump to");
+        assert_eq!(driver.now(), start + Duration::from_secs(3600));
     }
 }
