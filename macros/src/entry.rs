@@ -6,7 +6,7 @@
 //! ```text
 //! #[attrs] vis fn name() -> Ret {
 //!     async fn name() -> Ret { body }
-//!     <crate>::runtime::Builder::new_<flavor>()[.worker_threads(n)]
+//!     <crate>::runtime::Builder::new_<flavor>()[.worker_threads(n)][.start_paused(b)]
 //!         .build()
 //!         .expect("...")
 //!         .block_on(name())
@@ -62,6 +62,8 @@ struct Options {
     flavor: Flavor,
     /// The count, and the `worker_threads = n` tokens for errors and spans.
     worker_threads: Option<(usize, TokenStream)>,
+    /// `start_paused = b`, and its tokens for errors and spans.
+    start_paused: Option<(bool, TokenStream)>,
     crate_path: Path,
 }
 
@@ -70,6 +72,7 @@ impl Options {
         Options {
             flavor: kind.default_flavor(),
             worker_threads: None,
+            start_paused: None,
             crate_path: syn::parse_quote!(::filch),
         }
     }
@@ -92,7 +95,7 @@ impl Errors {
     }
 }
 
-const OPTIONS: &str = "`flavor`, `worker_threads`, `crate`";
+const OPTIONS: &str = "`flavor`, `worker_threads`, `start_paused`, `crate`";
 
 fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options {
     let mut options = Options::defaults(kind);
@@ -146,6 +149,10 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
                 Ok(n) => options.worker_threads = Some((n, name_value.to_token_stream())),
                 Err(error) => errors.push(error),
             },
+            "start_paused" => match parse_start_paused(&name_value.value) {
+                Ok(b) => options.start_paused = Some((b, name_value.to_token_stream())),
+                Err(error) => errors.push(error),
+            },
             "crate" => match parse_crate_path(&name_value.value) {
                 Ok(path) => options.crate_path = path,
                 Err(error) => errors.push(error),
@@ -176,11 +183,26 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
             _ => {}
         }
     }
+    if let Some((true, tokens)) = &options.start_paused {
+        if options.flavor == Flavor::MultiThread {
+            let fix = match kind {
+                Kind::Main => "write `flavor = \"current_thread\"`",
+                Kind::Test => "remove `flavor = \"multi_thread\"`",
+            };
+            errors.push_spanned(
+                tokens,
+                format!(
+                    "`start_paused` needs the current-thread runtime (a multi-thread runtime \
+                     cannot pause time); {fix}"
+                ),
+            );
+        }
+    }
     options
 }
 
 fn is_known(name: &str) -> bool {
-    matches!(name, "flavor" | "worker_threads" | "crate")
+    matches!(name, "flavor" | "worker_threads" | "start_paused" | "crate")
 }
 
 fn unknown_option(name: &str) -> String {
@@ -188,6 +210,8 @@ fn unknown_option(name: &str) -> String {
         " (did you mean `worker_threads`?)".to_owned()
     } else if name == "runtime" || name == "kind" {
         " (did you mean `flavor`?)".to_owned()
+    } else if name.contains("paus") || name.contains("time") {
+        " (did you mean `start_paused`?)".to_owned()
     } else {
         String::new()
     };
@@ -198,6 +222,7 @@ fn example(name: &str) -> &'static str {
     match name {
         "flavor" => "write `flavor = \"current_thread\"` or `flavor = \"multi_thread\"`",
         "worker_threads" => "write e.g. `worker_threads = 4`",
+        "start_paused" => "write `start_paused = true` or `start_paused = false`",
         _ => "write e.g. `crate = my_reexport::filch`",
     }
 }
@@ -266,6 +291,30 @@ fn parse_worker_threads(value: &Expr) -> syn::Result<usize> {
         Err(error) => Err(syn::Error::new_spanned(
             value,
             format!("`worker_threads` must be a positive integer: {error}"),
+        )),
+    }
+}
+
+fn parse_start_paused(value: &Expr) -> syn::Result<bool> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Bool(b), ..
+        }) => Ok(b.value),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) if s.value() == "true" || s.value() == "false" => Err(syn::Error::new_spanned(
+            value,
+            format!(
+                "`start_paused` takes a boolean, not a string: write `start_paused = {}`",
+                s.value()
+            ),
+        )),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            format!(
+                "`start_paused` takes a boolean literal; {}",
+                example("start_paused")
+            ),
         )),
     }
 }
@@ -411,6 +460,10 @@ fn expand_fn(kind: Kind, options: &Options, item: ItemFn) -> TokenStream {
         .worker_threads
         .as_ref()
         .map(|(n, tokens)| quote_spanned!(tokens.span()=> .worker_threads(#n)));
+    let start_paused = options
+        .start_paused
+        .as_ref()
+        .map(|(b, tokens)| quote_spanned!(tokens.span()=> .start_paused(#b)));
 
     let test_attr = match kind {
         Kind::Test => quote!(#[::core::prelude::v1::test]),
@@ -436,6 +489,7 @@ fn expand_fn(kind: Kind, options: &Options, item: ItemFn) -> TokenStream {
             #inner
             #builder
                 #worker_threads
+                #start_paused
                 .build()
                 .expect(#expect_message)
                 .block_on(#call)

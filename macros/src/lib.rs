@@ -98,7 +98,12 @@ mod select;
 /// |---|---|---|
 /// | `flavor` | `"multi_thread"`, `"current_thread"` | `"multi_thread"` |
 /// | `worker_threads` | an integer ≥ 1 (multi-thread only) | one per CPU |
+/// | `start_paused` | `true`, `false` (`true`: current-thread only) | `false` |
 /// | `crate` | the path of `filch` (for crates that re-export it) | `::filch` |
+///
+/// `start_paused = true` builds the runtime with
+/// `Builder::start_paused(true)`: its time starts paused (see `filch::time`'s "Paused
+/// time"), for tests mostly.
 ///
 /// # Examples
 ///
@@ -166,7 +171,20 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// async fn panics() {
 ///     panic!("boom");
 /// }
+///
+/// // An hour of virtual time, in no real time.
+/// #[filch::test(start_paused = true)]
+/// async fn times_out() {
+///     use filch::time::{sleep, timeout, Duration};
+///     let slow = sleep(Duration::from_secs(7200));
+///     assert!(timeout(Duration::from_secs(3600), slow).await.is_err());
+/// }
 /// # fn main() {}
+/// ```
+///
+/// ```compile_fail
+/// #[filch::test(flavor = "multi_thread", start_paused = true)] // `start_paused` needs
+/// async fn paused() {}                                          // the current-thread runtime
 /// ```
 #[proc_macro_attribute]
 pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {

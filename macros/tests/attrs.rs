@@ -106,6 +106,31 @@ async fn test_crate_option_through_a_reexport() {
     assert_eq!(task_thread_name().await.as_deref(), Some("filch-worker"));
 }
 
+#[filch::test(start_paused = true)]
+async fn test_start_paused_runs_on_virtual_time() {
+    let real = Instant::now();
+    let start = filch::time::Instant::now();
+    filch::time::sleep(Duration::from_secs(3600)).await;
+    assert_eq!(
+        filch::time::Instant::now(),
+        start + Duration::from_secs(3600)
+    );
+    assert!(real.elapsed() < Duration::from_secs(60));
+}
+
+#[filch::test(start_paused = false)]
+async fn test_start_paused_false_runs_on_real_time() {
+    let real = Instant::now();
+    filch::time::sleep(Duration::from_millis(5)).await;
+    assert!(real.elapsed() >= Duration::from_millis(5));
+}
+
+#[filch::test(flavor = "current_thread", start_paused = true)]
+#[should_panic(expected = "time is already paused")]
+async fn test_start_paused_has_paused_the_clock() {
+    filch::time::pause();
+}
+
 #[filch::test]
 async fn test_returns_ok() -> Result<(), Box<dyn Error>> {
     let n: u32 = filch::spawn(async { "12".parse::<u32>() }).await??;
@@ -187,6 +212,18 @@ fn main_worker_threads_sets_the_worker_count() {
         (true, false),
         "one worker runs one blocking task at a time"
     );
+}
+
+#[filch::main(start_paused = true, flavor = "current_thread")]
+async fn main_start_paused() -> Duration {
+    let start = filch::time::Instant::now();
+    filch::time::sleep(Duration::from_secs(60)).await;
+    start.elapsed()
+}
+
+#[test]
+fn main_start_paused_runs_on_virtual_time() {
+    assert_eq!(main_start_paused(), Duration::from_secs(60));
 }
 
 static BODY_RAN: AtomicUsize = AtomicUsize::new(0);

@@ -24,8 +24,24 @@ async fn through_string() {}
 #[ignore]
 async fn a_test() {}
 
+#[filch::main(start_paused = true, flavor = "current_thread")]
+async fn paused() -> std::time::Duration {
+    let start = filch::time::Instant::now();
+    filch::time::sleep(std::time::Duration::from_secs(3600)).await;
+    start.elapsed()
+}
+
+#[filch::main(flavor = "multi_thread", start_paused = false)]
+async fn not_paused() {}
+
+#[filch::test(start_paused = true)]
+#[ignore]
+async fn a_paused_test() {}
+
 fn main() {
     assert_eq!(current() + multi(), 3);
     through_path();
     through_string();
+    assert_eq!(paused(), std::time::Duration::from_secs(3600));
+    not_paused();
 }
