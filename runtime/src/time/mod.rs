@@ -68,7 +68,7 @@
 //! rt.block_on(async {
 //!     let start = Instant::now();
 //!     // An hour-long timeout elapses at once, exactly an hour later on the virtual clock.
-//!     let slow = sleep(Duration::from_secs(3600));
+//!     let slow = sleep(Duration::from_secs(7200));
 //!     assert!(timeout(Duration::from_secs(3600), slow).await.is_err());
 //!     assert_eq!(Instant::now(), start + Duration::from_secs(3600));
 //!
