@@ -12,8 +12,8 @@
 use filch::io::{AsyncReadExt, AsyncWriteExt};
 use filch::net::{TcpListener, TcpStream};
 use filch::task::JoinSet;
+use filch::time::Instant;
 use std::io;
-use std::time::Instant;
 
 const DEFAULT_ADDR: &str = "127.0.0.1:7878";
 const PER_CONNECTION: usize = 64 * 1024;

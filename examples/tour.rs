@@ -5,10 +5,9 @@ use filch::io::{AsyncReadExt, AsyncWriteExt};
 use filch::net::{TcpListener, TcpStream};
 use filch::sync::{mpsc, Mutex, Semaphore};
 use filch::task::{yield_now, JoinSet};
-use filch::time::{sleep, timeout, Duration};
+use filch::time::{sleep, timeout, Duration, Instant};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Instant;
 
 #[filch::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -31,7 +31,8 @@
 //! * [`task`]: [`spawn`], [`JoinHandle`](task::JoinHandle), [`JoinSet`](task::JoinSet),
 //!   [`yield_now`](task::yield_now).
 //! * [`sync`]: async `Mutex`, `Semaphore`, channels (the `filch-sync` crate).
-//! * [`time`]: `sleep`, `timeout`, `interval`. [`net`]: TCP, UDP and Unix sockets.
+//! * [`time`]: `sleep`, `timeout`, `interval`, and paused time for tests (`pause`,
+//!   `advance`). [`net`]: TCP, UDP and Unix sockets.
 //!   [`fs`]: files and directories. [`io`]: the `futures-io` traits, `Interest`/`Ready`, and
 //!   [`io::unix::AsyncFd`] for any fd. [`process`]: subprocesses. [`signal`]: `ctrl_c`.
 //!
