@@ -6,10 +6,11 @@
 //! ```text
 //! #[attrs] vis fn name() -> Ret {
 //!     async fn name() -> Ret { body }
-//!     <crate>::runtime::Builder::new_<flavor>()[.worker_threads(n)][.start_paused(b)]
-//!         .build()
-//!         .expect("...")
-//!         .block_on(name())
+//!     [let __filch_seed = <crate>::__private::TestSeed::resolve(seed);]   // tests
+//!     let mut __filch_builder = <crate>::runtime::Builder::new_<flavor>();
+//!     [__filch_builder.worker_threads(n).start_paused(b);]
+//!     [__filch_seed.apply(&mut __filch_builder);]   // #[filch::main]: .rng_seed(n)
+//!     __filch_builder.build().expect("...").block_on(name())
 //! }
 //! ```
 //!
@@ -64,6 +65,8 @@ struct Options {
     worker_threads: Option<(usize, TokenStream)>,
     /// `start_paused = b`, and its tokens for errors and spans.
     start_paused: Option<(bool, TokenStream)>,
+    /// `seed = n`, and its tokens for spans.
+    seed: Option<(u64, TokenStream)>,
     crate_path: Path,
 }
 
@@ -73,6 +76,7 @@ impl Options {
             flavor: kind.default_flavor(),
             worker_threads: None,
             start_paused: None,
+            seed: None,
             crate_path: syn::parse_quote!(::filch),
         }
     }
@@ -95,7 +99,7 @@ impl Errors {
     }
 }
 
-const OPTIONS: &str = "`flavor`, `worker_threads`, `start_paused`, `crate`";
+const OPTIONS: &str = "`flavor`, `worker_threads`, `start_paused`, `seed`, `crate`";
 
 fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options {
     let mut options = Options::defaults(kind);
@@ -153,6 +157,10 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
                 Ok(b) => options.start_paused = Some((b, name_value.to_token_stream())),
                 Err(error) => errors.push(error),
             },
+            "seed" => match parse_seed(&name_value.value) {
+                Ok(n) => options.seed = Some((n, name_value.to_token_stream())),
+                Err(error) => errors.push(error),
+            },
             "crate" => match parse_crate_path(&name_value.value) {
                 Ok(path) => options.crate_path = path,
                 Err(error) => errors.push(error),
@@ -202,7 +210,10 @@ fn parse_options(kind: Kind, args: TokenStream, errors: &mut Errors) -> Options 
 }
 
 fn is_known(name: &str) -> bool {
-    matches!(name, "flavor" | "worker_threads" | "start_paused" | "crate")
+    matches!(
+        name,
+        "flavor" | "worker_threads" | "start_paused" | "seed" | "crate"
+    )
 }
 
 fn unknown_option(name: &str) -> String {
@@ -212,6 +223,8 @@ fn unknown_option(name: &str) -> String {
         " (did you mean `flavor`?)".to_owned()
     } else if name.contains("paus") || name.contains("time") {
         " (did you mean `start_paused`?)".to_owned()
+    } else if name.contains("seed") || name.contains("rng") || name.contains("rand") {
+        " (did you mean `seed`?)".to_owned()
     } else {
         String::new()
     };
@@ -223,6 +236,7 @@ fn example(name: &str) -> &'static str {
         "flavor" => "write `flavor = \"current_thread\"` or `flavor = \"multi_thread\"`",
         "worker_threads" => "write e.g. `worker_threads = 4`",
         "start_paused" => "write `start_paused = true` or `start_paused = false`",
+        "seed" => "write e.g. `seed = 7`",
         _ => "write e.g. `crate = my_reexport::filch`",
     }
 }
@@ -315,6 +329,21 @@ fn parse_start_paused(value: &Expr) -> syn::Result<bool> {
                 "`start_paused` takes a boolean literal; {}",
                 example("start_paused")
             ),
+        )),
+    }
+}
+
+fn parse_seed(value: &Expr) -> syn::Result<u64> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Int(i), ..
+        }) => i.base10_parse::<u64>().map_err(|error| {
+            syn::Error::new_spanned(value, format!("`seed` must fit in a `u64`: {error}"))
+        }),
+        _ => Err(syn::Error::new_spanned(
+            value,
+            "`seed` takes an integer literal, e.g. `seed = 7`; to try another seed without \
+             editing the test, set the environment variable `FILCH_SEED`",
         )),
     }
 }
@@ -469,6 +498,29 @@ fn expand_fn(kind: Kind, options: &Options, item: ItemFn) -> TokenStream {
         Kind::Test => quote!(#[::core::prelude::v1::test]),
         Kind::Main => quote!(),
     };
+    // A test's seed: `FILCH_SEED` wins over `seed = n`; the guard prints it if the test
+    // panics. `#[filch::main]` just passes `seed = n` on.
+    let seed_tokens = options.seed.as_ref().map(|(_, tokens)| tokens.span());
+    let (resolve_seed, apply_seed) = match (kind, &options.seed) {
+        (Kind::Test, seed) => {
+            let literal = match seed {
+                Some((n, _)) => quote!(::core::option::Option::Some(#n)),
+                None => quote!(::core::option::Option::None),
+            };
+            let span = seed_tokens.unwrap_or(attr_span);
+            (
+                quote_spanned!(span=>
+                    let __filch_seed = #crate_path::__private::TestSeed::resolve(#literal);
+                ),
+                quote_spanned!(span=> __filch_seed.apply(&mut __filch_builder);),
+            )
+        }
+        (Kind::Main, Some((n, tokens))) => (
+            quote!(),
+            quote_spanned!(tokens.span()=> __filch_builder.rng_seed(#n);),
+        ),
+        (Kind::Main, None) => (quote!(), quote!()),
+    };
 
     // The outer function takes the user's signature minus `async` (the checks above ensure
     // there is nothing else to strip), with the spans of the user's tokens.
@@ -480,6 +532,8 @@ fn expand_fn(kind: Kind, options: &Options, item: ItemFn) -> TokenStream {
         #[allow(clippy::unused_async)]
         #sig #block
     };
+    let configure = (worker_threads.is_some() || start_paused.is_some())
+        .then(|| quote!(__filch_builder #worker_threads #start_paused;));
     let expect_message = format!("{}: failed to build the filch runtime", kind.attr());
     let call = quote_spanned!(output.span()=> #name());
     quote! {
@@ -487,9 +541,11 @@ fn expand_fn(kind: Kind, options: &Options, item: ItemFn) -> TokenStream {
         #(#attrs)*
         #vis #outer_sig {
             #inner
-            #builder
-                #worker_threads
-                #start_paused
+            #resolve_seed
+            let mut __filch_builder = #builder;
+            #configure
+            #apply_seed
+            __filch_builder
                 .build()
                 .expect(#expect_message)
                 .block_on(#call)

@@ -37,7 +37,9 @@
 //! # What the combinators expand to
 //!
 //! `join!`, `try_join!` and `select!` expand to code that uses only `core` and `std` (no
-//! helper from `filch`, so they work under any crate name): each future is pinned on the
+//! helper from `filch`, so they work under any crate name; `filch::select!` is a
+//! `macro_rules!` in `filch` that adds one: the function drawing its random start from the
+//! runtime, named through `$crate`): each future is pinned on the
 //! caller's stack with [`core::pin::pin!`] and polled from one [`core::future::poll_fn`].
 //! Nothing is spawned and nothing is allocated: the branches run concurrently on the task
 //! that awaits the macro, not in parallel. To run futures in parallel on the workers,
@@ -99,11 +101,12 @@ mod select;
 /// | `flavor` | `"multi_thread"`, `"current_thread"` | `"multi_thread"` |
 /// | `worker_threads` | an integer ≥ 1 (multi-thread only) | one per CPU |
 /// | `start_paused` | `true`, `false` (`true`: current-thread only) | `false` |
+/// | `seed` | an integer literal (a `u64`) | none |
 /// | `crate` | the path of `filch` (for crates that re-export it) | `::filch` |
 ///
 /// `start_paused = true` builds the runtime with
 /// `Builder::start_paused(true)`: its time starts paused (see `filch::time`'s "Paused
-/// time"), for tests mostly.
+/// time"), for tests mostly. `seed = n` calls `Builder::rng_seed(n)`.
 ///
 /// # Examples
 ///
@@ -152,6 +155,22 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// test returns. Takes the same options as [`macro@main`]; `worker_threads` needs
 /// `flavor = "multi_thread"`.
 ///
+/// # Seeds: replaying an interleaving
+///
+/// `seed = n` runs the test with `Builder::rng_seed(n)`: on the current-thread runtime the
+/// scheduler then picks among the ready tasks with a generator seeded by `n`, so the test
+/// polls its tasks in the same order on every run, and another seed tries another order.
+/// The environment variable `FILCH_SEED` overrides the seed of every `#[filch::test]`
+/// (also of those without `seed`): a number, or `random` for a fresh seed per test. A test
+/// that panics with a seed prints it, with the command that replays the run:
+///
+/// ```text
+/// filch: this test ran with scheduler seed 7613 (from FILCH_SEED=random); replay it with FILCH_SEED=7613
+/// ```
+///
+/// Look for ordering bugs with `for s in $(seq 1 200); do FILCH_SEED=$s cargo test racy || break; done`,
+/// then pin the seed that failed with `seed = ...` while you fix it.
+///
 /// # Examples
 ///
 /// ```no_run
@@ -170,6 +189,14 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// #[should_panic(expected = "boom")]
 /// async fn panics() {
 ///     panic!("boom");
+/// }
+///
+/// // The same interleaving of these tasks on every run (unless FILCH_SEED says otherwise).
+/// #[filch::test(seed = 7)]
+/// async fn replayable() {
+///     let a = filch::spawn(async { 1 });
+///     let b = filch::spawn(async { 2 });
+///     assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
 /// }
 ///
 /// // An hour of virtual time, in no real time.
@@ -285,81 +312,19 @@ pub fn try_join(input: TokenStream) -> TokenStream {
     join::expand(input.into(), true).into()
 }
 
-/// Waits for the first of several futures, runs that branch's handler, drops the others.
+/// `select!` seeded from `std`'s `RandomState`; use [`filch::select!`], which is
+/// documented there and draws its random starting branch from the runtime.
 ///
-/// ```text
-/// filch::select! {
-///     biased;                                  // optional: poll branches in order
-///     pattern = future_expr => handler,
-///     pattern = future_expr, if condition => handler,
-///     else => handler,                         // optional: all branches disabled
-/// }
-/// ```
-///
-/// 1. Every `if` condition is evaluated, in order; a branch whose condition is `false` is
-///    disabled.
-/// 2. Every future expression is evaluated once, in order (also for disabled branches, whose
-///    futures are then never polled). Each may be anything that implements [`IntoFuture`];
-///    pass `&mut fut` to keep a future (such as a `JoinHandle`) across several `select!`s.
-/// 3. The enabled futures are polled, starting at a random branch on every poll (or in
-///    source order with `biased;`), until one is ready. If its output matches the branch's
-///    pattern, that branch wins; if not, the branch is disabled and the others go on.
-/// 4. All futures are dropped, then the winner's handler runs with the pattern's bindings.
-///    If every branch is disabled, the `else` handler runs instead; without an `else`,
-///    `select!` panics. `select! { else => value }`, with no branch at all, is `value`.
-///
-/// Patterns bind as in a `match` on the output: by value, `mut`, `ref` or `ref mut`. The
-/// temporaries of a future expression (`length(&String::from("x"))`, `&mut ready(())`,
-/// `Mutex::new(0).lock()`) live until the end of the statement that holds the `select!`,
-/// so they outlive the futures and the handler.
-///
-/// The value of `select!` is the value of the handler that ran, so all handlers must have
-/// one type. Handlers run in the caller's context: `break`, `continue`, `return` and `?` act
-/// on the enclosing loop or function. Must be used inside an `async` context.
-///
-/// [`IntoFuture`]: core::future::IntoFuture
-///
-/// # Examples
-///
-/// ```
-/// use futures::channel::oneshot;
-///
-/// #[filch::main(flavor = "current_thread")]
-/// async fn main() {
-///     let (tx, rx) = oneshot::channel::<u32>();
-///     let (_keep_open, quiet) = oneshot::channel::<u32>();
-///     tx.send(7).unwrap();
-///
-///     let got = filch::select! {
-///         Ok(n) = rx => n,
-///         Ok(n) = quiet => n + 100,
-///     };
-///     assert_eq!(got, 7);
-///
-///     // A loop that drains a task's result or gives up when told to.
-///     let mut task = filch::spawn(async { 5 });
-///     let mut attempts = 0;
-///     let result = loop {
-///         attempts += 1;
-///         filch::select! {
-///             biased;
-///             done = &mut task => break done.unwrap(),
-///             _ = filch::task::yield_now(), if attempts < 100 => continue,
-///             else => panic!("the task never finished"),
-///         }
-///     };
-///     assert_eq!(result, 5);
-///
-///     // A disabled branch: its future is created but never polled.
-///     let cached: Option<u32> = Some(3);
-///     let got = filch::select! {
-///         Some(ref mut v) = async { Some(vec![1]) }, if cached.is_none() => v.len() as u32,
-///         else => cached.unwrap(),
-///     };
-///     assert_eq!(got, 3);
-/// }
-/// ```
+/// [`filch::select!`]: https://docs.rs/filch/latest/filch/macro.select.html
+#[doc(hidden)]
 #[proc_macro]
 pub fn select(input: TokenStream) -> TokenStream {
     select::expand(input.into()).into()
+}
+
+/// `filch::select!`'s expansion: `RANDOM_FN; select-input` (see the `select` module).
+#[doc(hidden)]
+#[proc_macro]
+pub fn select_with_random(input: TokenStream) -> TokenStream {
+    select::expand_with_random(input.into()).into()
 }

@@ -13,8 +13,10 @@
 //! `else` handler.
 //!
 //! Without `biased;` each poll starts at a random branch (xorshift32, seeded once per
-//! `select!` from `std`'s per-thread `RandomState` keys), so a branch that is always ready
-//! cannot starve the others.
+//! `select!`), so a branch that is always ready cannot starve the others. `filch::select!`
+//! reaches this expansion through [`expand_with_random`] with the path of a function that
+//! draws the seed from the runtime's generator (so `Builder::rng_seed` fixes it); a bare
+//! `filch_macros::select!` seeds from `std`'s per-thread `RandomState` keys.
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
@@ -166,10 +168,27 @@ fn mask_literal(bits: u128) -> proc_macro2::Literal {
 }
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    let select: Select = match syn::parse2(input) {
-        Ok(select) => select,
-        Err(error) => return error.to_compile_error(),
+    match syn::parse2(input) {
+        Ok(select) => expand_select(select, None),
+        Err(error) => error.to_compile_error(),
+    }
+}
+
+/// `RANDOM_FN; select-input`: as [`expand`], seeding from `RANDOM_FN() -> u32` (the path
+/// `filch::select!` passes, `$crate::__private::select_random`).
+pub(crate) fn expand_with_random(input: TokenStream) -> TokenStream {
+    let parser = |input: ParseStream<'_>| {
+        let random: syn::Path = input.parse()?;
+        input.parse::<Token![;]>()?;
+        Ok((random, input.parse::<Select>()?))
     };
+    match syn::parse::Parser::parse2(parser, input) {
+        Ok((random, select)) => expand_select(select, Some(random)),
+        Err(error) => error.to_compile_error(),
+    }
+}
+
+fn expand_select(select: Select, random: Option<syn::Path>) -> TokenStream {
     let n = select.branches.len();
     if n == 0 {
         return match &select.else_handler {
@@ -269,11 +288,16 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let (seed, pick_start) = if select.biased || n == 1 {
         (quote!(), quote!(let #start: usize = 0;))
     } else {
-        let seed = quote! {
-            let mut #rng: u32 = ::core::hash::BuildHasher::hash_one(
-                &::std::collections::hash_map::RandomState::new(),
-                (),
-            ) as u32 | 1;
+        let seed = match random {
+            Some(random) => quote! {
+                let mut #rng: u32 = #random() | 1;
+            },
+            None => quote! {
+                let mut #rng: u32 = ::core::hash::BuildHasher::hash_one(
+                    &::std::collections::hash_map::RandomState::new(),
+                    (),
+                ) as u32 | 1;
+            },
         };
         // xorshift32, then a multiply-shift into `0..n`.
         let pick = quote! {

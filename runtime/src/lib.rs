@@ -68,7 +68,15 @@ pub mod time;
 
 pub use task::spawn;
 
-pub use filch_macros::{join, main, select, test, try_join};
+pub use filch_macros::{join, main, test, try_join};
+
+/// What the macros expand to call; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::macros::select::select_random;
+    pub use crate::macros::test_seed::TestSeed;
+    pub use filch_macros::select_with_random;
+}
 
 /// Async synchronization primitives (the `filch-sync` crate): `Mutex`, `Semaphore`,
 /// `RwLock`, `Notify`, `Barrier`, `OnceCell`, and the `oneshot`, `mpsc`, `watch` and

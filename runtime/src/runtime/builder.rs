@@ -36,6 +36,8 @@ pub struct Builder {
     event_interval: Option<u32>,
     /// `Builder::start_paused` (current-thread flavor only).
     start_paused: bool,
+    /// `Builder::rng_seed`.
+    rng_seed: Option<u64>,
     thread: ThreadConfig,
     /// Blocking-pool settings (its threads' stack size comes from `thread` at build).
     blocking: blocking::Config,
@@ -146,6 +148,7 @@ impl Builder {
             global_queue_interval: None,
             event_interval: None,
             start_paused: false,
+            rng_seed: None,
             thread: ThreadConfig {
                 name: Arc::new(|| "filch-worker".to_owned()),
                 stack_size: None,
@@ -443,6 +446,57 @@ impl Builder {
         self
     }
 
+    /// Seeds every random choice the scheduler makes: which ready task a current-thread
+    /// runtime runs next, where an unbiased [`select!`](crate::select) starts polling, and
+    /// which worker a multi-thread runtime steals from first.
+    ///
+    /// On the current-thread runtime a seed makes the run **replayable**: instead of the
+    /// oldest ready task, the scheduler runs one that the seeded generator picks among all
+    /// ready tasks. The same program with the same seed polls its tasks in the same order
+    /// every time (with [`start_paused`](Self::start_paused), at the same virtual instants
+    /// too), and another seed tries another order: run a test under many seeds to find an
+    /// ordering bug, then replay the seed that failed. `#[filch::test(seed = N)]` sets it,
+    /// and `FILCH_SEED` overrides it for every `#[filch::test]` (see
+    /// [the macro](crate::test)). What a seed cannot replay: wakes from other threads
+    /// (blocking jobs, other runtimes, real I/O) and task ids, which count up per process.
+    ///
+    /// On a multi-thread runtime the workers' generators derive from the seed, but threads
+    /// race, so a run is not replayable.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// // The order in which 10 ready tasks run, under one seed.
+    /// fn trace(seed: u64) -> Vec<u32> {
+    ///     let rt = filch::runtime::Builder::new_current_thread()
+    ///         .rng_seed(seed)
+    ///         .build()
+    ///         .unwrap();
+    ///     let order = Arc::new(Mutex::new(Vec::new()));
+    ///     rt.block_on(async {
+    ///         let tasks: Vec<_> = (0..10)
+    ///             .map(|i| {
+    ///                 let order = order.clone();
+    ///                 filch::spawn(async move { order.lock().unwrap().push(i) })
+    ///             })
+    ///             .collect();
+    ///         for task in tasks {
+    ///             task.await.unwrap();
+    ///         }
+    ///     });
+    ///     let order = order.lock().unwrap().clone();
+    ///     order
+    /// }
+    /// assert_eq!(trace(7), trace(7));
+    /// assert!((0..20).any(|seed| trace(seed) != trace(7)));
+    /// ```
+    pub fn rng_seed(&mut self, seed: u64) -> &mut Self {
+        self.rng_seed = Some(seed);
+        self
+    }
+
     fn intervals(&self, defaults: scheduler::Intervals) -> scheduler::Intervals {
         scheduler::Intervals {
             global_queue: self.global_queue_interval.unwrap_or(defaults.global_queue),
@@ -473,7 +527,11 @@ impl Builder {
         let (handle, threads) = match self.flavor {
             Flavor::CurrentThread => {
                 let intervals = self.intervals(scheduler::Intervals::CURRENT_THREAD);
-                let shared = current_thread::new(intervals, stall.clone())?;
+                let shared = current_thread::new(
+                    intervals,
+                    stall.clone(),
+                    self.rng_seed.map(scheduler::RngSeed),
+                )?;
                 if self.start_paused {
                     shared
                         .driver
@@ -492,8 +550,13 @@ impl Builder {
                     stall: stall.clone(),
                     ..self.thread.clone()
                 };
-                let (shared, threads) =
-                    multi_thread::start(workers, intervals, &config, &blocking)?;
+                let (shared, threads) = multi_thread::start(
+                    workers,
+                    intervals,
+                    &config,
+                    &blocking,
+                    self.rng_seed.map(scheduler::RngSeed),
+                )?;
                 (scheduler::Handle::MultiThread(shared), threads)
             }
         };
@@ -536,6 +599,7 @@ impl fmt::Debug for Builder {
             .field("global_queue_interval", &self.global_queue_interval)
             .field("event_interval", &self.event_interval)
             .field("start_paused", &self.start_paused)
+            .field("rng_seed", &self.rng_seed)
             .field("thread_stack_size", &self.thread.stack_size)
             .field("max_blocking_threads", &self.blocking.max_threads)
             .field("thread_keep_alive", &self.blocking.keep_alive)

@@ -17,6 +17,17 @@
 //! lets go of the core. Pushes onto the remote queue check the flag afterwards, as in
 //! [`ShutdownFlag`](super::ShutdownFlag)'s docs, so no task is stranded there.
 //!
+//! # Seeded scheduling
+//!
+//! With [`Builder::rng_seed`](crate::runtime::Builder::rng_seed) the core's generator
+//! starts from the seed, and the next task is not the oldest ready one but one the
+//! generator picks among all that are ready (the remote queue is moved into the local one
+//! first, in arrival order). A program whose tasks only wake each other and wait on timers
+//! then runs the same way every time for one seed (with paused time, at the same virtual
+//! instants too), and explores another order of its ready tasks for another seed. What the
+//! seed cannot fix: wakes from other threads (blocking jobs, I/O readiness) arrive when they
+//! arrive.
+//!
 //! # Paused time: auto-advance
 //!
 //! When the driving thread runs out of work and the runtime's clock is paused (one relaxed
@@ -29,6 +40,7 @@
 //! decision may see the clock jump once more than it would have; the runtime was idle
 //! when it looked.
 use crate::park::{Parker, Unparker};
+use crate::scheduler::rand::{FastRand, RngSeed};
 use crate::scheduler::{self, ShutdownFlag};
 use crate::task::{self, coop, registry::Registry, JoinHandle, Runnable};
 use crossbeam_deque::Injector;
@@ -75,6 +87,10 @@ struct Core {
     /// Tasks run between two polls of the `block_on` future (and rounds between two
     /// non-blocking polls of the driver while busy): the event interval.
     event_interval: u32,
+    /// The scheduler's random source (seeded or not; `select!` draws from it).
+    rng: FastRand,
+    /// `Builder::rng_seed` was given: `rng` also picks the next task.
+    seeded: bool,
 }
 
 thread_local! {
@@ -90,11 +106,15 @@ thread_local! {
 struct ActiveCore {
     shared: Arc<Shared>,
     local: RefCell<VecDeque<Runnable>>,
+    /// The core's generator, copied here while this thread drives (and back after).
+    rng: FastRand,
+    seeded: bool,
 }
 
 pub(crate) fn new(
     intervals: super::Intervals,
     stall: Option<Arc<super::stall::StallMonitor>>,
+    seed: Option<RngSeed>,
 ) -> std::io::Result<Arc<Shared>> {
     let driver = crate::driver::Driver::new()?;
     let parker = Parker::with_driver(Some(driver.clone()));
@@ -109,6 +129,11 @@ pub(crate) fn new(
             parker,
             remote_due: super::Countdown::new(intervals.global_queue),
             event_interval: intervals.event,
+            rng: match seed {
+                Some(seed) => seed.generator(0),
+                None => FastRand::new(FastRand::seed()),
+            },
+            seeded: seed.is_some(),
         }))),
         core_waiters: Mutex::new(Vec::new()),
         driver,
@@ -148,6 +173,12 @@ pub(crate) fn has_queued_tasks() -> bool {
             !driver.local.borrow().is_empty() || !driver.shared.remote.is_empty()
         })
     })
+}
+
+/// 32 bits from the generator of the current-thread runtime this thread drives, if any
+/// (`select!`'s starting branch: seeded with the runtime).
+pub(crate) fn random_u32() -> Option<u32> {
+    with_driver(|driver| driver.map(|d| d.rng.next_u32()))
 }
 
 fn with_driver<R>(f: impl FnOnce(Option<&ActiveCore>) -> R) -> R {
@@ -315,24 +346,30 @@ impl Shared {
         let driver = ActiveCore {
             shared: self.clone(),
             local: RefCell::new(std::mem::take(&mut core.local)),
+            rng: core.rng.clone(),
+            seeded: core.seeded,
         };
         let _stall_slot = super::stall::SlotGuard::enter(self.stall.as_ref(), 0);
-        /// Uninstalls the driver and moves its queue back into the core, also on unwind.
+        /// Uninstalls the driver and moves its queue and generator back into the core,
+        /// also on unwind.
         struct Uninstall<'a> {
             previous: *const ActiveCore,
             driver: &'a ActiveCore,
             local: &'a mut VecDeque<Runnable>,
+            rng: &'a mut FastRand,
         }
         impl Drop for Uninstall<'_> {
             fn drop(&mut self) {
                 CURRENT.with(|c| c.set(self.previous));
                 *self.local = std::mem::take(&mut *self.driver.local.borrow_mut());
+                *self.rng = self.driver.rng.clone();
             }
         }
         let _uninstall = Uninstall {
             previous: CURRENT.with(|c| c.replace(&driver)),
             driver: &driver,
             local: &mut core.local,
+            rng: &mut core.rng,
         };
         // Rounds since the driver was last polled or parked in.
         let mut busy_rounds = 0u32;
@@ -398,6 +435,18 @@ impl Shared {
 
     fn next_task(&self, driver: &ActiveCore, remote_first: bool) -> Option<Runnable> {
         let remote = || scheduler::steal_one(|| self.remote.steal());
+        if driver.seeded {
+            // See "Seeded scheduling" in the module docs.
+            let mut local = driver.local.borrow_mut();
+            while let Some(task) = remote() {
+                local.push_back(task);
+            }
+            if local.is_empty() {
+                return None;
+            }
+            let pick = driver.rng.below(local.len());
+            return local.swap_remove_back(pick);
+        }
         if remote_first {
             remote().or_else(|| driver.local.borrow_mut().pop_front())
         } else {

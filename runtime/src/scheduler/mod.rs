@@ -11,6 +11,7 @@ pub(crate) mod multi_thread;
 
 mod intervals;
 mod rand;
+pub(crate) use rand::RngSeed;
 mod shutdown_flag;
 pub(crate) mod stall;
 
@@ -35,6 +36,13 @@ pub(crate) fn run_task(task: Runnable) {
 /// Drops a task and its future, containing a panic from the future's destructor.
 pub(crate) fn drop_task(task: Runnable) {
     let _ = catch_unwind(AssertUnwindSafe(move || drop(task)));
+}
+
+/// 32 random bits from the scheduler driving this thread (seeded by `Builder::rng_seed`),
+/// or `None` off the runtime's threads: where an unbiased `select!` starts.
+#[inline]
+pub(crate) fn random_u32() -> Option<u32> {
+    current_thread::random_u32().or_else(multi_thread::random_u32)
 }
 
 /// The index of the worker polling on this thread: a multi-thread worker's index, or

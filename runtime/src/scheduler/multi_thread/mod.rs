@@ -50,7 +50,7 @@ use crate::blocking::BlockingPool;
 use crate::driver::Driver;
 use crate::park::{Parker, Unparker};
 use crate::runtime::builder::ThreadConfig;
-use crate::scheduler::rand::FastRand;
+use crate::scheduler::rand::{FastRand, RngSeed};
 use crate::scheduler::ShutdownFlag;
 use crate::task::{self, registry::Registry, JoinHandle, Runnable};
 use crossbeam_deque::{Injector, Stealer};
@@ -109,6 +109,8 @@ pub(crate) struct Shared {
     threads: WorkerThreads,
     /// How often a busy worker checks the injector and polls the driver.
     intervals: crate::scheduler::Intervals,
+    /// `Builder::rng_seed`: each worker's generator derives from it.
+    rng_seed: Option<RngSeed>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -127,6 +129,7 @@ pub(crate) fn start(
     intervals: crate::scheduler::Intervals,
     config: &ThreadConfig,
     blocking: &Arc<BlockingPool>,
+    rng_seed: Option<RngSeed>,
 ) -> io::Result<(Arc<Shared>, Vec<std::thread::JoinHandle<()>>)> {
     let num_workers = num_workers.max(1);
     let driver = Driver::new()?;
@@ -149,6 +152,7 @@ pub(crate) fn start(
         shutdown: ShutdownFlag::new(),
         threads: WorkerThreads::new(),
         intervals,
+        rng_seed,
     });
     let mut threads = Vec::with_capacity(num_workers);
     for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
@@ -320,6 +324,12 @@ fn remote_shard_hint() -> usize {
             h
         }
     })
+}
+
+/// 32 bits from the generator of the worker on this thread, if any (see [`worker::random_u32`]).
+#[inline]
+pub(crate) fn random_u32() -> Option<u32> {
+    worker::random_u32()
 }
 
 /// The index of the multi-thread worker running on this thread, if any.

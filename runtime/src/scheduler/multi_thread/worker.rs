@@ -94,6 +94,12 @@ pub(super) fn current_index() -> Option<usize> {
     with_context(|cx| cx.map(|cx| cx.index))
 }
 
+/// 32 bits from the generator of the worker running on this thread, if any (`select!`'s
+/// starting branch).
+pub(super) fn random_u32() -> Option<u32> {
+    with_context(|cx| cx.map(|cx| cx.rng.next_u32()))
+}
+
 /// Pushes `runnable` onto this thread's worker if it is a worker of the task's runtime;
 /// otherwise hands it back.
 pub(super) fn schedule_local(runnable: Runnable, yielded: bool) -> Result<(), Runnable> {
@@ -121,6 +127,10 @@ pub(super) fn run(
     blocking: Arc<BlockingPool>,
 ) {
     let intervals = shared.intervals;
+    let rng = match shared.rng_seed {
+        Some(seed) => seed.generator(index),
+        None => FastRand::new(FastRand::seed() ^ index as u64),
+    };
     let core = Box::new(Context {
         handle: Handle::from_scheduler(
             scheduler::Handle::MultiThread(shared.clone()),
@@ -137,7 +147,7 @@ pub(super) fn run(
         driver_poll: Countdown::new(intervals.event),
         lifo_polls: Cell::new(0),
         spawns: Cell::new(0),
-        rng: FastRand::new(FastRand::seed() ^ index as u64),
+        rng,
         parker,
     });
     run_thread(CorePtr(Box::into_raw(core)));
