@@ -46,7 +46,8 @@ fn spawn_local_outside_a_local_set_panics_with_the_message() {
     });
     assert_eq!(
         message,
-        "`spawn_local` called outside a `LocalSet`; wrap the code in \
+        "`spawn_local` called outside a `LocalSet` and off the workers of a multi-thread \
+         runtime; call it from a task on a multi-thread runtime, or wrap the code in \
          `LocalSet::run_until` or `LocalSet::block_on`"
     );
     // Inside a runtime but outside a set: still a panic.

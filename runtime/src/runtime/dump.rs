@@ -94,7 +94,8 @@ impl TaskDump {
         self.since_wake
     }
 
-    /// Whether it is a `!Send` task of a `LocalSet`.
+    /// Whether it is a `!Send` task: of a `LocalSet`, or pinned to a worker by
+    /// [`spawn_local`](crate::task::spawn_local).
     pub fn is_local(&self) -> bool {
         self.local
     }

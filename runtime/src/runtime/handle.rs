@@ -203,15 +203,33 @@ impl Handle {
     /// ```
     pub fn dump(&self) -> super::Dump {
         let registry = self.inner.registry();
+        let pinned = self.pinned_sets();
         crate::task::local_set::with_current_registry(|local| {
-            let local = local.filter(|local| !std::ptr::eq(*local, registry));
-            super::Dump::collect(std::iter::once((registry, false)).chain(local.map(|l| (l, true))))
+            // The set driven here may be one of the workers' own (this is a worker).
+            let local = local.filter(|local| {
+                !std::ptr::eq(*local, registry)
+                    && !pinned.iter().any(|set| std::ptr::eq(&set.registry, *local))
+            });
+            let locals = pinned.iter().map(|set| &set.registry).chain(local);
+            super::Dump::collect(
+                std::iter::once((registry, false)).chain(locals.map(|l| (l, true))),
+            )
         })
     }
 
-    /// Number of tasks alive on this runtime (spawned and not yet finished or dropped).
+    /// The sets of `spawn_local` tasks pinned to the workers of a multi-thread runtime.
+    fn pinned_sets(&self) -> Vec<std::sync::Arc<crate::task::local_set::Shared>> {
+        match &self.inner {
+            crate::scheduler::Handle::MultiThread(shared) => shared.pinned_sets(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Number of tasks alive on this runtime (spawned and not yet finished or dropped),
+    /// including the tasks `spawn_local` pinned to its workers.
     pub fn num_alive_tasks(&self) -> usize {
-        self.inner.registry().len()
+        let pinned: usize = self.pinned_sets().iter().map(|s| s.registry.len()).sum();
+        self.inner.registry().len() + pinned
     }
 
     /// Number of blocking-pool threads alive, busy or idle (see

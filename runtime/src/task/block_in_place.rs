@@ -17,6 +17,11 @@ use crate::scheduler::{self, multi_thread};
 /// interrupted: shutdown drops every other task meanwhile, and the calling task once its
 /// poll ends (see [the shutdown order](crate::runtime#shutdown)).
 ///
+/// A worker with live [pinned tasks](super::spawn_local) cannot move to another thread
+/// (they may only run on this one), so there `f` runs in place: the worker's queued tasks
+/// go to the other workers meanwhile, its pinned tasks wait for `f`, and a long `f`
+/// counts as a [stall](crate::runtime::Builder::on_stall) of that worker.
+///
 /// # Panics
 ///
 /// Panics when called from a current-thread runtime: its one thread would block every
@@ -40,7 +45,8 @@ pub fn block_in_place<F, R>(f: F) -> R
 where
     F: FnOnce() -> R,
 {
-    if multi_thread::hand_off_core().is_none() && context::is_driving() {
+    let hand_off = multi_thread::hand_off_core();
+    if hand_off.is_none() && context::is_driving() {
         let current_thread = context::with_current(|handle| {
             matches!(
                 handle.map(|h| &h.inner),
@@ -56,5 +62,6 @@ where
     // This thread drives no tasks while `f` runs (its core, if it had one, is gone), so
     // `f` may block on futures: `Handle::current().block_on(..)` works in here.
     let _not_driving = context::leave_driving();
+    let _hand_off = hand_off;
     f()
 }

@@ -29,6 +29,18 @@
 //! itself and returns `Pending`, so the `run_until` future and the outer runtime get
 //! their turn.
 //!
+//! # A worker's own set: `spawn_local` on the multi-thread runtime
+//!
+//! Each worker thread of a multi-thread runtime installs a [`WorkerSet`]: a set like any
+//! other, entered for the thread's whole life and always driven, so `spawn_local` from a
+//! task on a worker lands there and the task is *pinned* to that thread: it never sits in a
+//! stealable queue and is always polled there. The worker loop runs it (see
+//! [`pop_pinned`]) when its LIFO slot and deque are empty, and first every global-queue
+//! interval, so neither kind starves the other. A wake from another thread pushes to
+//! `remote` and unparks that worker ([`Shared::notify`]); the worker's park treats pinned
+//! work like its own queued work. The set is dropped, with its tasks, on the worker thread
+//! when the thread leaves the runtime.
+//!
 //! # Dropping the set
 //!
 //! Dropping a `LocalSet` (on its thread) closes its registry, wakes every task still
@@ -65,6 +77,27 @@ pub(crate) struct Shared {
     remote: Mutex<VecDeque<Runnable>>,
     /// The waker of whoever last polled the set.
     waker: AtomicWaker,
+    /// A worker's own set ([`WorkerSet`]): wakes that worker instead of a waker.
+    worker: Option<crate::park::Unparker>,
+}
+
+impl Shared {
+    fn new(worker: Option<crate::park::Unparker>) -> Arc<Shared> {
+        Arc::new(Shared {
+            registry: Registry::new(1),
+            remote: Mutex::new(VecDeque::new()),
+            waker: AtomicWaker::new(),
+            worker,
+        })
+    }
+
+    /// Tells whoever drives the set that a task was queued on `remote`.
+    fn notify(&self) {
+        match &self.worker {
+            Some(worker) => worker.unpark(),
+            None => self.waker.wake(),
+        }
+    }
 }
 
 impl fmt::Debug for Shared {
@@ -135,19 +168,8 @@ impl LocalSet {
     /// # drop(set);
     /// ```
     pub fn new() -> LocalSet {
-        let shared = Arc::new(Shared {
-            registry: Registry::new(1),
-            remote: Mutex::new(VecDeque::new()),
-            waker: AtomicWaker::new(),
-        });
         LocalSet {
-            context: Rc::new(Context {
-                handle: scheduler::Handle::Local(shared.clone()),
-                shared,
-                local: RefCell::new(VecDeque::new()),
-                driving: Cell::new(false),
-                tick: Cell::new(0),
-            }),
+            context: Context::new(None),
         }
     }
 
@@ -268,10 +290,24 @@ impl LocalSet {
             previous: CURRENT.with(|current| current.replace(Some(self.context.clone()))),
         }
     }
+}
 
-    /// Closes the registry and drops every task of the set, until a round finds none.
+impl Context {
+    fn new(worker: Option<crate::park::Unparker>) -> Rc<Context> {
+        let shared = Shared::new(worker);
+        Rc::new(Context {
+            handle: scheduler::Handle::Local(shared.clone()),
+            shared,
+            local: RefCell::new(VecDeque::new()),
+            driving: Cell::new(false),
+            tick: Cell::new(0),
+        })
+    }
+
+    /// Closes the registry and drops every task of the set, until a round finds none (on
+    /// the set's thread, while it is entered and driven: wakes land in `local`).
     fn drop_all_tasks(&self) {
-        let context = &self.context;
+        let context = self;
         loop {
             let wakers = context.shared.registry.close_and_drain();
             let mut progressed = !wakers.is_empty();
@@ -339,7 +375,7 @@ impl Future for LocalSet {
 impl Drop for LocalSet {
     fn drop(&mut self) {
         let _drive = DriveGuard::new(&self.context);
-        self.drop_all_tasks();
+        self.context.drop_all_tasks();
     }
 }
 
@@ -414,8 +450,11 @@ impl Context {
             super::create_local(&self.handle, future, std::panic::Location::caller());
         if let Some(runnable) = runnable {
             self.local.borrow_mut().push_back(runnable);
-            // Whoever polls the set (if anyone) must look at the new task.
-            self.shared.waker.wake();
+            // Whoever polls the set (if anyone) must look at the new task; a worker's own
+            // set is this thread's, which looks at `local` before it parks.
+            if self.shared.worker.is_none() {
+                self.shared.waker.wake();
+            }
         }
         join
     }
@@ -455,13 +494,52 @@ impl Context {
     }
 }
 
-/// Spawns a `!Send` future onto the [`LocalSet`] being driven (or entered) on this thread.
+/// Spawns a `!Send` future onto this thread: onto the [`LocalSet`] being driven (or
+/// entered) here, or, on a worker of a multi-thread runtime, onto that worker.
+///
+/// On a multi-thread worker the task is **pinned**: it is never stolen and is always
+/// polled on the worker thread that spawned it, while the runtime's other tasks are
+/// scheduled as usual (tokio needs a `LocalSet` for this, which is one task to the
+/// runtime). The worker runs its pinned tasks when its own queue is empty, and ahead of
+/// it every global-queue interval. A pinned task's wake from another thread unparks that
+/// worker. Its [`JoinHandle`] may be awaited anywhere (it is `Send` if the output is).
+/// A worker with live pinned tasks cannot hand itself over to another thread, so a
+/// [`block_in_place`](super::block_in_place) there runs its closure in place: the other
+/// workers take that worker's queued tasks meanwhile, and its pinned tasks wait. At
+/// shutdown the worker drops its pinned tasks on its own thread.
 ///
 /// # Panics
 ///
-/// Panics if no `LocalSet` is driven or entered on this thread.
+/// Panics where neither applies: outside a `LocalSet`, on a current-thread runtime (wrap
+/// the code in [`LocalSet::run_until`]) or in `Runtime::block_on` of a multi-thread one
+/// (spawn a task first, or use a `LocalSet`).
 ///
 /// # Examples
+///
+/// On a multi-thread runtime, from a task:
+///
+/// ```
+/// use std::rc::Rc;
+///
+/// let rt = filch::runtime::Runtime::new().unwrap();
+/// let sum = rt.block_on(async {
+///     filch::spawn(async {
+///         let worker = std::thread::current().id();
+///         let data = Rc::new(vec![1, 2, 3]); // `Rc` is not `Send`
+///         let pinned = filch::task::spawn_local(async move {
+///             filch::task::yield_now().await;
+///             assert_eq!(std::thread::current().id(), worker); // never stolen
+///             data.iter().sum::<i32>()
+///         });
+///         pinned.await.unwrap()
+///     })
+///     .await
+///     .unwrap()
+/// });
+/// assert_eq!(sum, 6);
+/// ```
+///
+/// In a `LocalSet`, on either flavor:
 ///
 /// ```
 /// use filch::task::{spawn_local, LocalSet};
@@ -490,9 +568,123 @@ where
     match context {
         Some(context) => context.spawn(future),
         None => panic!(
-            "`spawn_local` called outside a `LocalSet`; wrap the code in \
+            "`spawn_local` called outside a `LocalSet` and off the workers of a multi-thread \
+             runtime; call it from a task on a multi-thread runtime, or wrap the code in \
              `LocalSet::run_until` or `LocalSet::block_on`"
         ),
+    }
+}
+
+thread_local! {
+    /// The [`WorkerSet`] installed on this thread, or null: the worker loop's way to its
+    /// pinned tasks (a plain pointer read, no lazy initialisation on the hot path).
+    static WORKER_SET: Cell<*const Context> = const { Cell::new(std::ptr::null()) };
+}
+
+/// A multi-thread worker thread's own set (see the module docs): installed when the thread
+/// starts driving a worker, dropped (with every pinned task, on this thread) when it stops.
+///
+/// # Invariants
+/// Lives on the worker thread's stack; `WORKER_SET` points to its context exactly while it
+/// is installed, so a reference made from `WORKER_SET` never dangles. `!Send`.
+pub(crate) struct WorkerSet {
+    context: Rc<Context>,
+    /// What `CURRENT` was before (restored on drop).
+    previous: Option<Rc<Context>>,
+}
+
+impl WorkerSet {
+    /// Installs a set whose remote wakes call `worker.unpark()`, and enters it.
+    pub(crate) fn install(worker: crate::park::Unparker) -> WorkerSet {
+        let context = Context::new(Some(worker));
+        context.driving.set(true);
+        WORKER_SET.with(|w| w.set(Rc::as_ptr(&context)));
+        let previous = CURRENT.with(|current| current.replace(Some(context.clone())));
+        WorkerSet { context, previous }
+    }
+
+    /// The part other threads reach (for dumps and task counts).
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.context.shared
+    }
+}
+
+impl Drop for WorkerSet {
+    fn drop(&mut self) {
+        // Still entered and driven: wakes during the drops land in `local`.
+        self.context.drop_all_tasks();
+        WORKER_SET.with(|w| w.set(std::ptr::null()));
+        let previous = self.previous.take();
+        let replaced = CURRENT.try_with(|current| current.replace(previous));
+        drop(replaced);
+    }
+}
+
+fn with_worker_set<R>(f: impl FnOnce(Option<&Context>) -> R) -> R {
+    let set = WORKER_SET.with(Cell::get);
+    // SAFETY: non-null only while the `WorkerSet` that owns this context is installed on
+    // this thread (see its invariants), and we are on this thread.
+    f(unsafe { set.as_ref() })
+}
+
+/// The next pinned task of this thread's worker, if any: the local queue first, the
+/// remote one every [`REMOTE_INTERVAL`] tasks or when the local one is empty.
+#[inline]
+pub(crate) fn pop_pinned() -> Option<Runnable> {
+    with_worker_set(|set| set.and_then(Context::next_task))
+}
+
+/// Whether this thread's worker has pinned tasks queued (its park must not sleep on them).
+pub(crate) fn has_pinned_work() -> bool {
+    with_worker_set(|set| {
+        set.is_some_and(|set| {
+            !set.local.borrow().is_empty() || !set.shared.remote.lock().is_empty()
+        })
+    })
+}
+
+/// Whether this thread's worker has live pinned tasks (it must not leave the thread).
+pub(crate) fn has_pinned_tasks() -> bool {
+    with_worker_set(|set| set.is_some_and(|set| set.shared.registry.len() > 0))
+}
+
+/// Takes this thread's worker set out of `spawn_local`'s reach for good: the worker was
+/// handed to another thread (`block_in_place`), which installs its own; this thread's set
+/// has no live task (checked by the caller with [`has_pinned_tasks`]) and is dropped when
+/// the thread leaves its loop.
+pub(crate) fn detach_worker_set() {
+    if WORKER_SET.with(|w| w.replace(std::ptr::null())).is_null() {
+        return;
+    }
+    let context = CURRENT.with(|current| current.replace(None));
+    drop(context);
+}
+
+/// Takes this thread's worker set out of `spawn_local`'s reach until the guard drops
+/// (a `block_in_place` that keeps its worker here: its closure is not a task of the
+/// worker, and a pinned task it spawned could not run before it returns). Wakes of pinned
+/// tasks meanwhile take the remote path.
+pub(crate) fn hide_worker_set() -> HiddenWorkerSet {
+    HiddenWorkerSet {
+        previous: with_worker_set(|set| set.is_some()).then(|| {
+            let context = CURRENT.with(|current| current.replace(None));
+            let set = WORKER_SET.with(|w| w.replace(std::ptr::null()));
+            (context, set)
+        }),
+    }
+}
+
+/// Puts the worker set back; see [`hide_worker_set`].
+pub(crate) struct HiddenWorkerSet {
+    previous: Option<(Option<Rc<Context>>, *const Context)>,
+}
+
+impl Drop for HiddenWorkerSet {
+    fn drop(&mut self) {
+        if let Some((context, set)) = self.previous.take() {
+            CURRENT.with(|current| current.replace(context));
+            WORKER_SET.with(|w| w.set(set));
+        }
     }
 }
 
@@ -541,7 +733,7 @@ pub(crate) fn schedule(runnable: Runnable) {
         _ => unreachable!("local-set schedule of another scheduler's task"),
     };
     shared.remote.lock().push_back(runnable);
-    shared.waker.wake();
+    shared.notify();
 }
 
 /// A future that may only be polled and dropped on the thread that created it; the

@@ -111,6 +111,9 @@ pub(crate) struct Shared {
     intervals: crate::scheduler::Intervals,
     /// `Builder::rng_seed`: each worker's generator derives from it.
     rng_seed: Option<RngSeed>,
+    /// `pinned_sets[i]`: the set of `spawn_local` tasks pinned to worker `i`'s thread (for
+    /// dumps and task counts; written when a thread starts or stops driving worker `i`).
+    pinned_sets: Box<[parking_lot::Mutex<Option<Arc<task::local_set::Shared>>>]>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -153,6 +156,7 @@ pub(crate) fn start(
         threads: WorkerThreads::new(),
         intervals,
         rng_seed,
+        pinned_sets: (0..num_workers).map(|_| Default::default()).collect(),
     });
     let mut threads = Vec::with_capacity(num_workers);
     for (index, (local, parker)) in locals.into_iter().zip(parkers).enumerate() {
@@ -228,6 +232,14 @@ impl Shared {
             self.notifications.fetch_add(1, Ordering::Relaxed);
             self.unparkers[worker].unpark();
         }
+    }
+
+    /// The sets of tasks pinned to each worker (see `task::spawn_local`).
+    pub(crate) fn pinned_sets(&self) -> Vec<Arc<task::local_set::Shared>> {
+        self.pinned_sets
+            .iter()
+            .filter_map(|slot| slot.lock().clone())
+            .collect()
     }
 
     /// Tasks waiting in the injector.

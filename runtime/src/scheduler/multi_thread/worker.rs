@@ -1,10 +1,15 @@
 //! One worker thread: its run loop, its queues, and how it finds work.
 //!
-//! The loop, per tick: take the next task (the injector every global-queue interval of
-//! ticks, see [`Intervals`](crate::scheduler::Intervals), else the LIFO slot up to
-//! [`MAX_LIFO_POLLS`] times in a
-//! row, else the local deque, else a batch from the injector); failing that, search (steal
-//! from a random victim, then the injector); failing that, park.
+//! The loop, per tick: take the next task (the injector and then the pinned tasks every
+//! global-queue interval of ticks, see [`Intervals`](crate::scheduler::Intervals), else the
+//! LIFO slot up to [`MAX_LIFO_POLLS`] times in a row, else the local deque, else a pinned
+//! task, else a batch from the injector); failing that, search (steal from a random victim,
+//! then the injector); failing that, park.
+//!
+//! *Pinned* tasks are the `spawn_local` tasks of this worker's thread; they live in the
+//! thread's [`WorkerSet`] (see `task::local_set`), never in a stealable queue. A worker
+//! with live pinned tasks is never handed to another thread: `block_in_place` runs its
+//! closure in place instead ([`hand_off_core`]).
 //!
 //! A task's wake calls [`schedule_local`]: through the thread-local [`CURRENT`] pointer it
 //! finds this worker's [`Context`] and pushes onto the LIFO slot or the deque without
@@ -15,6 +20,7 @@ use crate::park::Parker;
 use crate::runtime::builder::ThreadConfig;
 use crate::runtime::{context, Handle};
 use crate::scheduler::{self, rand::FastRand, steal_one, Countdown};
+use crate::task::local_set::{self, WorkerSet};
 use crate::task::Runnable;
 use crossbeam_deque::Steal;
 use std::cell::Cell;
@@ -184,10 +190,13 @@ fn run_thread(core: CorePtr) {
     let _stall_slot = crate::scheduler::stall::SlotGuard::enter(config.stall.as_ref(), index);
     THREAD_OF.with(|t| t.set(Arc::as_ptr(&shared)));
     CURRENT.with(|c| c.set(core.0));
+    let pinned = PinnedSlot::install(&shared, index);
     config.run_start_hook();
     {
         let _span = crate::trace::worker("multi_thread", index);
         if !run_loop(core.0) {
+            // Pinned tasks first, while the core still takes the wakes their drops make.
+            drop(pinned);
             // SAFETY: not handed off, so this thread still owns the core; the borrow ends
             // before the core is freed below.
             unsafe { &*core.0 }.drop_local_tasks();
@@ -200,6 +209,39 @@ fn run_thread(core: CorePtr) {
     config.run_stop_hook();
     THREAD_OF.with(|t| t.set(ptr::null()));
     shared.threads.finished();
+}
+
+/// This thread's [`WorkerSet`], listed in `Shared::pinned_sets[index]` while installed.
+struct PinnedSlot {
+    set: WorkerSet,
+    shared: Arc<Shared>,
+    index: usize,
+}
+
+impl PinnedSlot {
+    fn install(shared: &Arc<Shared>, index: usize) -> PinnedSlot {
+        let set = WorkerSet::install(shared.unparkers[index].clone());
+        *shared.pinned_sets[index].lock() = Some(set.shared().clone());
+        PinnedSlot {
+            set,
+            shared: shared.clone(),
+            index,
+        }
+    }
+}
+
+impl Drop for PinnedSlot {
+    fn drop(&mut self) {
+        let mut slot = self.shared.pinned_sets[self.index].lock();
+        // After a hand-off the new thread listed its own set: leave that one.
+        if slot
+            .as_ref()
+            .is_some_and(|s| Arc::ptr_eq(s, self.set.shared()))
+        {
+            *slot = None;
+        }
+        // The set itself (and its tasks) drops after this, on this thread.
+    }
 }
 
 /// The worker loop. Returns `true` if a task handed the core to another thread
@@ -244,17 +286,46 @@ thread_local! {
     static HANDED_OFF: Cell<bool> = const { Cell::new(false) };
 }
 
+/// What [`hand_off_core`] did with this thread's worker.
+pub(crate) enum HandOff {
+    /// The core moved to a new thread; this one leaves the runtime after the current poll.
+    Moved,
+    /// The core stays (it has pinned tasks, or no thread could be started), hidden from
+    /// this thread until the guard drops, so the blocking closure's spawns and wakes go to
+    /// the other workers, which also take this worker's queued tasks meanwhile.
+    InPlace {
+        /// Kept for its `Drop`.
+        _guard: InPlace,
+    },
+}
+
+/// Puts the worker back on this thread when the blocking closure is done; see [`HandOff`].
+pub(crate) struct InPlace {
+    core: *mut Context,
+    _pinned: local_set::HiddenWorkerSet,
+}
+
+impl Drop for InPlace {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(self.core));
+    }
+}
+
 /// Runs `f`, a blocking closure, on the current thread; see
 /// [`filch::task::block_in_place`](crate::task::block_in_place).
 ///
 /// On a worker, the worker's core (queues, LIFO slot, parker, index) moves to a new thread
 /// first, so the runtime keeps its full set of workers while `f` blocks this one; this
-/// thread leaves the runtime when the current task's poll returns. Returns `None` if this
-/// thread is not a worker (the caller decides what that means).
-pub(crate) fn hand_off_core() -> Option<()> {
+/// thread leaves the runtime when the current task's poll returns. A worker with pinned
+/// tasks stays instead ([`HandOff::InPlace`]): they may only run on this thread. Returns
+/// `None` if this thread is not a worker (the caller decides what that means).
+pub(crate) fn hand_off_core() -> Option<HandOff> {
     let core = CURRENT.with(|c| c.replace(ptr::null_mut()));
     if core.is_null() {
         return None;
+    }
+    if local_set::has_pinned_tasks() {
+        return Some(stay_in_place(core));
     }
     // The poll in progress here blocks on purpose: it is no longer the worker's.
     crate::scheduler::stall::leave_slot();
@@ -264,16 +335,39 @@ pub(crate) fn hand_off_core() -> Option<()> {
     // SAFETY: as above, the core is alive while this thread owns it.
     let shared = unsafe { &*core }.shared.clone();
     shared.threads.starting();
+    // The new thread installs its own pinned set; this one's is empty (checked above).
+    local_set::detach_worker_set();
     match config.spawn(0, move || run_thread(owned)) {
-        Ok(_detached) => HANDED_OFF.with(|h| h.set(true)),
+        Ok(_detached) => {
+            HANDED_OFF.with(|h| h.set(true));
+            Some(HandOff::Moved)
+        }
         Err(_) => {
             shared.threads.finished();
             // No thread for the core: it stays here (`f` then blocks this worker, which
             // still beats failing). The unrun closure held only the pointer.
-            CURRENT.with(|c| c.set(core));
+            Some(stay_in_place(core))
         }
     }
-    Some(())
+}
+
+/// Keeps `core` (already taken out of `CURRENT`) on this thread while a blocking closure
+/// runs: its LIFO task goes where thieves can reach it, and a sleeping worker is told.
+fn stay_in_place(core: *mut Context) -> HandOff {
+    // SAFETY: this thread owns the core (it was in `CURRENT`); the borrow ends here.
+    let cx = unsafe { &*core };
+    if let Some(task) = cx.lifo.take() {
+        cx.local.push(task);
+    }
+    if !cx.local.is_empty() {
+        cx.shared.notify_parked();
+    }
+    HandOff::InPlace {
+        _guard: InPlace {
+            core,
+            _pinned: local_set::hide_worker_set(),
+        },
+    }
 }
 
 impl Context {
@@ -314,6 +408,9 @@ impl Context {
             if let Some(task) = steal_one(|| self.shared.injector.steal()) {
                 return Some(task);
             }
+            if let Some(task) = local_set::pop_pinned() {
+                return Some(task);
+            }
         }
         if let Some(task) = self.lifo.take() {
             if self.lifo_polls.get() < MAX_LIFO_POLLS {
@@ -325,6 +422,7 @@ impl Context {
         self.lifo_polls.set(0);
         self.local
             .pop()
+            .or_else(local_set::pop_pinned)
             .or_else(|| steal_one(|| self.shared.injector.steal_batch_and_pop(&self.local)))
     }
 
@@ -440,12 +538,12 @@ impl Context {
         }
     }
 
-    /// Whether this worker's own queues hold a task.
+    /// Whether this worker's own queues, or its pinned tasks, hold a task.
     fn has_local_work(&self) -> bool {
         let lifo = self.lifo.take();
         let has_lifo = lifo.is_some();
         self.lifo.set(lifo);
-        has_lifo || !self.local.is_empty()
+        has_lifo || !self.local.is_empty() || local_set::has_pinned_work()
     }
 
     /// Folds thread-local counts (spawns, budget-forced yields) into the metrics.
