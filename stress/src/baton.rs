@@ -1,12 +1,15 @@
 //! [`Baton`]: a one-slot hand-over with its own waker, the harness's own wake path (the
 //! one [`Fault::DropWake`](crate::Fault::DropWake) can break).
 use crate::ctx::lock;
+use filch::time::Instant;
 use std::future::poll_fn;
 use std::sync::Mutex;
 use std::task::{Poll, Waker};
-use std::time::Instant;
 
 /// A one-slot channel between two tasks: `pass` stores a value and wakes the taker.
+///
+/// The instant stamped on a value is `filch::time::Instant::now()`: the real clock, or the
+/// virtual one in deterministic mode (so the measured wake latency is virtual there too).
 ///
 /// The value and the waker live under one mutex, so a `pass` either finds the taker's
 /// waker (and wakes it) or happens before the taker's re-check (which then sees the value).

@@ -61,6 +61,11 @@ pub struct Config {
     pub progress_bar: bool,
     /// Print each violation to stderr as it happens.
     pub echo_violations: bool,
+    /// Deterministic mode (`--deterministic`): one current-thread runtime with paused
+    /// time whose scheduler is seeded by [`scheduler_seed`]`(seed)`; only the scenarios
+    /// marked [`Scenario::deterministic`](crate::Scenario::deterministic) run, and the
+    /// report is the same, byte for byte, for the same seed. `workers` must be 1.
+    pub deterministic: bool,
 }
 
 impl Default for Config {
@@ -73,6 +78,7 @@ impl Default for Config {
             fault: None,
             progress_bar: false,
             echo_violations: true,
+            deterministic: false,
         }
     }
 }
@@ -85,16 +91,35 @@ pub(crate) fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The seed of scenario `name` under master seed `seed` (FNV-1a of the name, mixed): it
-/// does not depend on which other scenarios run, so `--scenario X` replays X's parameters
-/// from a mixed run.
-pub(crate) fn scenario_seed(seed: u64, name: &str) -> u64 {
+/// FNV-1a of `name`.
+fn fnv1a(name: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in name.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    mix64(seed ^ h)
+    h
+}
+
+/// The seed of scenario `name` under master seed `seed` (FNV-1a of the name, mixed): it
+/// does not depend on which other scenarios run, so `--scenario X` replays X's parameters
+/// from a mixed run.
+pub(crate) fn scenario_seed(seed: u64, name: &str) -> u64 {
+    mix64(seed ^ fnv1a(name))
+}
+
+/// The name whose [`scenario_seed`] seeds the scheduler in deterministic mode. The `/`
+/// keeps it apart from the built-in names; a scenario of your own given this very name
+/// would draw the scheduler's stream (harmless, but pick another name).
+const SCHEDULER_STREAM: &str = "filch-stress/scheduler";
+
+/// The seed given to `Builder::rng_seed` in deterministic mode: the master seed's stream
+/// for the name `filch-stress/scheduler`, derived exactly as a scenario's seed is. It
+/// depends on the master seed only (not on which scenarios run), and it is not the master
+/// seed itself, so the scheduler's generator and the scenarios' `fastrand` generators do
+/// not draw correlated numbers.
+pub fn scheduler_seed(seed: u64) -> u64 {
+    scenario_seed(seed, SCHEDULER_STREAM)
 }
 
 #[cfg(test)]
@@ -124,5 +149,15 @@ mod tests {
             scenario_seed(42, "ping-pong"),
             scenario_seed(42, "yield-storm")
         );
+    }
+
+    #[test]
+    fn the_scheduler_seed_is_its_own_stream() {
+        assert_eq!(scheduler_seed(42), scheduler_seed(42));
+        assert_ne!(scheduler_seed(42), scheduler_seed(43));
+        assert_ne!(scheduler_seed(42), 42);
+        for name in crate::scenarios::NAMES {
+            assert_ne!(scheduler_seed(42), scenario_seed(42, name));
+        }
     }
 }

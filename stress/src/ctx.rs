@@ -4,12 +4,12 @@ use crate::config::Fault;
 use filch::runtime::Handle;
 use filch::sync::Notify;
 use filch::task::JoinHandle;
+use filch::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// State of one scenario, shared by its tasks, its probe and the watchdog.
 pub(crate) struct ScenarioState {
@@ -76,6 +76,8 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// State shared by every scenario of a run.
 pub(crate) struct RunShared {
     pub(crate) master_seed: u64,
+    /// When the run started, on `filch::time`'s clock: the real one, or in deterministic
+    /// mode the runtime's virtual clock (read inside the runtime).
     pub(crate) epoch: Instant,
     pub(crate) stop: AtomicBool,
     pub(crate) stop_notify: Notify,
@@ -86,11 +88,31 @@ pub(crate) struct RunShared {
     pub(crate) faults_fired: AtomicU64,
     pub(crate) workers: usize,
     pub(crate) echo_violations: bool,
+    /// Deterministic mode (see [`Config::deterministic`](crate::Config::deterministic)).
+    pub(crate) deterministic: bool,
     /// Scenarios in this run (1 when a scenario runs alone).
     pub(crate) scenarios: usize,
 }
 
 impl RunShared {
+    /// The shared state of a run of `scenarios` scenarios with `config`, started at `epoch`.
+    pub(crate) fn new(config: &crate::Config, epoch: Instant, scenarios: usize) -> Self {
+        Self {
+            master_seed: config.seed,
+            epoch,
+            stop: AtomicBool::new(false),
+            stop_notify: Notify::new(),
+            spawned: AtomicU64::new(0),
+            fault: config.fault,
+            fault_counter: AtomicU64::new(0),
+            faults_fired: AtomicU64::new(0),
+            workers: config.workers,
+            echo_violations: config.echo_violations,
+            deterministic: config.deterministic,
+            scenarios,
+        }
+    }
+
     pub(crate) fn nanos_since_epoch(&self, t: Instant) -> u64 {
         u64::try_from(t.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
     }
@@ -151,7 +173,7 @@ impl Ctx {
 
     /// The seeded RNG. Draws made before the first await of the scenario's top-level task
     /// are replayed exactly by the same seed; draws made later depend on the order in
-    /// which the OS and the runtime interleave tasks.
+    /// which the OS and the runtime interleave tasks (replayed too in deterministic mode).
     pub fn rng(&mut self) -> &mut fastrand::Rng {
         &mut self.rng
     }
@@ -210,7 +232,8 @@ impl Ctx {
     }
 
     /// Records one wake-to-poll latency: `woken_at` is when the waker was called (or the
-    /// value that wakes this task was published), measured now, in the woken task.
+    /// value that wakes this task was published), measured now, in the woken task. Take it
+    /// with `filch::time::Instant::now()`, which is virtual in deterministic mode.
     pub fn record_wake(&self, woken_at: Instant) {
         self.scenario.record_latency(woken_at.elapsed());
     }
@@ -229,6 +252,14 @@ impl Ctx {
     /// Worker threads of the runtime under test.
     pub fn workers(&self) -> usize {
         self.run.workers
+    }
+
+    /// Whether the run is deterministic ([`Harness::deterministic`](crate::Harness::deterministic)):
+    /// one worker, paused time, a seeded scheduler. The built-in scenarios do not look at it
+    /// (a scenario that cannot be deterministic is skipped, not reshaped); one of your own
+    /// may, to leave out what would break the replay.
+    pub fn is_deterministic(&self) -> bool {
+        self.run.deterministic
     }
 
     /// Whether this scenario is the only one in the run. Process-wide measurements (the

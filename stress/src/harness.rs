@@ -16,15 +16,18 @@
 //! After the run length the stop signal is raised; each scenario finishes what it started
 //! and returns (still watched: a drain that stops making progress is a stall), then its
 //! check runs on the quiescent state, then the runtime shuts down.
+//!
+//! A deterministic run ([`Harness::deterministic`]) is watched by the same rules on the
+//! virtual clock, from inside its runtime; see [`deterministic`](crate::deterministic).
 use crate::config::{scenario_seed, Config, Fault};
-use crate::ctx::{lock, Ctx, RunShared, ScenarioState};
-use crate::report::{peak_rss_kib, LatencySummary, MetricsSnapshot, Report, ScenarioReport};
+use crate::ctx::{Ctx, RunShared, ScenarioState};
+use crate::report::{peak_rss_kib, MetricsSnapshot, Report, ScenarioReport};
 use crate::scenario::Scenario;
 use crate::scenarios;
-use filch::task::JoinHandle;
+use crate::watch::{self, Entry};
 use std::cell::RefCell;
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
@@ -145,6 +148,44 @@ impl Harness {
         self
     }
 
+    /// Deterministic mode: the run replays exactly for the same seed, and its [`Report`] is
+    /// the same, byte for byte. One current-thread runtime (so this sets the workers to 1)
+    /// with paused time, its scheduler seeded with [`scheduler_seed`](crate::scheduler_seed)
+    /// `(seed)`; `duration` and the stall bound are virtual time; only the scenarios marked
+    /// [`Scenario::deterministic`] run, the others are listed in [`Report::skipped`]; no
+    /// progress bar. See [`deterministic`](crate::deterministic) for the clock and the
+    /// watchdog.
+    ///
+    /// ```
+    /// use filch_stress::Harness;
+    /// use std::time::Duration;
+    ///
+    /// let run = || {
+    ///     Harness::new(3)
+    ///         .deterministic(true)
+    ///         .duration(Duration::from_millis(20)) // of virtual time
+    ///         .builtin(&["ping-pong", "locks", "tcp-echo"])
+    ///         .unwrap()
+    ///         .run()
+    /// };
+    /// let (a, b) = (run(), run());
+    /// assert!(a.passed, "{}", a.to_text());
+    /// assert_eq!(a.to_text(), b.to_text());
+    /// assert_eq!(a.skipped[0].name, "tcp-echo");
+    /// ```
+    pub fn deterministic(mut self, on: bool) -> Self {
+        self.config.deterministic = on;
+        if on {
+            self.config.workers = 1;
+        }
+        self
+    }
+
+    /// The scenarios added so far, in the order they start.
+    pub fn scenarios(&self) -> &[Scenario] {
+        &self.scenarios
+    }
+
     /// Adds built-in scenarios by name; `mixed` adds all of them.
     ///
     /// # Errors
@@ -184,14 +225,20 @@ impl Harness {
         self
     }
 
-    /// Runs every scenario at once on a fresh multi-thread runtime and reports.
+    /// Runs every scenario at once on a fresh multi-thread runtime (in deterministic mode:
+    /// the deterministic ones on a fresh current-thread runtime) and reports.
     ///
     /// # Panics
     ///
     /// Panics if the runtime cannot be built, or when called from inside a filch runtime
-    /// (the calling thread is the watchdog and blocks).
+    /// (the calling thread is the watchdog and blocks); in deterministic mode, also if the
+    /// workers were set to anything but 1 after [`deterministic`](Self::deterministic).
     pub fn run(self) -> Report {
-        run(self.config, self.scenarios)
+        if self.config.deterministic {
+            crate::deterministic::run(self.config, self.scenarios)
+        } else {
+            run(self.config, self.scenarios)
+        }
     }
 }
 
@@ -218,7 +265,7 @@ pub(crate) fn expect_timer_shutdown_panics() {
     EXPECT_TIMER_SHUT_DOWN.with(|f| f.set(true));
 }
 
-fn install_panic_filter() {
+pub(crate) fn install_panic_filter() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let previous = std::panic::take_hook();
@@ -254,43 +301,6 @@ thread_local! {
     static WORKER_LIFE: RefCell<Option<WorkerLife>> = const { RefCell::new(None) };
 }
 
-struct Entry {
-    state: Arc<ScenarioState>,
-    task: Option<JoinHandle<()>>,
-    probe: Option<JoinHandle<()>>,
-    check: Option<Box<dyn FnOnce() -> Result<(), String> + Send>>,
-    last_progress: u64,
-    last_change: Instant,
-    stalled: bool,
-    finished: bool,
-}
-
-fn panic_message(e: filch::task::JoinError) -> String {
-    if e.is_panic() {
-        let p = e.into_panic();
-        p.downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "<non-string payload>".into())
-    } else {
-        e.to_string()
-    }
-}
-
-fn summary(state: &ScenarioState) -> LatencySummary {
-    let h = lock(&state.latency);
-    if h.is_empty() {
-        return LatencySummary::default();
-    }
-    let us = |ns: u64| ns as f64 / 1000.0;
-    LatencySummary {
-        samples: h.len(),
-        p50_us: us(h.value_at_quantile(0.50)),
-        p99_us: us(h.value_at_quantile(0.99)),
-        max_us: us(h.max()),
-    }
-}
-
 fn run(config: Config, scenarios: Vec<Scenario>) -> Report {
     install_panic_filter();
     let started = Instant::now();
@@ -310,19 +320,9 @@ fn run(config: Config, scenarios: Vec<Scenario>) -> Report {
             .expect("build the runtime under test")
     };
     let handle = rt.handle().clone();
-    let run = Arc::new(RunShared {
-        master_seed: config.seed,
-        epoch: started,
-        stop: AtomicBool::new(false),
-        stop_notify: filch::sync::Notify::new(),
-        spawned: AtomicU64::new(0),
-        fault: config.fault,
-        fault_counter: AtomicU64::new(0),
-        faults_fired: AtomicU64::new(0),
-        workers: config.workers,
-        echo_violations: config.echo_violations,
-        scenarios: scenarios.len(),
-    });
+    // `filch::time`'s clock on this thread, which is no runtime's: the real one.
+    let now = filch::time::Instant::now;
+    let run = Arc::new(RunShared::new(&config, now(), scenarios.len()));
     let names: Vec<String> = scenarios.iter().map(|s| s.name.clone()).collect();
 
     let mut entries = Vec::new();
@@ -333,16 +333,7 @@ fn run(config: Config, scenarios: Vec<Scenario>) -> Report {
         let probe_ctx = Ctx::new(state.clone(), run.clone(), handle.clone());
         let task = ctx.spawn((s.run)(ctx.clone()));
         let probe = probe_ctx.spawn(crate::probe::probe(probe_ctx.clone()));
-        entries.push(Entry {
-            state,
-            task: Some(task),
-            probe: Some(probe),
-            check: s.check,
-            last_progress: 0,
-            last_change: Instant::now(),
-            stalled: false,
-            finished: false,
-        });
+        entries.push(Entry::new(state, task, probe, s.check, now()));
     }
 
     let bar = if config.progress_bar && std::io::stderr().is_terminal() {
@@ -359,71 +350,18 @@ fn run(config: Config, scenarios: Vec<Scenario>) -> Report {
     };
 
     let deadline = started + config.duration;
-    let mut stop_at: Option<Instant> = None;
+    let mut stopping = false;
     let mut global_violations = Vec::new();
     let mut worker_death_reported = false;
     loop {
         std::thread::sleep(Duration::from_millis(20));
-        let now = Instant::now();
-        if stop_at.is_none() && now >= deadline {
+        let real_now = Instant::now();
+        if !stopping && real_now >= deadline {
             run.signal_stop();
-            stop_at = Some(now);
+            stopping = true;
             bar.set_message("stopping: draining scenarios");
         }
-        let mut stall_now = false;
-        for e in &mut entries {
-            if e.finished || e.stalled {
-                continue;
-            }
-            let task_done = e.task.as_ref().map_or(true, |t| t.is_finished());
-            let probe_done = e.probe.as_ref().map_or(true, |t| t.is_finished());
-            if task_done && probe_done && stop_at.is_some() {
-                e.finished = true;
-                continue;
-            }
-            let p = e.state.progress.load(Ordering::Relaxed);
-            if p != e.last_progress || task_done {
-                e.last_progress = p;
-                e.last_change = now;
-            } else if now - e.last_change >= config.stall {
-                let metrics = MetricsSnapshot::from(handle.metrics());
-                e.state.record_violation(
-                    config.seed,
-                    config.echo_violations,
-                    format!(
-                        "stall: progress counter stuck at {p} for {:.1} s{} (lost wakeup or \
-                         starvation); runtime metrics: {metrics}",
-                        config.stall.as_secs_f64(),
-                        if stop_at.is_some() {
-                            " while draining after the stop signal"
-                        } else {
-                            ""
-                        }
-                    ),
-                );
-                e.stalled = true;
-                stall_now = true;
-                continue;
-            }
-            let pending = e.state.probe_pending_since.load(Ordering::Acquire);
-            if pending != 0 {
-                let woken_at = run.epoch + Duration::from_nanos(pending - 1);
-                if now.saturating_duration_since(woken_at) >= config.stall {
-                    let metrics = MetricsSnapshot::from(handle.metrics());
-                    e.state.record_violation(
-                        config.seed,
-                        config.echo_violations,
-                        format!(
-                            "stall: probe woke a task {:.1} s ago and it has not been polled \
-                             (lost wakeup or starvation); runtime metrics: {metrics}",
-                            now.saturating_duration_since(woken_at).as_secs_f64()
-                        ),
-                    );
-                    e.stalled = true;
-                    stall_now = true;
-                }
-            }
-        }
+        let stall_now = watch::look(&mut entries, now(), stopping, &config, &run, &handle);
         let dead = exits.load(Ordering::SeqCst);
         if dead > 0 && !worker_death_reported {
             worker_death_reported = true;
@@ -436,8 +374,8 @@ fn run(config: Config, scenarios: Vec<Scenario>) -> Report {
             .iter()
             .map(|e| e.state.progress.load(Ordering::Relaxed))
             .sum();
-        bar.set_position(now.saturating_duration_since(started).as_secs());
-        if stop_at.is_none() {
+        bar.set_position(real_now.saturating_duration_since(started).as_secs());
+        if !stopping {
             bar.set_message(format!("{ops} ops"));
         }
         if stall_now {
@@ -445,69 +383,34 @@ fn run(config: Config, scenarios: Vec<Scenario>) -> Report {
             run.signal_stop();
             break;
         }
-        if stop_at.is_some() && entries.iter().all(|e| e.finished) {
+        if stopping && entries.iter().all(|e| e.finished) {
             break;
         }
     }
     bar.finish_and_clear();
 
     let metrics = MetricsSnapshot::from(handle.metrics());
-    for e in &mut entries {
-        if !e.finished {
-            continue;
-        }
-        for jh in [e.task.take(), e.probe.take()].into_iter().flatten() {
-            if let Err(err) = handle.block_on(jh) {
-                e.state.record_violation(
-                    config.seed,
-                    config.echo_violations,
-                    format!("scenario task failed: {}", panic_message(err)),
-                );
-            }
-        }
-        if let Some(check) = e.check.take() {
-            if let Err(msg) = check() {
-                e.state.record_violation(
-                    config.seed,
-                    config.echo_violations,
-                    format!("end-of-run check: {msg}"),
-                );
-            }
-        }
-    }
+    handle.block_on(watch::finish(&mut entries, &config));
 
     // Drop unfinished handles before shutdown (their tasks are dropped by it).
     for e in &mut entries {
         e.task = None;
         e.probe = None;
     }
-    let shutdown_started = Instant::now();
-    let shutdown_limit = Duration::from_secs(10);
-    rt.shutdown_timeout(shutdown_limit);
-    if shutdown_started.elapsed() >= shutdown_limit {
-        global_violations.push(format!(
-            "runtime shutdown did not finish within {} s",
-            shutdown_limit.as_secs()
-        ));
+    if let Some(v) = shut_down(rt) {
+        global_violations.push(v);
     }
 
     let scenarios: Vec<ScenarioReport> = entries
         .iter()
-        .map(|e| ScenarioReport {
-            name: e.state.name.clone(),
-            seed: e.state.seed,
-            params: lock(&e.state.params).clone(),
-            ops: e.state.progress.load(Ordering::Relaxed),
-            violations: e.state.violation_count.load(Ordering::Relaxed),
-            violation_messages: lock(&e.state.violations).clone(),
-            stalled: e.stalled,
-            finished: e.finished,
-            wake_latency: summary(&e.state),
-        })
+        .map(|e| watch::scenario_report(&e.state, e.stalled, e.finished))
         .collect();
     let mut report = Report {
         seed: config.seed,
         workers: config.workers,
+        deterministic: false,
+        scheduler_seed: None,
+        skipped: Vec::new(),
         fault: config.fault.map(|f| f.to_string()),
         configured_seconds: config.duration.as_secs_f64(),
         elapsed_seconds: started.elapsed().as_secs_f64(),
@@ -518,28 +421,53 @@ fn run(config: Config, scenarios: Vec<Scenario>) -> Report {
         faults_fired: run.faults_fired.load(Ordering::Relaxed),
         metrics,
         peak_rss_kib: peak_rss_kib(),
-        replay: format!(
-            "cargo run --release -p filch-stress -- --seed {} --workers {} --seconds {} \
-             --stall-seconds {} --scenario {}{}",
-            config.seed,
-            config.workers,
-            config.duration.as_secs_f64(),
-            config.stall.as_secs_f64(),
-            if names
-                .iter()
-                .map(String::as_str)
-                .eq(scenarios::NAMES.iter().copied())
-            {
-                "mixed".to_string()
-            } else {
-                names.join(",")
-            },
-            config
-                .fault
-                .map(|f| format!(" --fault {f}"))
-                .unwrap_or_default()
-        ),
+        replay: replay(&config, &names),
     };
     report.passed = report.violations() == 0 && report.scenarios.iter().all(|s| s.finished);
     report
+}
+
+/// How long the runtime's shutdown may take.
+pub(crate) const SHUTDOWN_LIMIT: Duration = Duration::from_secs(10);
+
+/// Shuts `rt` down within [`SHUTDOWN_LIMIT`]; a violation if it took that long.
+pub(crate) fn shut_down(rt: filch::runtime::Runtime) -> Option<String> {
+    let shutdown_started = Instant::now();
+    rt.shutdown_timeout(SHUTDOWN_LIMIT);
+    (shutdown_started.elapsed() >= SHUTDOWN_LIMIT).then(|| {
+        format!(
+            "runtime shutdown did not finish within {} s",
+            SHUTDOWN_LIMIT.as_secs()
+        )
+    })
+}
+
+/// The command line that replays `config` with the scenarios `names` (as asked for: in
+/// deterministic mode, including the ones it skipped).
+pub(crate) fn replay(config: &Config, names: &[String]) -> String {
+    let mode = if config.deterministic {
+        " --deterministic".to_string()
+    } else {
+        format!(" --workers {}", config.workers)
+    };
+    format!(
+        "cargo run --release -p filch-stress -- --seed {}{mode} --seconds {} \
+         --stall-seconds {} --scenario {}{}",
+        config.seed,
+        config.duration.as_secs_f64(),
+        config.stall.as_secs_f64(),
+        if names
+            .iter()
+            .map(String::as_str)
+            .eq(scenarios::NAMES.iter().copied())
+        {
+            "mixed".to_string()
+        } else {
+            names.join(",")
+        },
+        config
+            .fault
+            .map(|f| format!(" --fault {f}"))
+            .unwrap_or_default()
+    )
 }

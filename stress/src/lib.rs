@@ -13,6 +13,14 @@
 //! the library lets you add your own with [`Harness`] and [`Scenario`]. `docs/stress.md`
 //! describes every scenario, how to replay a seed and what the watchdog catches.
 //!
+//! A normal run replays a seed's *parameters*; the OS and the work-stealing scheduler pick
+//! the interleaving. `--deterministic` ([`Harness::deterministic`]) replays the whole run:
+//! one current-thread runtime with paused time and its scheduler seeded from the master
+//! seed ([`scheduler_seed`]), the scenarios that can be deterministic
+//! ([`Scenario::deterministic`]; the others are skipped, with the reason in the report),
+//! run length and stall bound in virtual time, and a report that is the same byte for byte
+//! for the same seed. The [`deterministic`] module describes its clock and its watchdog.
+//!
 //! ```
 //! let report = filch_stress::Harness::new(42)
 //!     .duration(std::time::Duration::from_millis(300))
@@ -29,6 +37,7 @@ mod alarm;
 mod baton;
 mod config;
 mod ctx;
+pub mod deterministic;
 mod harness;
 mod ledger;
 mod probe;
@@ -36,11 +45,12 @@ mod proc_fs;
 mod report;
 mod scenario;
 pub mod scenarios;
+mod watch;
 
 pub use baton::Baton;
-pub use config::{Config, Fault};
+pub use config::{scheduler_seed, Config, Fault};
 pub use ctx::Ctx;
 pub use harness::{Harness, PLANNED_PANIC};
 pub use ledger::{DropLedger, Tracked};
-pub use report::{LatencySummary, MetricsSnapshot, Report, ScenarioReport};
+pub use report::{LatencySummary, MetricsSnapshot, Report, ScenarioReport, SkippedScenario};
 pub use scenario::Scenario;

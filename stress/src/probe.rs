@@ -1,13 +1,13 @@
 //! The wake-latency probe: one per scenario, on the same runtime and under the same load.
 use crate::ctx::Ctx;
 use filch::sync::oneshot;
+use filch::time::{Duration, Instant};
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
 
 /// Repeatedly parks a task on a oneshot, then sends it `Instant::now()`: the woken task
 /// records the time from the send (the wake) to its own poll. While a wake is
 /// outstanding, `probe_pending_since` holds its time, so the watchdog can report a
-/// wake that is never polled.
+/// wake that is never polled. The time is `filch::time`'s: virtual in deterministic mode.
 pub(crate) async fn probe(mut ctx: Ctx) {
     while !ctx.is_stopped() {
         let (tx, rx) = oneshot::channel::<Instant>();

@@ -2,7 +2,10 @@
 use serde::Serialize;
 use std::fmt::{self, Write as _};
 
-/// Wake-to-poll latency summary, in microseconds.
+/// Wake-to-poll latency summary, in microseconds (of virtual time in deterministic mode).
+///
+/// Deterministic mode: the samples are virtual time, which moves only in the harness's
+/// clock steps (see `docs/stress.md`), so most are zero and the rest whole steps.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct LatencySummary {
     /// Samples recorded (probe wakes plus the scenario's own).
@@ -126,18 +129,40 @@ impl fmt::Display for MetricsSnapshot {
     }
 }
 
+/// A scenario a deterministic run left out.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct SkippedScenario {
+    /// Scenario name.
+    pub name: String,
+    /// Why it cannot run deterministically ([`Scenario::nondeterministic`](crate::Scenario::nondeterministic)).
+    pub reason: String,
+}
+
 /// The outcome of a run.
+///
+/// In deterministic mode the report (text and JSON) is the same, byte for byte, for the
+/// same seed and options: it holds no wall-clock time, no RSS and no thread or task id;
+/// `elapsed_seconds` and the latencies are virtual time. (A real-time hang, which the
+/// harness reports as a global violation, is the exception: it comes from the wall clock.)
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     /// The master seed (replay with `--seed`).
     pub seed: u64,
-    /// Worker threads of the runtime under test.
+    /// Worker threads of the runtime under test (1 in deterministic mode).
     pub workers: usize,
+    /// Deterministic mode (`--deterministic`).
+    pub deterministic: bool,
+    /// The seed of the scheduler's generator (`Builder::rng_seed`), in deterministic mode:
+    /// [`scheduler_seed`](crate::scheduler_seed)`(seed)`.
+    pub scheduler_seed: Option<u64>,
+    /// Scenarios asked for that a deterministic run left out, with the reason.
+    pub skipped: Vec<SkippedScenario>,
     /// The planted fault, if any.
     pub fault: Option<String>,
     /// Configured run length, seconds.
     pub configured_seconds: f64,
-    /// Wall time from start to the end of shutdown, seconds.
+    /// Wall time from start to the end of shutdown, seconds; in deterministic mode the
+    /// virtual time from start until the scenarios finished.
     pub elapsed_seconds: f64,
     /// `true` when no violation was found.
     pub passed: bool,
@@ -151,7 +176,7 @@ pub struct Report {
     pub faults_fired: u64,
     /// `Handle::metrics()` after the scenarios finished, before shutdown.
     pub metrics: MetricsSnapshot,
-    /// Peak resident set size of this process (VmHWM), KiB.
+    /// Peak resident set size of this process (VmHWM), KiB; `None` in deterministic mode.
     pub peak_rss_kib: Option<u64>,
     /// The command line that replays the scenario mix and parameters.
     pub replay: String,
@@ -177,18 +202,28 @@ impl Report {
     /// The report as a human-readable table.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "filch-stress: seed {} | workers {} | {:.1} s configured, {:.1} s elapsed{}",
-            self.seed,
-            self.workers,
-            self.configured_seconds,
-            self.elapsed_seconds,
-            self.fault
-                .as_ref()
-                .map(|f| format!(" | fault {f} (fired {})", self.faults_fired))
-                .unwrap_or_default()
-        );
+        let fault = self
+            .fault
+            .as_ref()
+            .map(|f| format!(" | fault {f} (fired {})", self.faults_fired))
+            .unwrap_or_default();
+        if self.deterministic {
+            let _ = writeln!(
+                out,
+                "filch-stress: seed {} | deterministic: 1 worker, paused time, scheduler seed {} \
+                 | {:.3} s configured, {:.3} s elapsed (virtual time; latencies too){fault}",
+                self.seed,
+                self.scheduler_seed.unwrap_or_default(),
+                self.configured_seconds,
+                self.elapsed_seconds,
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "filch-stress: seed {} | workers {} | {:.1} s configured, {:.1} s elapsed{fault}",
+                self.seed, self.workers, self.configured_seconds, self.elapsed_seconds,
+            );
+        }
         let _ = writeln!(
             out,
             "{:<16} {:>12} {:>6} {:>10} {:>10} {:>10} {:>9}  status",
@@ -220,6 +255,13 @@ impl Report {
             if !s.params.is_empty() {
                 let _ = writeln!(out, "  {}: {}", s.name, s.params);
             }
+        }
+        for s in &self.skipped {
+            let _ = writeln!(
+                out,
+                "skipped (cannot run deterministically): {}: {}",
+                s.name, s.reason
+            );
         }
         for s in self.scenarios.iter().filter(|s| s.violations > 0) {
             for m in &s.violation_messages {

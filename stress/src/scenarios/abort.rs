@@ -7,9 +7,9 @@
 use crate::ctx::Ctx;
 use crate::ledger::DropLedger;
 use crate::scenario::Scenario;
+use filch::time::{Duration, Instant};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 pub(crate) fn scenario() -> Scenario {
     let ledger = DropLedger::new();

@@ -6,8 +6,8 @@ use super::join_all;
 use crate::baton::Baton;
 use crate::ctx::Ctx;
 use filch::sync::mpsc;
+use filch::time::Instant;
 use std::sync::Arc;
-use std::time::Instant;
 
 pub(crate) async fn run(mut ctx: Ctx) {
     let pairs = ctx.rng().u64(2..=8);
