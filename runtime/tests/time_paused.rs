@@ -382,6 +382,18 @@ async fn no_auto_advance_while_a_blocking_job_runs() {
     assert_eq!(Instant::now(), start + HOUR);
 }
 
+#[filch::test(start_paused = true)]
+async fn a_finished_blocking_job_wins_over_the_jump_to_its_timeout() {
+    // The job's end lets the clock go and wakes its awaiter; the clock must never see the
+    // first without the second (it would jump to the timeout and drop a finished result).
+    let start = Instant::now();
+    for i in 0..300u32 {
+        let job = filch::task::spawn_blocking(move || i);
+        assert_eq!(timeout(ms(10), job).await.unwrap().unwrap(), i, "run {i}");
+    }
+    assert_eq!(Instant::now(), start);
+}
+
 #[test]
 fn builder_start_paused_runs_a_current_thread_runtime_on_virtual_time() {
     let rt = Builder::new_current_thread()

@@ -87,7 +87,7 @@ pub(crate) struct BlockingPool {
 #[derive(Default)]
 struct State {
     /// Jobs not yet taken by a thread, oldest first.
-    queue: VecDeque<Runnable>,
+    queue: VecDeque<Job>,
     /// Threads started and not yet exited.
     num_threads: usize,
     /// Threads waiting for work that no pusher has claimed (see the module docs).
@@ -130,11 +130,9 @@ impl BlockingPool {
     {
         let shard = self.next_shard.fetch_add(1, Ordering::Relaxed);
         // A paused clock does not auto-advance while the job is in flight (`filch::time`).
+        // Held by the queued job, not by `f`: it must outlive the wake of the job's
+        // `JoinHandle`, or the clock could jump between `f`'s end and that wake.
         let inhibit = crate::driver::time::InhibitAutoAdvance::new(&handle.inner);
-        let f = move || {
-            let _inhibit = inhibit;
-            f()
-        };
         let (runnable, join) = task::create_blocking(
             &handle.inner,
             shard,
@@ -142,21 +140,27 @@ impl BlockingPool {
             std::panic::Location::caller(),
         );
         if let Some(runnable) = runnable {
-            self.push(handle, runnable);
+            self.push(
+                handle,
+                Job {
+                    runnable,
+                    _inhibit: inhibit,
+                },
+            );
         }
         join
     }
 
-    /// Queues `runnable` and makes sure a thread will run it.
+    /// Queues `job` and makes sure a thread will run it.
     #[track_caller]
-    fn push(&self, handle: &Handle, runnable: Runnable) {
+    fn push(&self, handle: &Handle, job: Job) {
         let mut state = self.state.lock();
         if state.shutdown {
             drop(state);
-            scheduler::drop_task(runnable);
+            job.drop_unrun();
             return;
         }
-        state.queue.push_back(runnable);
+        state.queue.push_back(job);
         if state.num_idle > 0 {
             state.num_idle -= 1;
             state.num_notify += 1;
@@ -176,10 +180,10 @@ impl BlockingPool {
             }
             Err(err) if state.num_threads == 0 => {
                 // Nobody would ever run the job: refuse it loudly, like `thread::spawn`.
-                let runnable = state.queue.pop_back();
+                let job = state.queue.pop_back();
                 drop(state);
-                if let Some(runnable) = runnable {
-                    scheduler::drop_task(runnable);
+                if let Some(job) = job {
+                    job.drop_unrun();
                 }
                 panic!("filch: failed to start a blocking-pool thread: {err}");
             }
@@ -218,8 +222,8 @@ impl BlockingPool {
             state.queue.split_off(keep)
         };
         // Outside the lock: a job's destructor may spawn (and be refused) or block.
-        for runnable in queued {
-            scheduler::drop_task(runnable);
+        for job in queued {
+            job.drop_unrun();
         }
         let me = POOL_THREAD
             .with(Cell::get)
@@ -277,9 +281,9 @@ impl BlockingPool {
     fn work(&self, id: usize) {
         let mut state = self.state.lock();
         let timed_out = 'life: loop {
-            while let Some(runnable) = state.queue.pop_front() {
+            while let Some(job) = state.queue.pop_front() {
                 state.num_running += 1;
-                MutexGuard::unlocked(&mut state, || run(runnable));
+                MutexGuard::unlocked(&mut state, || job.run());
                 state.num_running -= 1;
             }
             if state.shutdown {
@@ -322,15 +326,31 @@ fn run_thread(handle: Handle, id: usize) {
     POOL_THREAD.with(|cell| cell.set(None));
 }
 
-/// Runs one blocking job.
-///
-/// Not [`scheduler::run_task`]: that gives the poll a cooperative budget, which would make
-/// the futures a blocking closure drives itself (through `Handle::block_on`) yield every
-/// 128 operations for no one's benefit. Pool threads never set a budget, so their jobs run
-/// unconstrained. The job's own panic is caught inside the task; this contains one from
-/// the destructor of a cancelled closure.
-fn run(runnable: Runnable) {
-    let _ = catch_unwind(AssertUnwindSafe(|| runnable.run()));
+/// A queued blocking task, with what holds a paused clock while it is in flight.
+struct Job {
+    runnable: Runnable,
+    /// Dropped after the task ran (its `JoinHandle` woken) or was dropped unrun.
+    _inhibit: Option<crate::driver::time::InhibitAutoAdvance>,
+}
+
+impl Job {
+    /// Runs the blocking task.
+    ///
+    /// Not [`scheduler::run_task`]: that gives the poll a cooperative budget, which would
+    /// make the futures a blocking closure drives itself (through `Handle::block_on`) yield
+    /// every 128 operations for no one's benefit. Pool threads never set a budget, so their
+    /// jobs run unconstrained. The job's own panic is caught inside the task; this contains
+    /// one from the destructor of a cancelled closure.
+    fn run(self) {
+        let Job { runnable, _inhibit } = self;
+        let _ = catch_unwind(AssertUnwindSafe(|| runnable.run()));
+        // `_inhibit` drops here: after the wake of the joiner, which is queued by now.
+    }
+
+    /// Drops the task without running it (shutdown, no thread).
+    fn drop_unrun(self) {
+        scheduler::drop_task(self.runnable);
+    }
 }
 
 impl fmt::Debug for BlockingPool {

@@ -537,7 +537,7 @@ impl Builder {
                         .driver
                         .time
                         .clock
-                        .pause()
+                        .pause_at_start()
                         .expect("a new runtime's clock is running");
                 }
                 crate::trace::runtime_started("current_thread", 1);

@@ -419,15 +419,18 @@ impl Shared {
         if let Some(mut io) = self.driver.try_lock() {
             io.park(Some(std::time::Duration::ZERO));
         }
+        let time = &self.driver.time;
+        // Read before the queues: a blocking job queues its joiner's wake, then lets the
+        // clock go (a `SeqCst` decrement); seeing it gone means seeing that wake below.
+        let inhibited = time.clock.is_auto_advance_inhibited();
         let idle = driver.local.borrow().is_empty()
             && self.remote.is_empty()
             && !waker.woken.load(Ordering::Acquire);
         if !idle {
             return;
         }
-        let time = &self.driver.time;
         // A blocking job in flight will wake a task in real time: wait for it instead.
-        if !time.clock.is_auto_advance_inhibited() && time.auto_advance() {
+        if !inhibited && time.auto_advance() {
             return;
         }
         parker.park();

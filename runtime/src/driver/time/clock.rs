@@ -140,6 +140,15 @@ impl Clock {
         Ok(())
     }
 
+    /// Freezes a new clock at the wheel's time zero (`Builder::start_paused`): where a
+    /// paused runtime starts must not depend on how long building it took, or a seeded run
+    /// would file its timers differently when the build was slow.
+    pub(crate) fn pause_at_start(&self) -> Result<(), ClockError> {
+        self.pause()?;
+        self.state.lock().base = self.start;
+        Ok(())
+    }
+
     /// Lets the clock run again, from where it is, at the real clock's pace.
     pub(crate) fn resume(&self) -> Result<(), ClockError> {
         let mut state = self.state.lock();
@@ -214,6 +223,16 @@ mod tests {
             clock.state.lock().now() >= before,
             "the state is a valid clock too"
         );
+    }
+
+    #[test]
+    fn pause_at_start_freezes_at_time_zero_however_late_it_is_called() {
+        let start = Instant::now();
+        let clock = Clock::new(start);
+        std::thread::sleep(Duration::from_micros(2500));
+        clock.pause_at_start().unwrap();
+        assert_eq!(clock.now(), start);
+        assert!(clock.pause_at_start().is_err(), "already paused");
     }
 
     #[test]
