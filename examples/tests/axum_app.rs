@@ -10,6 +10,10 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::Client;
 use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::time::Duration;
+use support::{run_watched, Steps};
+
+mod support;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 type HttpClient = Client<Connector, Full<Bytes>>;
@@ -35,12 +39,14 @@ impl Answer {
 
 /// Sends `method path`, with `json` as an `application/json` body if given.
 async fn call(
+    dog: &Steps,
     client: &HttpClient,
     addr: SocketAddr,
     method: Method,
     path: &str,
     json: Option<&str>,
 ) -> Result<Answer, Error> {
+    dog.step(format!("{method} {path} {}", json.unwrap_or_default()));
     let mut request = Request::builder()
         .method(method)
         .uri(format!("http://{addr}{path}"));
@@ -63,155 +69,181 @@ async fn call(
     })
 }
 
-#[filch::test(flavor = "multi_thread", worker_threads = 2)]
-async fn crud_404_422_and_graceful_shutdown() -> Result<(), Error> {
-    let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = filch::sync::oneshot::channel::<()>();
-    let server = filch::spawn(
-        serve(listener, app())
-            .with_graceful_shutdown(async {
-                stopped.await.ok();
-            })
-            .into_future(),
-    );
-    let client: HttpClient = Client::builder(Executor::new())
-        .timer(Timer::new())
-        .build(Connector::new());
+/// How long each test (with its runtime's shutdown) may take before its watchdog fails it.
+const LIMIT: Duration = Duration::from_secs(60);
 
-    // Empty at first.
-    let list = call(&client, addr, Method::GET, "/items", None).await?;
-    assert_eq!(list.status, StatusCode::OK);
-    assert_eq!(list.json::<Vec<Item>>(), vec![]);
+#[test]
+fn crud_404_422_and_graceful_shutdown() -> Result<(), Error> {
+    run_watched(
+        "crud_404_422_and_graceful_shutdown",
+        LIMIT,
+        |dog| async move {
+            let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+            let addr = listener.local_addr()?;
+            let (stop, stopped) = filch::sync::oneshot::channel::<()>();
+            let server = filch::spawn(
+                serve(listener, app())
+                    .with_graceful_shutdown(async {
+                        stopped.await.ok();
+                    })
+                    .into_future(),
+            );
+            let client: HttpClient = Client::builder(Executor::new())
+                .timer(Timer::new())
+                .build(Connector::new());
 
-    // Create two.
-    let milk = call(
-        &client,
-        addr,
-        Method::POST,
-        "/items",
-        Some(r#"{"text": "buy milk"}"#),
+            // Empty at first.
+            let list = call(&dog, &client, addr, Method::GET, "/items", None).await?;
+            assert_eq!(list.status, StatusCode::OK);
+            assert_eq!(list.json::<Vec<Item>>(), vec![]);
+
+            // Create two.
+            let milk = call(
+                &dog,
+                &client,
+                addr,
+                Method::POST,
+                "/items",
+                Some(r#"{"text": "buy milk"}"#),
+            )
+            .await?;
+            assert_eq!(milk.status, StatusCode::CREATED);
+            let milk_item: Item = milk.json();
+            assert_eq!(
+                milk_item,
+                Item {
+                    id: 1,
+                    text: "buy milk".into(),
+                    done: false
+                }
+            );
+            assert_eq!(milk.location.as_deref(), Some("/items/1"));
+            let bread = call(
+                &dog,
+                &client,
+                addr,
+                Method::POST,
+                "/items",
+                Some(r#"{"text": "bake bread", "done": true}"#),
+            )
+            .await?;
+            assert_eq!(bread.status, StatusCode::CREATED);
+            let bread_item: Item = bread.json();
+            assert_eq!((bread_item.id, bread_item.done), (2, true));
+
+            // List and get.
+            let list = call(&dog, &client, addr, Method::GET, "/items", None).await?;
+            assert_eq!(list.status, StatusCode::OK);
+            assert_eq!(
+                list.json::<Vec<Item>>(),
+                vec![milk_item.clone(), bread_item.clone()]
+            );
+            let got = call(&dog, &client, addr, Method::GET, "/items/2", None).await?;
+            assert_eq!(got.status, StatusCode::OK);
+            assert_eq!(got.json::<Item>(), bread_item);
+
+            // An unknown id: 404 with a JSON error body.
+            let missing = call(&dog, &client, addr, Method::GET, "/items/99", None).await?;
+            assert_eq!(missing.status, StatusCode::NOT_FOUND);
+            assert_eq!(
+                missing.json::<ErrorBody>().error,
+                "no item with id 99",
+                "404 body"
+            );
+
+            // Valid JSON of the wrong shape: axum's `Json` extractor answers 422. Not JSON at
+            // all: 400. No JSON content type: 415. None of them creates anything.
+            for wrong in [
+                r#"{"text": 5}"#,
+                r#"{"title": "x"}"#,
+                r#"{"text": "x", "priority": 1}"#,
+                r#""buy milk""#,
+            ] {
+                let rejected =
+                    call(&dog, &client, addr, Method::POST, "/items", Some(wrong)).await?;
+                assert_eq!(rejected.status, StatusCode::UNPROCESSABLE_ENTITY, "{wrong}");
+            }
+            let rejected = call(
+                &dog,
+                &client,
+                addr,
+                Method::POST,
+                "/items",
+                Some("{not json"),
+            )
+            .await?;
+            assert_eq!(rejected.status, StatusCode::BAD_REQUEST);
+            dog.step("POST /items without a content type");
+            let request = Request::post(format!("http://{addr}/items"))
+                .body(Full::new(Bytes::from_static(br#"{"text": "x"}"#)))?;
+            let rejected = client.request(request).await?;
+            assert_eq!(rejected.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+            // Delete: 204, then it is gone (404 to get it or delete it again).
+            let deleted = call(&dog, &client, addr, Method::DELETE, "/items/1", None).await?;
+            assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+            assert!(deleted.body.is_empty());
+            let again = call(&dog, &client, addr, Method::DELETE, "/items/1", None).await?;
+            assert_eq!(again.status, StatusCode::NOT_FOUND);
+            assert_eq!(again.json::<ErrorBody>().error, "no item with id 1");
+            let gone = call(&dog, &client, addr, Method::GET, "/items/1", None).await?;
+            assert_eq!(gone.status, StatusCode::NOT_FOUND);
+            let list = call(&dog, &client, addr, Method::GET, "/items", None).await?;
+            assert_eq!(list.json::<Vec<Item>>(), vec![bread_item]);
+
+            // Graceful shutdown: the server closes the client's idle keep-alive connection and
+            // returns Ok; after that, nothing listens on the port.
+            dog.step("graceful shutdown");
+            stop.send(()).expect("the server is still running");
+            server.await??;
+            let refused = call(&dog, &client, addr, Method::GET, "/items", None).await;
+            assert!(refused.is_err(), "a request after shutdown was answered");
+            Ok(())
+        },
     )
-    .await?;
-    assert_eq!(milk.status, StatusCode::CREATED);
-    let milk_item: Item = milk.json();
-    assert_eq!(
-        milk_item,
-        Item {
-            id: 1,
-            text: "buy milk".into(),
-            done: false
-        }
-    );
-    assert_eq!(milk.location.as_deref(), Some("/items/1"));
-    let bread = call(
-        &client,
-        addr,
-        Method::POST,
-        "/items",
-        Some(r#"{"text": "bake bread", "done": true}"#),
-    )
-    .await?;
-    assert_eq!(bread.status, StatusCode::CREATED);
-    let bread_item: Item = bread.json();
-    assert_eq!((bread_item.id, bread_item.done), (2, true));
-
-    // List and get.
-    let list = call(&client, addr, Method::GET, "/items", None).await?;
-    assert_eq!(list.status, StatusCode::OK);
-    assert_eq!(
-        list.json::<Vec<Item>>(),
-        vec![milk_item.clone(), bread_item.clone()]
-    );
-    let got = call(&client, addr, Method::GET, "/items/2", None).await?;
-    assert_eq!(got.status, StatusCode::OK);
-    assert_eq!(got.json::<Item>(), bread_item);
-
-    // An unknown id: 404 with a JSON error body.
-    let missing = call(&client, addr, Method::GET, "/items/99", None).await?;
-    assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        missing.json::<ErrorBody>().error,
-        "no item with id 99",
-        "404 body"
-    );
-
-    // Valid JSON of the wrong shape: axum's `Json` extractor answers 422. Not JSON at
-    // all: 400. No JSON content type: 415. None of them creates anything.
-    for wrong in [
-        r#"{"text": 5}"#,
-        r#"{"title": "x"}"#,
-        r#"{"text": "x", "priority": 1}"#,
-        r#""buy milk""#,
-    ] {
-        let rejected = call(&client, addr, Method::POST, "/items", Some(wrong)).await?;
-        assert_eq!(rejected.status, StatusCode::UNPROCESSABLE_ENTITY, "{wrong}");
-    }
-    let rejected = call(&client, addr, Method::POST, "/items", Some("{not json")).await?;
-    assert_eq!(rejected.status, StatusCode::BAD_REQUEST);
-    let request = Request::post(format!("http://{addr}/items"))
-        .body(Full::new(Bytes::from_static(br#"{"text": "x"}"#)))?;
-    let rejected = client.request(request).await?;
-    assert_eq!(rejected.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-
-    // Delete: 204, then it is gone (404 to get it or delete it again).
-    let deleted = call(&client, addr, Method::DELETE, "/items/1", None).await?;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    assert!(deleted.body.is_empty());
-    let again = call(&client, addr, Method::DELETE, "/items/1", None).await?;
-    assert_eq!(again.status, StatusCode::NOT_FOUND);
-    assert_eq!(again.json::<ErrorBody>().error, "no item with id 1");
-    let gone = call(&client, addr, Method::GET, "/items/1", None).await?;
-    assert_eq!(gone.status, StatusCode::NOT_FOUND);
-    let list = call(&client, addr, Method::GET, "/items", None).await?;
-    assert_eq!(list.json::<Vec<Item>>(), vec![bread_item]);
-
-    // Graceful shutdown: the server closes the client's idle keep-alive connection and
-    // returns Ok; after that, nothing listens on the port.
-    stop.send(()).expect("the server is still running");
-    server.await??;
-    let refused = call(&client, addr, Method::GET, "/items", None).await;
-    assert!(refused.is_err(), "a request after shutdown was answered");
-    Ok(())
 }
 
-#[filch::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_app_has_its_own_store() -> Result<(), Error> {
-    let client: HttpClient = Client::builder(Executor::new())
-        .timer(Timer::new())
-        .build(Connector::new());
-    let mut addrs = Vec::new();
-    let mut stops = Vec::new();
-    let mut servers = Vec::new();
-    for _ in 0..2 {
-        let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
-        addrs.push(listener.local_addr()?);
-        let (stop, stopped) = filch::sync::oneshot::channel::<()>();
-        stops.push(stop);
-        servers.push(filch::spawn(
-            serve(listener, app())
-                .with_graceful_shutdown(async {
-                    stopped.await.ok();
-                })
-                .into_future(),
-        ));
-    }
-    let created = call(
-        &client,
-        addrs[0],
-        Method::POST,
-        "/items",
-        Some(r#"{"text": "only here"}"#),
-    )
-    .await?;
-    assert_eq!(created.status, StatusCode::CREATED);
-    let other = call(&client, addrs[1], Method::GET, "/items", None).await?;
-    assert_eq!(other.json::<Vec<Item>>(), vec![]);
-    for stop in stops {
-        stop.send(()).expect("the server is still running");
-    }
-    for server in servers {
-        server.await??;
-    }
-    Ok(())
+#[test]
+fn each_app_has_its_own_store() -> Result<(), Error> {
+    run_watched("each_app_has_its_own_store", LIMIT, |dog| async move {
+        let client: HttpClient = Client::builder(Executor::new())
+            .timer(Timer::new())
+            .build(Connector::new());
+        let mut addrs = Vec::new();
+        let mut stops = Vec::new();
+        let mut servers = Vec::new();
+        for _ in 0..2 {
+            let listener = filch::net::TcpListener::bind("127.0.0.1:0").await?;
+            addrs.push(listener.local_addr()?);
+            let (stop, stopped) = filch::sync::oneshot::channel::<()>();
+            stops.push(stop);
+            servers.push(filch::spawn(
+                serve(listener, app())
+                    .with_graceful_shutdown(async {
+                        stopped.await.ok();
+                    })
+                    .into_future(),
+            ));
+        }
+        let created = call(
+            &dog,
+            &client,
+            addrs[0],
+            Method::POST,
+            "/items",
+            Some(r#"{"text": "only here"}"#),
+        )
+        .await?;
+        assert_eq!(created.status, StatusCode::CREATED);
+        let other = call(&dog, &client, addrs[1], Method::GET, "/items", None).await?;
+        assert_eq!(other.json::<Vec<Item>>(), vec![]);
+        for stop in stops {
+            stop.send(()).expect("the server is still running");
+        }
+        dog.step("graceful shutdown of both servers");
+        for server in servers {
+            server.await??;
+        }
+        Ok(())
+    })
 }
