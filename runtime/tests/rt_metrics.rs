@@ -114,3 +114,105 @@ fn spawn_location_points_at_the_caller() {
     let h2 = filch::spawn(async {});
     assert_eq!(h2.spawn_location().unwrap().line(), line);
 }
+
+/// Polls filed in buckets that start at `at_least` or later, over every worker.
+fn polls_from(m: &filch::runtime::RuntimeMetrics, at_least: Duration) -> u64 {
+    m.workers
+        .iter()
+        .map(|w| w.poll_time_histogram.as_ref().expect("histogram enabled"))
+        .flat_map(|h| h.buckets())
+        .filter(|(range, _)| range.start >= at_least)
+        .map(|(_, count)| count)
+        .sum()
+}
+
+fn histogram_total(m: &filch::runtime::RuntimeMetrics) -> u64 {
+    m.workers
+        .iter()
+        .map(|w| w.poll_time_histogram.as_ref().expect("histogram enabled"))
+        .map(|h| h.total())
+        .sum()
+}
+
+#[test]
+fn poll_time_histogram_is_off_unless_enabled() {
+    for rt in [
+        Builder::new_multi_thread().worker_threads(2).build(),
+        Builder::new_current_thread().build(),
+    ] {
+        let rt = rt.unwrap();
+        rt.block_on(async { filch::spawn(async {}).await.unwrap() });
+        let m = rt.handle().metrics();
+        assert!(
+            m.workers.iter().all(|w| w.poll_time_histogram.is_none()),
+            "{m:?}"
+        );
+    }
+}
+
+#[test]
+fn poll_time_histogram_files_every_poll_by_its_duration() {
+    for mut builder in [Builder::new_multi_thread(), Builder::new_current_thread()] {
+        let rt = builder
+            .worker_threads(2)
+            .enable_poll_time_histogram()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut set = filch::task::JoinSet::new();
+            for _ in 0..4 {
+                // One poll of at least 3 ms: bucket [2.048, 4.096) ms or a later one.
+                set.spawn(async { std::thread::sleep(Duration::from_millis(3)) });
+            }
+            for _ in 0..200 {
+                set.spawn(async { filch::task::yield_now().await });
+            }
+            while let Some(r) = set.join_next().await {
+                r.unwrap();
+            }
+        });
+        let handle = rt.handle().clone();
+        // After the workers stopped, every poll they ran is filed.
+        drop(rt);
+        let m = handle.metrics();
+        let polls: u64 = m.workers.iter().map(|w| w.polls).sum();
+        assert_eq!(histogram_total(&m), polls, "{m:#?}");
+        assert!(polls >= 404, "{m:#?}");
+        assert!(polls_from(&m, Duration::from_micros(2048)) >= 4, "{m:#?}");
+        // Most of the 400 yields and wakes take microseconds, even on a loaded machine.
+        assert!(
+            polls - polls_from(&m, Duration::from_micros(2048)) >= 100,
+            "{m:#?}"
+        );
+        let h = m.workers[0].poll_time_histogram.as_ref().unwrap();
+        assert_eq!(h.bucket_range(0), Duration::ZERO..Duration::from_micros(1));
+        assert_eq!(
+            h.bucket_range(h.num_buckets() - 1).end,
+            Duration::MAX,
+            "the last bucket holds every longer poll"
+        );
+    }
+}
+
+#[test]
+fn poll_time_histogram_skips_the_poll_that_hands_its_worker_away() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_poll_time_histogram()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        filch::spawn(async {
+            // The worker moves to a new thread, which files the polls from now on; the
+            // poll that blocks here is no longer the worker's.
+            filch::task::block_in_place(|| std::thread::sleep(Duration::from_millis(40)));
+        })
+        .await
+        .unwrap();
+    });
+    let handle = rt.handle().clone();
+    drop(rt);
+    let m = handle.metrics();
+    assert_eq!(histogram_total(&m), m.workers[0].polls - 1, "{m:#?}");
+    assert_eq!(polls_from(&m, Duration::from_millis(32)), 0, "{m:#?}");
+}

@@ -1,7 +1,10 @@
 //! [`RuntimeMetrics`]: a snapshot of what a runtime is doing.
 use super::Handle;
-use crate::scheduler;
+use crate::scheduler::multi_thread::WorkerCounters;
+use crate::scheduler::{self, poll_times};
+use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// A point-in-time view of a runtime's counters; see [`Handle::metrics`].
 ///
@@ -45,7 +48,7 @@ pub struct RuntimeMetrics {
     /// [`Builder::on_stall`](super::Builder::on_stall)); 0 while detection is off.
     pub stalls: u64,
     /// Per-worker counters (one entry for the current-thread flavor, with only `polls`,
-    /// `spawned` and `parks` kept).
+    /// `spawned`, `parks` and `poll_time_histogram` kept).
     pub workers: Vec<WorkerMetrics>,
 }
 
@@ -70,6 +73,93 @@ pub struct WorkerMetrics {
     pub budget_forced_yields: u64,
     /// Tasks in the worker's local deque at the time of the snapshot.
     pub local_queue_depth: usize,
+    /// How long this worker's polls took, if the runtime keeps the histogram
+    /// ([`Builder::enable_poll_time_histogram`](super::Builder::enable_poll_time_histogram));
+    /// `None` otherwise. A poll is filed when it returns, so a snapshot taken as soon as a
+    /// task's output arrived may miss that task's last poll; every poll but one that hands
+    /// its worker to another thread ([`block_in_place`](crate::task::block_in_place)) is
+    /// filed.
+    pub poll_time_histogram: Option<PollTimeHistogram>,
+}
+
+/// How long one worker's task polls took: counts in buckets that are powers of two of
+/// microseconds; see
+/// [`Builder::enable_poll_time_histogram`](super::Builder::enable_poll_time_histogram).
+///
+/// Bucket 0 holds polls under 1 µs, bucket `i` those of `[2^(i-1), 2^i)` µs, and the last
+/// one every poll of 262 ms or more (its range ends at [`Duration::MAX`]).
+///
+/// # Examples
+///
+/// ```
+/// let rt = filch::runtime::Builder::new_current_thread()
+///     .enable_poll_time_histogram()
+///     .build()
+///     .unwrap();
+/// rt.block_on(async { filch::spawn(async {}).await.unwrap() });
+/// let metrics = rt.handle().metrics();
+/// let histogram = metrics.workers[0].poll_time_histogram.as_ref().unwrap();
+/// assert_eq!(histogram.total(), 1); // the spawned task's one poll
+/// for (range, count) in histogram.buckets().filter(|(_, count)| *count > 0) {
+///     println!("{range:?}: {count}");
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollTimeHistogram {
+    counts: [u64; poll_times::BUCKETS],
+}
+
+impl PollTimeHistogram {
+    /// The number of buckets.
+    pub fn num_buckets(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// The polls filed in bucket `i`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `i >= self.num_buckets()`.
+    pub fn count(&self, i: usize) -> u64 {
+        self.counts[i]
+    }
+
+    /// The durations bucket `i` holds: from its start (inclusive) to the next bucket's
+    /// start; the last one ends at [`Duration::MAX`].
+    ///
+    /// # Panics
+    ///
+    /// Panics if `i >= self.num_buckets()`.
+    pub fn bucket_range(&self, i: usize) -> Range<Duration> {
+        assert!(
+            i < self.counts.len(),
+            "bucket {i} of a poll-time histogram of {} buckets",
+            self.counts.len()
+        );
+        let end = if i + 1 == self.counts.len() {
+            Duration::MAX
+        } else {
+            poll_times::bucket_start(i + 1)
+        };
+        poll_times::bucket_start(i)..end
+    }
+
+    /// Every bucket's range with its count, shortest polls first.
+    pub fn buckets(&self) -> impl Iterator<Item = (Range<Duration>, u64)> + '_ {
+        (0..self.counts.len()).map(|i| (self.bucket_range(i), self.counts[i]))
+    }
+
+    /// All polls filed.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+}
+
+/// The snapshot of a worker's histogram, if it keeps one.
+fn histogram(counters: &WorkerCounters) -> Option<PollTimeHistogram> {
+    counters.poll_times.as_ref().map(|times| PollTimeHistogram {
+        counts: times.snapshot(),
+    })
 }
 
 impl Handle {
@@ -110,6 +200,7 @@ impl Handle {
                         parks: load(&c.parks),
                         budget_forced_yields: load(&c.forced_yields),
                         local_queue_depth: shared.local_queue_depth(i),
+                        poll_time_histogram: histogram(c),
                     })
                     .collect();
                 (
@@ -125,6 +216,7 @@ impl Handle {
                     polls: load(&c.polls),
                     spawned: load(&c.spawns),
                     parks: load(&c.parks),
+                    poll_time_histogram: histogram(c),
                     ..WorkerMetrics::default()
                 };
                 (shared.remote_depth(), 0, 0, vec![worker])

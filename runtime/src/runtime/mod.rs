@@ -58,7 +58,7 @@ pub use crate::scheduler::stall::Stall;
 pub use builder::{Builder, MIN_THREAD_STACK_SIZE};
 pub use dump::{Dump, TaskDump, TaskState};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
-pub use metrics::{RuntimeMetrics, WorkerMetrics};
+pub use metrics::{PollTimeHistogram, RuntimeMetrics, WorkerMetrics};
 
 use crate::scheduler;
 use crate::task::JoinHandle;

@@ -115,6 +115,7 @@ pub(crate) fn new(
     intervals: super::Intervals,
     stall: Option<Arc<super::stall::StallMonitor>>,
     seed: Option<RngSeed>,
+    poll_times: bool,
 ) -> std::io::Result<Arc<Shared>> {
     let driver = crate::driver::Driver::new()?;
     let parker = Parker::with_driver(Some(driver.clone()));
@@ -137,7 +138,7 @@ pub(crate) fn new(
         }))),
         core_waiters: Mutex::new(Vec::new()),
         driver,
-        counters: Default::default(),
+        counters: super::multi_thread::WorkerCounters::new(poll_times),
         stall,
     }))
 }
@@ -389,7 +390,8 @@ impl Shared {
                 };
                 ran += 1;
                 scheduler::multi_thread::bump(&self.counters.polls, 1);
-                scheduler::run_task(task);
+                let poll_times = self.counters.poll_times.as_deref().map(|t| &**t);
+                scheduler::poll_times::run_timed(task, poll_times, || false);
             }
             busy_rounds += 1;
             if ran == 0 && !waker.woken.load(Ordering::Acquire) && self.remote.is_empty() {

@@ -10,6 +10,7 @@ pub(crate) mod current_thread;
 pub(crate) mod multi_thread;
 
 mod intervals;
+pub(crate) mod poll_times;
 mod rand;
 pub(crate) use rand::RngSeed;
 mod shutdown_flag;

@@ -50,6 +50,7 @@ use crate::blocking::BlockingPool;
 use crate::driver::Driver;
 use crate::park::{Parker, Unparker};
 use crate::runtime::builder::ThreadConfig;
+use crate::scheduler::poll_times::PollTimes;
 use crate::scheduler::rand::{FastRand, RngSeed};
 use crate::scheduler::ShutdownFlag;
 use crate::task::{self, registry::Registry, JoinHandle, Runnable};
@@ -72,6 +73,18 @@ pub(crate) struct WorkerCounters {
     pub(crate) stolen_tasks: AtomicU64,
     pub(crate) parks: AtomicU64,
     pub(crate) forced_yields: AtomicU64,
+    /// The poll-time histogram, if the runtime keeps one (`Builder::enable_poll_time_histogram`).
+    pub(crate) poll_times: Option<Box<CachePadded<PollTimes>>>,
+}
+
+impl WorkerCounters {
+    /// Zeroed counters, with a poll-time histogram if `poll_times`.
+    pub(crate) fn new(poll_times: bool) -> WorkerCounters {
+        WorkerCounters {
+            poll_times: poll_times.then(Default::default),
+            ..Default::default()
+        }
+    }
 }
 
 /// Adds `n` to a counter only its owner writes.
@@ -133,6 +146,7 @@ pub(crate) fn start(
     config: &ThreadConfig,
     blocking: &Arc<BlockingPool>,
     rng_seed: Option<RngSeed>,
+    poll_times: bool,
 ) -> io::Result<(Arc<Shared>, Vec<std::thread::JoinHandle<()>>)> {
     let num_workers = num_workers.max(1);
     let driver = Driver::new()?;
@@ -149,7 +163,9 @@ pub(crate) fn start(
         idle: CachePadded::new(Idle::new(num_workers)),
         registry: Registry::new(num_workers * REGISTRY_SHARDS_PER_WORKER),
         driver,
-        counters: (0..num_workers).map(|_| CachePadded::default()).collect(),
+        counters: (0..num_workers)
+            .map(|_| CachePadded::new(WorkerCounters::new(poll_times)))
+            .collect(),
         remote_spawns: AtomicU64::new(0),
         notifications: AtomicU64::new(0),
         shutdown: ShutdownFlag::new(),

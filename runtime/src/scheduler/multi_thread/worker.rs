@@ -19,6 +19,7 @@ use crate::blocking::BlockingPool;
 use crate::park::Parker;
 use crate::runtime::builder::ThreadConfig;
 use crate::runtime::{context, Handle};
+use crate::scheduler::poll_times::{self, PollTimes};
 use crate::scheduler::{self, rand::FastRand, steal_one, Countdown};
 use crate::task::local_set::{self, WorkerSet};
 use crate::task::Runnable;
@@ -194,7 +195,8 @@ fn run_thread(core: CorePtr) {
     config.run_start_hook();
     {
         let _span = crate::trace::worker("multi_thread", index);
-        if !run_loop(core.0) {
+        let poll_times = shared.counters[index].poll_times.as_deref();
+        if !run_loop(core.0, poll_times.map(|t| &**t)) {
             // Pinned tasks first, while the core still takes the wakes their drops make.
             drop(pinned);
             // SAFETY: not handed off, so this thread still owns the core; the borrow ends
@@ -249,7 +251,9 @@ impl Drop for PinnedSlot {
 ///
 /// A `&Context` is only made between polls: a task's poll may hand the core away, and its
 /// new owner may free it before the poll returns.
-fn run_loop(core: *mut Context) -> bool {
+///
+/// With `poll_times`, each poll is timed into this worker's histogram.
+fn run_loop(core: *mut Context, poll_times: Option<&PollTimes>) -> bool {
     loop {
         let task = {
             // SAFETY: this thread owns the core: it has not handed it off (the loop returns
@@ -260,8 +264,7 @@ fn run_loop(core: *mut Context) -> bool {
                 None => return false,
             }
         };
-        scheduler::run_task(task);
-        if HANDED_OFF.with(|h| h.replace(false)) {
+        if poll_times::run_timed(task, poll_times, || HANDED_OFF.with(|h| h.replace(false))) {
             return true;
         }
     }
