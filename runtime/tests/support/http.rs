@@ -30,6 +30,17 @@ pub async fn get_on(
     Ok((status, response.into_body().collect().await?.to_bytes()))
 }
 
+/// Waits until `sender`'s connection is closed: its driver task saw the peer close it, or
+/// was dropped.
+///
+/// Asking with a request instead would race the close: a request handed to the connection
+/// just as its task sees the close can stay unanswered for good (hyper#2312).
+pub async fn closed(sender: &hyper::client::conn::http1::SendRequest<Empty<Bytes>>) {
+    while !sender.is_closed() {
+        filch::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+}
+
 /// `GET path` on a new connection to `addr`.
 pub async fn get(addr: SocketAddr, path: &str) -> hyper::Result<(http::StatusCode, Bytes)> {
     get_on(&mut connect(addr).await, path).await
