@@ -46,12 +46,6 @@ pub(crate) fn random_u32() -> Option<u32> {
     current_thread::random_u32().or_else(multi_thread::random_u32)
 }
 
-/// The index of the worker polling on this thread: a multi-thread worker's index, or
-/// `None` (a current-thread runtime, a `LocalSet`, a blocking thread).
-#[inline]
-pub(crate) fn current_worker_index() -> Option<usize> {
-    multi_thread::current_worker_index()
-}
 
 /// Shutdown's drain: closes `registry` to new tasks, wakes every task it still held (an
 /// idle one lands on `injector`, since the scheduler no longer runs it; a queued or running

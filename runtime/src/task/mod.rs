@@ -347,7 +347,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             };
             return Poll::Ready(TaskOutput(Some(result)));
         }
-        header.stats.poll_started(scheduler::current_worker_index());
+        header.stats.poll_started();
         let _poll_ended = PollEnded(&header.stats);
         let polled = {
             let _current = id.enter();

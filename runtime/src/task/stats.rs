@@ -9,6 +9,7 @@
 //! event interval of a busy worker) — instead of a clock read per poll. A dump reads the
 //! fields racily; each is a consistent value, and together they are a snapshot good to a
 //! few milliseconds.
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -49,11 +50,12 @@ impl TaskStats {
     }
 
     /// A poll begins, on `worker` if the thread is a worker of a multi-thread runtime.
+    /// A poll begins on this thread (the worker, if any, is the one [`set_worker`] last
+    /// named here).
     #[inline]
-    pub(crate) fn poll_started(&self, worker: Option<usize>) {
-        let worker = worker.map_or(0, |w| u32::try_from(w + 1).unwrap_or(0));
+    pub(crate) fn poll_started(&self) {
         self.state
-            .store(RUNNING | (worker << STATE_BITS), Ordering::Relaxed);
+            .store(RUNNING_HERE.with(Cell::get), Ordering::Relaxed);
         // Only the poller writes the count: a load and a store, no read-modify-write.
         let polls = self.polls.load(Ordering::Relaxed);
         self.polls.store(polls + 1, Ordering::Relaxed);
@@ -97,6 +99,20 @@ fn since(stamp: u32) -> Option<Duration> {
     Some(Duration::from_millis(u64::from(now.saturating_sub(at))))
 }
 
+thread_local! {
+    /// The state word of a poll running on this thread: `RUNNING`, with the index (+ 1) of
+    /// the multi-thread worker this thread drives, if any. Computed once per thread
+    /// ([`set_worker`]) rather than looked up on every poll.
+    static RUNNING_HERE: Cell<u32> = const { Cell::new(RUNNING) };
+}
+
+/// Names the multi-thread worker this thread drives from now on (`None`: none), for the
+/// state of the polls it runs.
+pub(crate) fn set_worker(worker: Option<usize>) {
+    let worker = worker.map_or(0, |w| u32::try_from(w + 1).unwrap_or(0));
+    RUNNING_HERE.with(|word| word.set(RUNNING | (worker << STATE_BITS)));
+}
+
 /// Milliseconds since the first use of the coarse clock, as of its last advance (it
 /// wraps after 49 days; a stamp older than that reads as recent, which a dump tolerates).
 static COARSE_MS: AtomicU32 = AtomicU32::new(0);
@@ -131,10 +147,12 @@ mod tests {
         stats.scheduled();
         assert_eq!(stats.state(), RawState::Scheduled);
         assert!(stats.since_last_wake().is_some());
-        stats.poll_started(Some(3));
+        set_worker(Some(3));
+        stats.poll_started();
         assert_eq!(stats.state(), RawState::Running(Some(3)));
         stats.poll_ended();
-        stats.poll_started(None);
+        set_worker(None);
+        stats.poll_started();
         assert_eq!(stats.state(), RawState::Running(None));
         stats.poll_ended();
         assert_eq!((stats.state(), stats.polls()), (RawState::Idle, 2));

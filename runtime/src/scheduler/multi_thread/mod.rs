@@ -360,8 +360,3 @@ pub(crate) fn random_u32() -> Option<u32> {
     worker::random_u32()
 }
 
-/// The index of the multi-thread worker running on this thread, if any.
-#[inline]
-pub(crate) fn current_worker_index() -> Option<usize> {
-    worker::current_index()
-}

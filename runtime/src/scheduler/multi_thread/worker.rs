@@ -95,12 +95,6 @@ pub(super) fn spawn_shard(shared: &Arc<Shared>) -> Option<usize> {
     })
 }
 
-/// The index of the worker running on this thread, if any (for task statistics).
-#[inline]
-pub(super) fn current_index() -> Option<usize> {
-    with_context(|cx| cx.map(|cx| cx.index))
-}
-
 /// 32 bits from the generator of the worker running on this thread, if any (`select!`'s
 /// starting branch).
 pub(super) fn random_u32() -> Option<u32> {
@@ -191,6 +185,7 @@ fn run_thread(core: CorePtr) {
     let _stall_slot = crate::scheduler::stall::SlotGuard::enter(config.stall.as_ref(), index);
     THREAD_OF.with(|t| t.set(Arc::as_ptr(&shared)));
     CURRENT.with(|c| c.set(core.0));
+    crate::task::stats::set_worker(Some(index));
     let pinned = PinnedSlot::install(&shared, index);
     config.run_start_hook();
     {
@@ -209,6 +204,7 @@ fn run_thread(core: CorePtr) {
         }
     }
     config.run_stop_hook();
+    crate::task::stats::set_worker(None);
     THREAD_OF.with(|t| t.set(ptr::null()));
     shared.threads.finished();
 }
@@ -495,9 +491,14 @@ impl Context {
             // (possibly us: we are on the sleeper list already) goes after it.
             self.shared.notify_parked();
         }
+        // Sticky over the loop: a round that left the driver spuriously, followed by a
+        // round that returns at once on a token (a pinned task's remote wake unparks this
+        // worker without the idle protocol), has still left the driver, and the hand-over
+        // below must not be skipped (found in review).
+        let mut left_driver = false;
         loop {
             crate::trace::park(self.index);
-            let left_driver = parker.park_reporting_driver();
+            left_driver |= parker.park_reporting_driver();
             crate::trace::unpark(self.index);
             let getting_up = if self.shared.is_shutting_down() || self.has_local_work() {
                 // Shutting down, or the driver woke tasks onto our own queue while we
