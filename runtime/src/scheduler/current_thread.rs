@@ -374,6 +374,7 @@ impl Shared {
         };
         // Rounds since the driver was last polled or parked in.
         let mut busy_rounds = 0u32;
+        let watched = self.stall.is_some();
         while !self.shutdown.is_raised() {
             if waker.woken.swap(false, Ordering::AcqRel) {
                 let mut cx = TaskContext::from_waker(task_waker);
@@ -391,7 +392,7 @@ impl Shared {
                 ran += 1;
                 scheduler::multi_thread::bump(&self.counters.polls, 1);
                 let poll_times = self.counters.poll_times.as_deref().map(|t| &**t);
-                scheduler::poll_times::run_timed(task, poll_times, || false);
+                scheduler::poll_times::run_timed(task, poll_times, watched, || false);
             }
             busy_rounds += 1;
             if ran == 0 && !waker.woken.load(Ordering::Acquire) && self.remote.is_empty() {

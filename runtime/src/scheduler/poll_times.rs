@@ -54,23 +54,31 @@ pub(crate) fn bucket_start(i: usize) -> Duration {
     }
 }
 
-/// Runs one poll of `task` (see [`super::run_task`]), timing it into `times` if given.
-/// `handed_off` says, after the poll, whether the worker left this thread meanwhile
-/// (`block_in_place`): that poll is not filed, since the worker's new thread writes the
-/// counts from then on.
+/// Runs one poll of `task` (see [`super::run_task`]; `watched`: the runtime detects
+/// stalls), timing it into `times` if given. `handed_off` says, after the poll, whether the
+/// worker left this thread meanwhile (`block_in_place`): that poll is not filed, since the
+/// worker's new thread writes the counts from then on.
 #[inline]
 pub(crate) fn run_timed(
     task: Runnable,
     times: Option<&PollTimes>,
+    watched: bool,
     handed_off: impl FnOnce() -> bool,
 ) -> bool {
+    let run = |task| {
+        if watched {
+            super::run_task(task);
+        } else {
+            super::run_task_unwatched(task);
+        }
+    };
     let Some(times) = times else {
         // The common case, kept apart so that it costs one branch.
-        super::run_task(task);
+        run(task);
         return handed_off();
     };
     let start = Instant::now();
-    super::run_task(task);
+    run(task);
     let handed_off = handed_off();
     if !handed_off {
         times.record(start.elapsed());

@@ -359,4 +359,3 @@ fn remote_shard_hint() -> usize {
 pub(crate) fn random_u32() -> Option<u32> {
     worker::random_u32()
 }
-

@@ -191,7 +191,7 @@ fn run_thread(core: CorePtr) {
     {
         let _span = crate::trace::worker("multi_thread", index);
         let poll_times = shared.counters[index].poll_times.as_deref();
-        if !run_loop(core.0, poll_times.map(|t| &**t)) {
+        if !run_loop(core.0, poll_times.map(|t| &**t), config.stall.is_some()) {
             // Pinned tasks first, while the core still takes the wakes their drops make.
             drop(pinned);
             // SAFETY: not handed off, so this thread still owns the core; the borrow ends
@@ -248,8 +248,9 @@ impl Drop for PinnedSlot {
 /// A `&Context` is only made between polls: a task's poll may hand the core away, and its
 /// new owner may free it before the poll returns.
 ///
-/// With `poll_times`, each poll is timed into this worker's histogram.
-fn run_loop(core: *mut Context, poll_times: Option<&PollTimes>) -> bool {
+/// With `poll_times`, each poll is timed into this worker's histogram; `watched`: the
+/// runtime detects stalls (this thread has a stall slot).
+fn run_loop(core: *mut Context, poll_times: Option<&PollTimes>, watched: bool) -> bool {
     loop {
         let task = {
             // SAFETY: this thread owns the core: it has not handed it off (the loop returns
@@ -260,7 +261,9 @@ fn run_loop(core: *mut Context, poll_times: Option<&PollTimes>) -> bool {
                 None => return false,
             }
         };
-        if poll_times::run_timed(task, poll_times, || HANDED_OFF.with(|h| h.replace(false))) {
+        if poll_times::run_timed(task, poll_times, watched, || {
+            HANDED_OFF.with(|h| h.replace(false))
+        }) {
             return true;
         }
     }
