@@ -198,10 +198,9 @@ fn crud_404_422_and_graceful_shutdown() -> Result<(), Error> {
             server.await??;
             // Checked with a bare connect, not with the pooled client: a request handed to
             // the idle connection just as its task sees the server's close can wait forever
-            // inside hyper's client (hyper#2312; as far as we can tell, the request lands in
+            // inside hyper's client, on tokio too (hyper#2312: the request's envelope lands in
             // the connection's channel after the closing task drained it, and the waiting
-            // request itself keeps the channel alive). This test hung that way in CI, and
-            // under a SIGSTOP/SIGCONT freezer here, with no task and no socket left.
+            // request holds the channel's sender). This test hung that way in CI.
             dog.step("connect after shutdown");
             let refused = filch::net::TcpStream::connect(addr).await;
             assert_eq!(

@@ -17,6 +17,11 @@ use crate::net::TcpStream;
 /// Connects hyper-util's pooled client to `http://` URIs over filch's TCP, with an
 /// optional connect timeout (resolution included) and `TCP_NODELAY` (on by default).
 ///
+/// Put a deadline on each request too ([`filch::time::timeout`](crate::time::timeout)):
+/// a request that hyper's client hands to an idle pooled connection just as the server
+/// closes it can stay unanswered for good, on any runtime (hyper#2312; reproduced on
+/// tokio about once in 20,000 tries). The connect timeout does not cover it.
+///
 /// # Examples
 ///
 /// ```no_run
