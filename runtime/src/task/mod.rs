@@ -3,25 +3,25 @@
 //! # Anatomy of a task
 //!
 //! A task is one heap allocation made by [`async_task`]: a header with its state word and
-//! reference count, the schedule function, our [`Header`] (the task's metadata) and the
-//! future, wrapped in a [`TaskFuture`]. Three kinds of reference point at it:
+//! reference count, the schedule function, our `Header` (the task's metadata) and the
+//! future, wrapped in a `TaskFuture`. Three kinds of reference point at it:
 //!
-//! * the [`Runnable`]: exists exactly while the task is scheduled; whoever holds it may run
+//! * the `Runnable`: exists exactly while the task is scheduled; whoever holds it may run
 //!   one poll. It lives in a run queue (a worker's deque or LIFO slot, or the injector).
 //! * the [`JoinHandle`]: owns the output slot; dropping it detaches the task.
-//! * [`Waker`](std::task::Waker)s, one of which the runtime's [`Registry`](registry) keeps
+//! * [`Waker`](std::task::Waker)s, one of which the runtime's `Registry` keeps
 //!   so shutdown can reach a task that waits on nothing the runtime knows about.
 //!
 //! The state machine (scheduled / running / completed / closed, and the reference count)
 //! is `async_task`'s: it is a small, widely used crate with exactly the semantics a
 //! work-stealing scheduler needs (a wake while running reschedules once, a wake of a
-//! scheduled task is a no-op, dropping a `Runnable` drops the future). filch adds three
+//! scheduled task is a no-op, dropping a `Runnable` drops the future). filch adds four
 //! things on top, all in this module:
 //!
-//! 1. **Panics are caught** inside [`TaskFuture::poll`] and become the task's output, so a
+//! 1. **Panics are caught** inside `TaskFuture::poll` and become the task's output, so a
 //!    panicking task never unwinds into a worker and its `JoinHandle` sees
 //!    [`JoinError::is_panic`].
-//! 2. **Abort** sets [`Header::aborted`] and wakes the task through the registry; the next
+//! 2. **Abort** sets `Header::aborted` and wakes the task through the registry; the next
 //!    poll completes it with a cancelled [`JoinError`] *instead of* polling the future, and
 //!    `async_task` drops the future right there. Awaiting an aborted handle therefore
 //!    returns only once the future is gone, and a task that finished before the abort
@@ -32,9 +32,9 @@
 //! 4. **Destructors are contained**: `async_task` drops a future (on cancellation, or when
 //!    a `Runnable` is dropped at shutdown) and an unclaimed output inside a guard that
 //!    *aborts the process* if the destructor panics. So filch never lets it drop either:
-//!    [`TaskFuture`] drops the user's future itself, under `catch_unwind`, as soon as the
+//!    `TaskFuture` drops the user's future itself, under `catch_unwind`, as soon as the
 //!    task completes or is aborted, and in its own `Drop` for the other cases; the output
-//!    travels in a [`TaskOutput`], whose `Drop` catches a panic of the value's destructor.
+//!    travels in a `TaskOutput`, whose `Drop` catches a panic of the value's destructor.
 //!    A panic from the future's destructor becomes the task's result (the `JoinHandle`
 //!    sees [`JoinError::is_panic`]); one from an unclaimed output's destructor is dropped
 //!    (the panic hook has printed it). A future whose poll panics is dropped during that
