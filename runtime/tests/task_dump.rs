@@ -188,3 +188,54 @@ fn builder_names_reach_tasks_spawned_on_a_handle_and_do_not_leak_to_the_next_spa
         assert_eq!(t.name(), None, "{dump}");
     }
 }
+
+/// The worker a task polled inside a `block_in_place` closure reports: none, whether the
+/// worker moved to another thread or stayed beside its pinned tasks (the closure's polls
+/// are not the worker's).
+#[test]
+fn tasks_polled_inside_block_in_place_run_on_no_worker() {
+    let rt = filch::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    for pinned in [false, true] {
+        let seen = rt.block_on(rt.spawn(async move {
+            let (_keep, rx) = filch::sync::oneshot::channel::<()>();
+            if pinned {
+                // A live pinned task keeps the worker on this thread (in place).
+                filch::task::spawn_local(async move {
+                    let _ = rx.await;
+                });
+            }
+            // The worker itself, for contrast.
+            let me = filch::task::id();
+            let outside = Handle::current()
+                .dump()
+                .tasks()
+                .iter()
+                .find(|t| t.id() == me)
+                .map(|t| t.worker());
+            let inside = filch::task::block_in_place(|| {
+                let set = filch::task::LocalSet::new();
+                Handle::current().block_on(set.run_until(async {
+                    filch::task::spawn_local(async {
+                        let me = filch::task::id();
+                        let dump = Handle::current().dump();
+                        let this = dump.tasks().iter().find(|t| t.id() == me).cloned();
+                        (this.map(|t| (t.state(), t.worker())), dump.to_string())
+                    })
+                    .await
+                    .unwrap()
+                }))
+            });
+            (outside, inside)
+        }));
+        let (outside, (inside, table)) = seen.unwrap();
+        assert_eq!(outside, Some(Some(0)), "pinned: {pinned}");
+        assert_eq!(
+            inside,
+            Some((TaskState::Running, None)),
+            "pinned: {pinned}\n{table}"
+        );
+    }
+}

@@ -190,8 +190,8 @@ fn run_thread(core: CorePtr) {
     config.run_start_hook();
     {
         let _span = crate::trace::worker("multi_thread", index);
-        let poll_times = shared.counters[index].poll_times.as_deref();
-        if !run_loop(core.0, poll_times.map(|t| &**t), config.stall.is_some()) {
+        let poll_times = shared.counters[index].poll_times();
+        if !run_loop(core.0, poll_times, config.stall.is_some()) {
             // Pinned tasks first, while the core still takes the wakes their drops make.
             drop(pinned);
             // SAFETY: not handed off, so this thread still owns the core; the borrow ends
@@ -304,12 +304,14 @@ pub(crate) enum HandOff {
 /// Puts the worker back on this thread when the blocking closure is done; see [`HandOff`].
 pub(crate) struct InPlace {
     core: *mut Context,
+    index: usize,
     _pinned: local_set::HiddenWorkerSet,
 }
 
 impl Drop for InPlace {
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(self.core));
+        crate::task::stats::set_worker(Some(self.index));
     }
 }
 
@@ -326,6 +328,9 @@ pub(crate) fn hand_off_core() -> Option<HandOff> {
     if core.is_null() {
         return None;
     }
+    // Whatever this thread polls inside the closure (a `LocalSet` it drives) is not the
+    // worker's: dumps show no worker for it.
+    crate::task::stats::set_worker(None);
     if local_set::has_pinned_tasks() {
         return Some(stay_in_place(core));
     }
@@ -367,6 +372,7 @@ fn stay_in_place(core: *mut Context) -> HandOff {
     HandOff::InPlace {
         _guard: InPlace {
             core,
+            index: cx.index,
             _pinned: local_set::hide_worker_set(),
         },
     }
