@@ -55,12 +55,24 @@ fn wait_until_polled(polled: &AtomicUsize, tasks: usize) {
     std::thread::sleep(Duration::from_millis(200));
 }
 
-/// Spawns `tasks` idle tasks on `runtime` and prints the growth per task.
-fn measure(runtime: &str, tasks: usize) {
+/// The resident-set growth per task of spawning `tasks` idle tasks with `spawn` (which
+/// spawns and detaches one), once each has been polled.
+fn growth_per_task(tasks: usize, mut spawn: impl FnMut(Idle)) -> f64 {
     let polled = Arc::new(AtomicUsize::new(0));
-    let idle = || Idle {
-        polled: Some(polled.clone()),
-    };
+    let before = resident_bytes();
+    for _ in 0..tasks {
+        spawn(Idle {
+            polled: Some(polled.clone()),
+        });
+    }
+    wait_until_polled(&polled, tasks);
+    let after = resident_bytes();
+    (after - before) as f64 / tasks as f64
+}
+
+/// Spawns `tasks` idle tasks on `runtime` and prints the growth per task. Each runtime is
+/// leaked, not dropped: the process ends here, and only the growth matters.
+fn measure(runtime: &str, tasks: usize) {
     let per_task = match runtime {
         "filch" => {
             let rt = filch::runtime::Builder::new_multi_thread()
@@ -68,14 +80,9 @@ fn measure(runtime: &str, tasks: usize) {
                 .build()
                 .expect("filch runtime");
             rt.block_on(filch::task::yield_now());
-            let before = resident_bytes();
-            for _ in 0..tasks {
-                drop(rt.spawn(idle()));
-            }
-            wait_until_polled(&polled, tasks);
-            let after = resident_bytes();
-            std::mem::forget(rt); // the process ends here; only the growth matters
-            (after - before) as f64 / tasks as f64
+            let per_task = growth_per_task(tasks, |task| drop(rt.spawn(task)));
+            std::mem::forget(rt);
+            per_task
         }
         "tokio" => {
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -83,14 +90,9 @@ fn measure(runtime: &str, tasks: usize) {
                 .build()
                 .expect("tokio runtime");
             rt.block_on(tokio::task::yield_now());
-            let before = resident_bytes();
-            for _ in 0..tasks {
-                drop(rt.spawn(idle()));
-            }
-            wait_until_polled(&polled, tasks);
-            let after = resident_bytes();
+            let per_task = growth_per_task(tasks, |task| drop(rt.spawn(task)));
             std::mem::forget(rt);
-            (after - before) as f64 / tasks as f64
+            per_task
         }
         "smol" => {
             let ex = Arc::new(async_executor::Executor::new());
@@ -101,14 +103,9 @@ fn measure(runtime: &str, tasks: usize) {
                 std::thread::spawn(move || futures_lite::future::block_on(ex.run(stopped.recv())));
             }
             std::thread::sleep(Duration::from_millis(50));
-            let before = resident_bytes();
-            for _ in 0..tasks {
-                ex.spawn(idle()).detach();
-            }
-            wait_until_polled(&polled, tasks);
-            let after = resident_bytes();
+            let per_task = growth_per_task(tasks, |task| ex.spawn(task).detach());
             std::mem::forget(stop);
-            (after - before) as f64 / tasks as f64
+            per_task
         }
         other => panic!("unknown runtime {other:?}: filch, tokio or smol"),
     };

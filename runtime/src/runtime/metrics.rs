@@ -157,7 +157,7 @@ impl PollTimeHistogram {
 
 /// The snapshot of a worker's histogram, if it keeps one.
 fn histogram(counters: &WorkerCounters) -> Option<PollTimeHistogram> {
-    counters.poll_times.as_ref().map(|times| PollTimeHistogram {
+    counters.poll_times().map(|times| PollTimeHistogram {
         counts: times.snapshot(),
     })
 }

@@ -375,6 +375,7 @@ impl Shared {
         // Rounds since the driver was last polled or parked in.
         let mut busy_rounds = 0u32;
         let watched = self.stall.is_some();
+        let poll_times = self.counters.poll_times();
         while !self.shutdown.is_raised() {
             if waker.woken.swap(false, Ordering::AcqRel) {
                 let mut cx = TaskContext::from_waker(task_waker);
@@ -391,7 +392,6 @@ impl Shared {
                 };
                 ran += 1;
                 scheduler::multi_thread::bump(&self.counters.polls, 1);
-                let poll_times = self.counters.poll_times.as_deref().map(|t| &**t);
                 scheduler::poll_times::run_timed(task, poll_times, watched, || false);
             }
             busy_rounds += 1;

@@ -35,8 +35,8 @@ pub(crate) fn run_task(task: Runnable) {
 }
 
 /// [`run_task`] on a thread whose runtime has no stall detector: the same poll, without the
-/// stall slot's bookkeeping (which would find no slot; skipping it saves about 14
-/// instructions per poll).
+/// stall slot's bookkeeping, which would find no slot (see `docs/performance.md` for what
+/// that saves).
 #[inline]
 pub(crate) fn run_task_unwatched(task: Runnable) {
     let _ = catch_unwind(AssertUnwindSafe(|| coop::budget(|| task.run())));

@@ -49,7 +49,6 @@ impl TaskStats {
         self.last_wake.store(coarse_now() + 1, Ordering::Relaxed);
     }
 
-    /// A poll begins, on `worker` if the thread is a worker of a multi-thread runtime.
     /// A poll begins on this thread (the worker, if any, is the one [`set_worker`] last
     /// named here).
     #[inline]

@@ -74,7 +74,7 @@ pub(crate) struct WorkerCounters {
     pub(crate) parks: AtomicU64,
     pub(crate) forced_yields: AtomicU64,
     /// The poll-time histogram, if the runtime keeps one (`Builder::enable_poll_time_histogram`).
-    pub(crate) poll_times: Option<Box<CachePadded<PollTimes>>>,
+    poll_times: Option<Box<CachePadded<PollTimes>>>,
 }
 
 impl WorkerCounters {
@@ -84,6 +84,11 @@ impl WorkerCounters {
             poll_times: poll_times.then(Default::default),
             ..Default::default()
         }
+    }
+
+    /// The poll-time histogram, if the runtime keeps one.
+    pub(crate) fn poll_times(&self) -> Option<&PollTimes> {
+        self.poll_times.as_deref().map(|times| &**times)
     }
 }
 
