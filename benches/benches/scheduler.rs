@@ -4,7 +4,8 @@
 //! (`num_cpus::get()`, read at run time):
 //!
 //! * `filch`: `filch::runtime::Builder::new_multi_thread().worker_threads(n)`.
-//! * `tokio`: `tokio::runtime::Builder::new_multi_thread().worker_threads(n)`.
+//! * `tokio`: `tokio::runtime::Builder::new_multi_thread().worker_threads(n).enable_all()`
+//!   (what `#[tokio::main]` builds: with its I/O driver and timers, like filch's runtime).
 //! * `smol`: one `async_executor::Executor` driven by `n` threads, each running
 //!   `futures_lite::future::block_on(executor.run(stop))`: what `smol` does for its global
 //!   executor.
@@ -327,22 +328,35 @@ fn workers() -> usize {
     num_cpus::get()
 }
 
+/// filch's multi-thread runtime with `n` workers (its I/O driver and timers are always on).
+fn filch_runtime(n: usize) -> filch::runtime::Runtime {
+    filch::runtime::Builder::new_multi_thread()
+        .worker_threads(n)
+        .build()
+        .expect("filch runtime")
+}
+
+/// tokio's multi-thread runtime with `n` workers and, as `#[tokio::main]` builds it, its I/O
+/// driver and timers on (`enable_all`): a busy tokio worker then polls epoll every event
+/// interval, as filch's does. Without them tokio skips that syscall, which no server can.
+fn tokio_runtime(n: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(n)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
 fn bench<W: Workload>(c: &mut Criterion) {
     let n = workers();
     let mut group = c.benchmark_group(W::NAME);
 
-    let filch = filch::runtime::Builder::new_multi_thread()
-        .worker_threads(n)
-        .build()
-        .expect("filch runtime");
+    let filch = filch_runtime(n);
     let handle = filch.handle().clone();
     group.bench_function("filch", |b| b.iter(|| W::run(&handle)));
     drop(filch);
 
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(n)
-        .build()
-        .expect("tokio runtime");
+    let tokio = tokio_runtime(n);
     let handle = tokio.handle().clone();
     group.bench_function("tokio", |b| b.iter(|| W::run(&handle)));
     drop(tokio);
@@ -384,18 +398,12 @@ fn profile(spec: &str) {
         };
         match runtime {
             "filch" => {
-                let rt = filch::runtime::Builder::new_multi_thread()
-                    .worker_threads(n)
-                    .build()
-                    .expect("filch runtime");
+                let rt = filch_runtime(n);
                 (0..iterations).for_each(|_| W::run(rt.handle()));
                 report(start.elapsed());
             }
             "tokio" => {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(n)
-                    .build()
-                    .expect("tokio runtime");
+                let rt = tokio_runtime(n);
                 (0..iterations).for_each(|_| W::run(rt.handle()));
                 report(start.elapsed());
             }

@@ -408,7 +408,7 @@ impl Shared {
                 // I/O and timers without blocking, so they are not starved. (Straight to the
                 // driver: the parker would return at once on the token those wakes left.)
                 if let Some(mut driver) = self.driver.try_lock() {
-                    driver.park(Some(std::time::Duration::ZERO));
+                    driver.poll_now();
                 }
                 busy_rounds = 0;
             }
@@ -420,7 +420,7 @@ impl Shared {
     fn park_paused(&self, parker: &Parker, driver: &ActiveCore, waker: &BlockOnWaker) {
         // I/O first, without blocking: a ready socket wins over a jump of the clock.
         if let Some(mut io) = self.driver.try_lock() {
-            io.park(Some(std::time::Duration::ZERO));
+            io.poll_now();
         }
         let time = &self.driver.time;
         // Read before the queues: a blocking job queues its joiner's wake, then lets the

@@ -116,6 +116,13 @@ pub(crate) struct TimeDriver {
     /// Deadline (ms) the thread parked in the driver will wake at by itself (`u64::MAX`:
     /// it sleeps until notified); 0 when nobody is parked in the driver.
     sleeping_until: AtomicU64,
+    /// No pending timer is due before this (wheel ms; `u64::MAX`: none is pending). A lower
+    /// bound, never later than the earliest pending deadline: lowered under the wheel lock
+    /// by every registration and reset, set to the wheel's next expiration whenever the
+    /// wheel advances, left alone when a timer is removed (early is safe, it only makes
+    /// [`may_be_due`](Self::may_be_due) look once more). Lets a busy worker's periodic
+    /// maintenance skip the wheel's lock while nothing can be due.
+    next_due: AtomicU64,
     /// Set by [`shutdown`](Self::shutdown), under the wheel lock: no timer will fire any
     /// more. Read under the lock too, so no registration can slip past the shutdown's
     /// wake-up of every pending timer.
@@ -130,6 +137,7 @@ impl TimeDriver {
             clock: Clock::new(start),
             wheel: Mutex::new(TimerWheel::new()),
             sleeping_until: AtomicU64::new(0),
+            next_due: AtomicU64::new(u64::MAX),
             shut_down: AtomicBool::new(false),
         }
     }
@@ -179,6 +187,9 @@ impl TimeDriver {
         }
         let key = wheel.insert(deadline, Some(waker.clone()));
         let fired = wheel.is_fired(key);
+        if !fired {
+            self.lower_next_due(deadline);
+        }
         drop(wheel);
         Ok(Registered {
             key,
@@ -189,7 +200,10 @@ impl TimeDriver {
 
     /// Moves timer `key`; returns whether the parked thread must be notified.
     pub(crate) fn reset(&self, key: usize, deadline: u64) -> bool {
-        self.wheel.lock().reset(key, deadline);
+        let mut wheel = self.wheel.lock();
+        wheel.reset(key, deadline);
+        self.lower_next_due(deadline);
+        drop(wheel);
         deadline < self.sleeping_until.load(Ordering::SeqCst)
     }
 
@@ -205,6 +219,21 @@ impl TimeDriver {
         }
         wheel.set_waker(key, waker);
         TimerState::Pending
+    }
+
+    /// Whether a pending timer may be due by now: `false` means [`process`](Self::process)
+    /// would fire nothing, and a busy worker's maintenance can skip it (and the wheel's
+    /// lock). A relaxed read: a registration from another thread that it misses is seen
+    /// by the next maintenance, or the worker parked in the driver was notified of it.
+    pub(crate) fn may_be_due(&self) -> bool {
+        self.now_ms() >= self.next_due.load(Ordering::Relaxed)
+    }
+
+    /// A timer is now pending until `deadline`; call with the wheel locked.
+    fn lower_next_due(&self, deadline: u64) {
+        if deadline < self.next_due.load(Ordering::Relaxed) {
+            self.next_due.store(deadline, Ordering::Relaxed);
+        }
     }
 
     /// Removes timer `key`; fine after shutdown too.
@@ -230,6 +259,8 @@ impl TimeDriver {
             let mut wheel = self.wheel.lock();
             wheel.advance(self.now_ms(), fired);
             let next = wheel.next_expiration();
+            self.next_due
+                .store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
             if parking {
                 self.sleeping_until
                     .store(next.unwrap_or(u64::MAX), Ordering::SeqCst);
@@ -275,6 +306,10 @@ impl TimeDriver {
             };
             self.clock.advance_to(to);
             wheel.advance(self.now_ms(), fired);
+            self.next_due.store(
+                wheel.next_expiration().unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
             reached
         };
         if !fired.is_empty() {
@@ -365,6 +400,42 @@ mod tests {
         assert_eq!(driver.num_timers(), 0);
         driver.shutdown();
         assert_eq!(wakes.0.load(Ordering::SeqCst), 1, "idempotent");
+    }
+
+    #[test]
+    fn may_be_due_never_misses_a_pending_timer() {
+        let driver = TimeDriver::new();
+        let waker = Waker::from(Arc::new(CountWakes::default()));
+        let mut fired = Vec::new();
+        assert!(!driver.may_be_due(), "no timer");
+        let far = driver.register(driver.now_ms() + 60_000, &waker).unwrap();
+        assert!(!driver.may_be_due(), "one timer, a minute away");
+        // Moved to now: due at once, whichever path moved it.
+        driver.reset(far.key, driver.now_ms());
+        assert!(driver.may_be_due());
+        driver.process(false, &mut fired);
+        assert!(!driver.may_be_due(), "fired: nothing pending");
+        driver.remove(far.key);
+        // A later registration lowers the bound again; a removal leaves it early (safe).
+        let soon = driver.register(driver.now_ms() + 1, &waker).unwrap();
+        driver.remove(soon.key);
+        std::thread::sleep(Duration::from_millis(3));
+        assert!(
+            driver.may_be_due(),
+            "a removed timer may leave the bound early"
+        );
+        driver.process(false, &mut fired);
+        assert!(
+            !driver.may_be_due(),
+            "the wheel advanced: the bound is exact again"
+        );
+        // Paused time: a jump moves the bound with the clock.
+        driver.clock.pause().unwrap();
+        let next = driver.register(driver.now_ms() + 10_000, &waker).unwrap();
+        assert!(!driver.may_be_due());
+        assert!(driver.auto_advance());
+        assert!(driver.poll_fired(next.key, &waker) == TimerState::Fired);
+        assert!(!driver.may_be_due());
     }
 
     #[test]

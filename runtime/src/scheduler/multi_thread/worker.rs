@@ -577,7 +577,7 @@ impl Context {
     fn poll_driver(&self) {
         self.flush_counters();
         if let Some(mut driver) = self.shared.driver.try_lock() {
-            driver.park(Some(std::time::Duration::ZERO));
+            driver.poll_now();
         }
     }
 
