@@ -241,3 +241,50 @@ fn a_global_queue_interval_of_one_serves_remote_work_first() {
         );
     }
 }
+
+#[test]
+fn a_sleeping_worker_is_woken_to_share_a_yield_loop() {
+    // A task spawns one partner (into the LIFO slot: no notification) and both loop on
+    // `yield_now`, whose pushes tell no other worker either. If the other worker slept
+    // through the start, only the busy worker's maintenance wakes it to steal the partner.
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    for round in 0..10 {
+        // Let both workers go to sleep first.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let seen = rt
+            .block_on(rt.spawn(async {
+                let threads = Arc::new(parking_lot::Mutex::new(std::collections::HashSet::new()));
+                let stop = Arc::new(AtomicBool::new(false));
+                let spin = |threads: Arc<parking_lot::Mutex<std::collections::HashSet<_>>>,
+                            stop: Arc<AtomicBool>| async move {
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                    while !stop.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+                        let spun = std::time::Instant::now();
+                        while spun.elapsed() < std::time::Duration::from_micros(20) {}
+                        let both = {
+                            let mut seen = threads.lock();
+                            seen.insert(std::thread::current().id());
+                            seen.len() == 2
+                        };
+                        if both {
+                            stop.store(true, Ordering::SeqCst);
+                        }
+                        filch::task::yield_now().await;
+                    }
+                };
+                let partner = filch::spawn(spin(threads.clone(), stop.clone()));
+                spin(threads.clone(), stop).await;
+                partner.await.unwrap();
+                let seen = threads.lock().len();
+                seen
+            }))
+            .unwrap();
+        assert_eq!(
+            seen, 2,
+            "round {round}: one worker ran a yield loop for 5 s alone"
+        );
+    }
+}

@@ -13,7 +13,9 @@
 //!
 //! A task's wake calls [`schedule_local`]: through the thread-local [`CURRENT`] pointer it
 //! finds this worker's [`Context`] and pushes onto the LIFO slot or the deque without
-//! touching shared state (beyond a fenced read of the idle counts when the deque grows).
+//! touching shared state (beyond a fenced read of the idle counts when the deque grows; a
+//! task that woke itself while running, a yield, reads nothing shared: the maintenance
+//! every event interval tells a sleeper about the work it left queued).
 use super::Shared;
 use crate::blocking::BlockingPool;
 use crate::park::Parker;
@@ -576,6 +578,10 @@ impl Context {
     /// driver (busy workers must not starve them).
     fn poll_driver(&self) {
         self.flush_counters();
+        // Yields push without telling anyone (see `push_local`): tell now.
+        if self.should_notify_others() {
+            self.shared.notify_parked_local();
+        }
         if let Some(mut driver) = self.shared.driver.try_lock() {
             driver.poll_now();
         }
@@ -584,12 +590,17 @@ impl Context {
     /// Pushes a task woken (or spawned) on this worker.
     fn push_local(&self, task: Runnable, yielded: bool) {
         if yielded {
+            // A task that woke itself while running (a yield, mostly) goes to the back of
+            // the deque, and nobody is told: this worker is busy anyway. Were thieves asleep
+            // while it has more than it can run next, the maintenance in `poll_driver`
+            // wakes one, every event interval; a yield loop then does not pay for a look
+            // at the shared idle state on every yield.
             self.local.push(task);
-        } else {
-            match self.lifo.replace(Some(task)) {
-                None => return,
-                Some(previous) => self.local.push(previous),
-            }
+            return;
+        }
+        match self.lifo.replace(Some(task)) {
+            None => return,
+            Some(previous) => self.local.push(previous),
         }
         if self.should_notify_others() {
             self.shared.notify_parked_local();
