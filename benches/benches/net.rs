@@ -20,6 +20,10 @@
 //!   the server runs one task per connection. `TCP_NODELAY` on both ends. Setup (bind and
 //!   50 connects) is inside the iteration for all three.
 //! * `timers`: [`TIMER_TASKS`] tasks each sleep 1 ms; the root awaits them all.
+//! * `timeouts`: [`TIMEOUT_TASKS`] tasks spread over the workers, each putting a 5 s timeout
+//!   around [`TIMEOUTS_PER_TASK`] operations that finish first (one `yield_now`): a timer
+//!   registered and cancelled per operation, from every worker at once, which is what a
+//!   server's per-request deadlines do to the timer wheel. 64,000 timers per iteration.
 //!
 //! Run: `cargo bench -p filch-benches --bench net` (`-- tcp_echo` to filter). Results:
 //! `docs/performance.md`. `NET_PROFILE=<tcp_echo|timers>/<filch|tokio|smol>[:<iters>]` runs
@@ -34,6 +38,9 @@ const CLIENTS: usize = 50;
 const ROUNDS: usize = 1_000;
 const MSG: usize = 64;
 const TIMER_TASKS: usize = 10_000;
+const TIMEOUT_TASKS: usize = 64;
+const TIMEOUTS_PER_TASK: usize = 1_000;
+const TIMEOUT: Duration = Duration::from_secs(5);
 
 fn workers() -> usize {
     num_cpus::get()
@@ -151,7 +158,7 @@ impl Drop for Smol {
 }
 
 mod filch_side {
-    use super::{CLIENTS, MSG, ROUNDS, TIMER_TASKS};
+    use super::{CLIENTS, MSG, ROUNDS, TIMEOUT, TIMEOUTS_PER_TASK, TIMEOUT_TASKS, TIMER_TASKS};
     use filch::io::{AsyncReadExt, AsyncWriteExt};
     use filch::net::{TcpListener, TcpStream};
     use std::time::Duration;
@@ -198,10 +205,27 @@ mod filch_side {
             task.await.unwrap();
         }
     }
+
+    pub async fn timeouts() {
+        let tasks: Vec<_> = (0..TIMEOUT_TASKS)
+            .map(|_| {
+                filch::spawn(async {
+                    for _ in 0..TIMEOUTS_PER_TASK {
+                        filch::time::timeout(TIMEOUT, filch::task::yield_now())
+                            .await
+                            .expect("the operation finishes first");
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    }
 }
 
 mod tokio_side {
-    use super::{CLIENTS, MSG, ROUNDS, TIMER_TASKS};
+    use super::{CLIENTS, MSG, ROUNDS, TIMEOUT, TIMEOUTS_PER_TASK, TIMEOUT_TASKS, TIMER_TASKS};
     use std::time::Duration;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::{TcpListener, TcpStream};
@@ -248,10 +272,27 @@ mod tokio_side {
             task.await.unwrap();
         }
     }
+
+    pub async fn timeouts() {
+        let tasks: Vec<_> = (0..TIMEOUT_TASKS)
+            .map(|_| {
+                tokio::spawn(async {
+                    for _ in 0..TIMEOUTS_PER_TASK {
+                        tokio::time::timeout(TIMEOUT, tokio::task::yield_now())
+                            .await
+                            .expect("the operation finishes first");
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    }
 }
 
 mod smol_side {
-    use super::{CLIENTS, MSG, ROUNDS, TIMER_TASKS};
+    use super::{CLIENTS, MSG, ROUNDS, TIMEOUT, TIMEOUTS_PER_TASK, TIMEOUT_TASKS, TIMER_TASKS};
     use async_executor::Executor;
     use async_net::{TcpListener, TcpStream};
     use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
@@ -307,6 +348,32 @@ mod smol_side {
             task.await;
         }
     }
+
+    pub async fn timeouts(ex: Arc<Executor<'static>>) {
+        let tasks: Vec<_> = (0..TIMEOUT_TASKS)
+            .map(|_| {
+                ex.spawn(async {
+                    for _ in 0..TIMEOUTS_PER_TASK {
+                        let done = futures_lite::future::or(
+                            async {
+                                futures_lite::future::yield_now().await;
+                                true
+                            },
+                            async {
+                                async_io::Timer::after(TIMEOUT).await;
+                                false
+                            },
+                        )
+                        .await;
+                        assert!(done, "the operation finishes first");
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await;
+        }
+    }
 }
 
 fn config() -> Criterion {
@@ -354,10 +421,29 @@ fn timers(c: &mut Criterion) {
     group.finish();
 }
 
+fn timeouts(c: &mut Criterion) {
+    let mut group = c.benchmark_group("timeouts");
+    {
+        let rt = Filch::new();
+        group.bench_function("filch", |b| b.iter(|| rt.run(filch_side::timeouts())));
+    }
+    {
+        let rt = Tokio::new();
+        group.bench_function("tokio", |b| b.iter(|| rt.run(tokio_side::timeouts())));
+    }
+    {
+        let rt = Smol::new();
+        group.bench_function("smol", |b| {
+            b.iter(|| rt.run(smol_side::timeouts(rt.ex.clone())))
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = net;
     config = config();
-    targets = tcp_echo, timers
+    targets = tcp_echo, timers, timeouts
 }
 
 /// `NET_PROFILE=<workload>/<runtime>[:<iterations>]` (default 20 iterations).
@@ -391,6 +477,18 @@ fn profile(spec: &str) {
         "timers/smol" => {
             let rt = Smol::new();
             (0..iterations).for_each(|_| rt.run(smol_side::timers(rt.ex.clone())));
+        }
+        "timeouts/filch" => {
+            let rt = Filch::new();
+            (0..iterations).for_each(|_| rt.run(filch_side::timeouts()));
+        }
+        "timeouts/tokio" => {
+            let rt = Tokio::new();
+            (0..iterations).for_each(|_| rt.run(tokio_side::timeouts()));
+        }
+        "timeouts/smol" => {
+            let rt = Smol::new();
+            (0..iterations).for_each(|_| rt.run(smol_side::timeouts(rt.ex.clone())));
         }
         other => panic!("unknown NET_PROFILE workload {other:?}"),
     }
