@@ -82,13 +82,14 @@ pub(crate) struct DriverGuard<'a> {
 }
 
 impl Driver {
-    /// Opens the OS poller.
+    /// Opens the OS poller; timers are spread over `timer_shards` wheels (one per worker:
+    /// see [`TimeDriver`]).
     ///
     /// # Errors
     ///
     /// The OS error if the poller cannot be created, or `Unsupported` on a platform whose
     /// poller has no edge-triggered mode.
-    pub(crate) fn new() -> std::io::Result<Arc<Driver>> {
+    pub(crate) fn new(timer_shards: usize) -> std::io::Result<Arc<Driver>> {
         let poller = Poller::new()?;
         if !poller.supports_edge() {
             return Err(std::io::Error::new(
@@ -107,7 +108,7 @@ impl Driver {
             sources: Mutex::new(Slab::new()),
             registrations: AtomicU64::new(0),
             live_sources: AtomicUsize::new(0),
-            time: TimeDriver::new(),
+            time: TimeDriver::new(timer_shards),
             shutdown: AtomicBool::new(false),
             events_dispatched: AtomicU64::new(0),
         }))

@@ -117,7 +117,7 @@ pub(crate) fn new(
     seed: Option<RngSeed>,
     poll_times: bool,
 ) -> std::io::Result<Arc<Shared>> {
-    let driver = crate::driver::Driver::new()?;
+    let driver = crate::driver::Driver::new(1)?;
     let parker = Parker::with_driver(Some(driver.clone()));
     Ok(Arc::new(Shared {
         remote: Injector::new(),

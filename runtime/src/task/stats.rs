@@ -112,6 +112,13 @@ pub(crate) fn set_worker(worker: Option<usize>) {
     RUNNING_HERE.with(|word| word.set(RUNNING | (worker << STATE_BITS)));
 }
 
+/// The multi-thread worker this thread drives, if any (as named by [`set_worker`]).
+#[inline]
+pub(crate) fn current_worker() -> Option<usize> {
+    let worker = RUNNING_HERE.with(Cell::get) >> STATE_BITS;
+    (worker as usize).checked_sub(1)
+}
+
 /// Milliseconds since the first use of the coarse clock, as of its last advance (it
 /// wraps after 49 days; a stamp older than that reads as recent, which a dump tolerates).
 static COARSE_MS: AtomicU32 = AtomicU32::new(0);

@@ -8,7 +8,7 @@
 //! A `Sleep` polled after its runtime shut down panics with [`SHUT_DOWN`]: nobody would
 //! ever advance its timer. Timers pending at shutdown are woken so that they see it.
 use super::Instant;
-use crate::driver::time::TimerState;
+use crate::driver::time::{TimerKey, TimerState};
 use crate::driver::Driver;
 use crate::task::coop;
 use std::fmt;
@@ -135,7 +135,7 @@ pub struct Sleep {
     driver: Option<Arc<Driver>>,
     deadline: Instant,
     /// The timer wheel entry, once registered; owned by this `Sleep`.
-    key: Option<usize>,
+    key: Option<TimerKey>,
 }
 
 impl Sleep {

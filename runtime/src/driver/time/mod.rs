@@ -1,11 +1,33 @@
-//! The time half of the driver: the [`TimerWheel`] behind a lock, and the clock.
+//! The time half of the driver: the timer wheels, one per shard, and the clock.
 //!
-//! Timers are registered by [`Sleep`](crate::time::Sleep) futures from any thread. The
-//! wheel is advanced by whichever thread parks on the driver (or runs its periodic
-//! maintenance), which also computes the park timeout from
-//! [`TimerWheel::next_expiration`]. A timer that is due *earlier* than the timeout the
-//! parked thread went to sleep with has to wake it: `register` compares with
-//! `sleeping_until` and the caller notifies the poller.
+//! Timers are registered by [`Sleep`](crate::time::Sleep) futures from any thread. Each
+//! thread files its timers in its *home shard* (a multi-thread worker in its own, any other
+//! thread in one picked once per thread), a [`TimerWheel`] behind its own lock, so that
+//! workers arming and cancelling timeouts never contend for a lock (one wheel for all of
+//! them spent a fifth of a timeout-heavy run in the lock's slow path). A [`TimerKey`] names
+//! its shard, so a timer polled, reset or dropped on another thread finds its wheel.
+//!
+//! The wheels are advanced together by the thread that holds the driver (the one that
+//! parks on it, or runs a busy worker's maintenance), which also computes the park
+//! timeout from the earliest [`TimerWheel::next_expiration`]. A timer that is due
+//! *earlier* than the timeout the parked thread went to sleep with has to wake it:
+//! `register` compares with `sleeping_until` and the caller notifies the poller.
+//!
+//! # The two bounds, without a global lock
+//!
+//! `sleeping_until` (the parked thread's wake-up time) and `next_due` (no pending timer is
+//! due before it) must cover every timer, yet a registration locks only its own shard
+//! while [`process`](TimeDriver::process) visits the shards one by one. The holder of the
+//! driver (only it calls `process`) first stores "unknown" (`u64::MAX`) in both, then
+//! locks each shard in turn, and finally publishes what it found (`next_due` by
+//! `fetch_min`, since registrations lower it meanwhile). A registration lowers `next_due`
+//! under its shard lock and reads `sleeping_until` after it. Either its shard lock came
+//! first, and the scan sees the timer; or the scan's lock of that shard came first, and
+//! then the "unknown" stores happen before the registration (release of the scan's lock,
+//! acquire of the registration's): its `fetch_min` lands after the reset of `next_due`, and
+//! it reads `u64::MAX` or the final `sleeping_until`, and notifies if its deadline is
+//! earlier. So neither bound ever misses a timer; at worst a registration racing a park
+//! wakes the poller once for nothing.
 //!
 //! # Shutdown
 //!
@@ -28,8 +50,10 @@ pub(crate) mod clock;
 pub(crate) mod wheel;
 
 pub(crate) use clock::Clock;
-use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use crossbeam_utils::CachePadded;
+use parking_lot::{Mutex, MutexGuard};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::Waker;
 use std::time::{Duration, Instant};
 pub(crate) use wheel::TimerWheel;
@@ -64,10 +88,51 @@ impl Drop for InhibitAutoAdvance {
     }
 }
 
+/// Bits of a [`TimerKey`] that name its shard.
+const SHARD_BITS: u32 = 8;
+/// Most shards a driver has (more workers share them).
+pub(crate) const MAX_SHARDS: usize = 1 << SHARD_BITS;
+
+/// A registered timer: its shard (low [`SHARD_BITS`] bits) and its entry in that shard's
+/// wheel (the rest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimerKey(usize);
+
+impl TimerKey {
+    fn new(shard: usize, entry: usize) -> Self {
+        debug_assert!(shard < MAX_SHARDS);
+        Self((entry << SHARD_BITS) | shard)
+    }
+
+    fn shard(self) -> usize {
+        self.0 & (MAX_SHARDS - 1)
+    }
+
+    fn entry(self) -> usize {
+        self.0 >> SHARD_BITS
+    }
+}
+
+/// The home shard of a thread that is no multi-thread worker: picked once per thread, in
+/// turn, so that such threads (a `block_on` caller, blocking jobs) spread over the shards.
+fn thread_shard() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+    SHARD.with(|shard| {
+        shard.get().unwrap_or_else(|| {
+            let picked = NEXT.fetch_add(1, Ordering::Relaxed);
+            shard.set(Some(picked));
+            picked
+        })
+    })
+}
+
 /// What [`TimeDriver::register`] did.
 #[derive(Debug)]
 pub(crate) struct Registered {
-    pub(crate) key: usize,
+    pub(crate) key: TimerKey,
     /// Already due: the caller must not wait for a wakeup (none will come).
     pub(crate) fired: bool,
     /// The thread parked in the driver must be woken to shorten its timeout.
@@ -105,41 +170,73 @@ pub(crate) enum Jump {
     NoTimer,
 }
 
-/// Clock and timer wheel of one runtime.
+/// Clock and timer wheels of one runtime.
+///
+/// # Invariants
+///
+/// * Every timer lives in the wheel of the shard its [`TimerKey`] names.
+/// * `next_due` is never later than the earliest deadline of a pending timer, and
+///   `sleeping_until` never later than the time the parked thread wakes by itself, except
+///   while the holder of the driver is inside [`process`](Self::process) (see the module
+///   docs for why no registration is missed then).
+/// * `shut_down` is raised before [`shutdown`](Self::shutdown) locks any shard, and read
+///   under a shard lock by every registration and poll.
 #[derive(Debug)]
 pub(crate) struct TimeDriver {
-    /// Time zero of the wheel's millisecond counter.
+    /// Time zero of the wheels' millisecond counter.
     start: Instant,
     /// The runtime's time: the OS's, or virtual once paused.
     pub(crate) clock: Clock,
-    wheel: Mutex<TimerWheel>,
+    /// One wheel per shard, each on its own cache line.
+    shards: Box<[CachePadded<Mutex<TimerWheel>>]>,
     /// Deadline (ms) the thread parked in the driver will wake at by itself (`u64::MAX`:
-    /// it sleeps until notified); 0 when nobody is parked in the driver.
+    /// it sleeps until notified, or is working out when to wake); 0 when nobody is parked
+    /// in the driver.
     sleeping_until: AtomicU64,
     /// No pending timer is due before this (wheel ms; `u64::MAX`: none is pending). A lower
-    /// bound, never later than the earliest pending deadline: lowered under the wheel lock
-    /// by every registration and reset, set to the wheel's next expiration whenever the
-    /// wheel advances, left alone when a timer is removed (early is safe, it only makes
+    /// bound, never later than the earliest pending deadline: lowered under a shard lock by
+    /// every registration and reset, set to the wheels' next expiration whenever they
+    /// advance, left alone when a timer is removed (early is safe, it only makes
     /// [`may_be_due`](Self::may_be_due) look once more). Lets a busy worker's periodic
-    /// maintenance skip the wheel's lock while nothing can be due.
+    /// maintenance skip the wheels' locks while nothing can be due.
     next_due: AtomicU64,
-    /// Set by [`shutdown`](Self::shutdown), under the wheel lock: no timer will fire any
-    /// more. Read under the lock too, so no registration can slip past the shutdown's
+    /// Set by [`shutdown`](Self::shutdown) before it visits the shards: no timer will fire
+    /// any more. Read under a shard lock, so no registration can slip past the shutdown's
     /// wake-up of every pending timer.
     shut_down: AtomicBool,
 }
 
 impl TimeDriver {
-    pub(crate) fn new() -> Self {
+    /// A driver whose timers are spread over `shards` wheels (at least one, at most
+    /// [`MAX_SHARDS`]): one per worker of a multi-thread runtime.
+    pub(crate) fn new(shards: usize) -> Self {
         let start = Instant::now();
         Self {
             start,
             clock: Clock::new(start),
-            wheel: Mutex::new(TimerWheel::new()),
+            shards: (0..shards.clamp(1, MAX_SHARDS))
+                .map(|_| CachePadded::new(Mutex::new(TimerWheel::new())))
+                .collect(),
             sleeping_until: AtomicU64::new(0),
             next_due: AtomicU64::new(u64::MAX),
             shut_down: AtomicBool::new(false),
         }
+    }
+
+    /// The shard this thread files its timers in: a multi-thread worker's own index, any
+    /// other thread's pick (see [`thread_shard`]).
+    fn home_shard(&self) -> usize {
+        let home = crate::task::stats::current_worker().unwrap_or_else(thread_shard);
+        home % self.shards.len()
+    }
+
+    fn wheel(&self, key: TimerKey) -> MutexGuard<'_, TimerWheel> {
+        self.shards[key.shard()].lock()
+    }
+
+    /// Every wheel, locked in shard order (the only order in which more than one is held).
+    fn lock_all(&self) -> Vec<MutexGuard<'_, TimerWheel>> {
+        self.shards.iter().map(|shard| shard.lock()).collect()
     }
 
     /// `instant` as a wheel deadline: whole ms since start, rounded **up** so that a timer
@@ -181,27 +278,28 @@ impl TimeDriver {
     ///
     /// [`ShutDown`] (and nothing is registered) if the driver has shut down.
     pub(crate) fn register(&self, deadline: u64, waker: &Waker) -> Result<Registered, ShutDown> {
-        let mut wheel = self.wheel.lock();
+        let shard = self.home_shard();
+        let mut wheel = self.shards[shard].lock();
         if self.is_shut_down() {
             return Err(ShutDown);
         }
-        let key = wheel.insert(deadline, Some(waker.clone()));
-        let fired = wheel.is_fired(key);
+        let entry = wheel.insert(deadline, Some(waker.clone()));
+        let fired = wheel.is_fired(entry);
         if !fired {
             self.lower_next_due(deadline);
         }
         drop(wheel);
         Ok(Registered {
-            key,
+            key: TimerKey::new(shard, entry),
             fired,
             notify: !fired && deadline < self.sleeping_until.load(Ordering::SeqCst),
         })
     }
 
     /// Moves timer `key`; returns whether the parked thread must be notified.
-    pub(crate) fn reset(&self, key: usize, deadline: u64) -> bool {
-        let mut wheel = self.wheel.lock();
-        wheel.reset(key, deadline);
+    pub(crate) fn reset(&self, key: TimerKey, deadline: u64) -> bool {
+        let mut wheel = self.wheel(key);
+        wheel.reset(key.entry(), deadline);
         self.lower_next_due(deadline);
         drop(wheel);
         deadline < self.sleeping_until.load(Ordering::SeqCst)
@@ -209,15 +307,15 @@ impl TimeDriver {
 
     /// Whether timer `key` fired; if it is pending, records `waker` for when it does. On a
     /// shut-down driver, [`TimerState::ShutDown`] whatever the timer's state.
-    pub(crate) fn poll_fired(&self, key: usize, waker: &Waker) -> TimerState {
-        let mut wheel = self.wheel.lock();
+    pub(crate) fn poll_fired(&self, key: TimerKey, waker: &Waker) -> TimerState {
+        let mut wheel = self.wheel(key);
         if self.is_shut_down() {
             return TimerState::ShutDown;
         }
-        if wheel.is_fired(key) {
+        if wheel.is_fired(key.entry()) {
             return TimerState::Fired;
         }
-        wheel.set_waker(key, waker);
+        wheel.set_waker(key.entry(), waker);
         TimerState::Pending
     }
 
@@ -229,21 +327,23 @@ impl TimeDriver {
         self.now_ms() >= self.next_due.load(Ordering::Relaxed)
     }
 
-    /// A timer is now pending until `deadline`; call with the wheel locked.
+    /// A timer is now pending until `deadline`; call with its shard locked (see the module
+    /// docs). Reads first, so that the common case (a deadline later than one already
+    /// pending) writes nothing to the shared line.
     fn lower_next_due(&self, deadline: u64) {
         if deadline < self.next_due.load(Ordering::Relaxed) {
-            self.next_due.store(deadline, Ordering::Relaxed);
+            self.next_due.fetch_min(deadline, Ordering::Relaxed);
         }
     }
 
     /// Removes timer `key`; fine after shutdown too.
-    pub(crate) fn remove(&self, key: usize) {
-        self.wheel.lock().remove(key);
+    pub(crate) fn remove(&self, key: TimerKey) {
+        self.wheel(key).remove(key.entry());
     }
 
     /// Number of timers registered (fired or not, not yet dropped).
     pub(crate) fn num_timers(&self) -> usize {
-        self.wheel.lock().len()
+        self.shards.iter().map(|shard| shard.lock().len()).sum()
     }
 
     /// Fires due timers (waking them after the lock is released) and returns how long the
@@ -251,22 +351,31 @@ impl TimeDriver {
     /// it fired any: the tasks it woke may sit on the caller's own run queue, and nobody
     /// else would wake the caller for them.
     ///
-    /// With `parking`, also records (under the wheel lock, so no registration can slip in
-    /// between) the deadline the caller will sleep until: a timer registered later with an
-    /// earlier deadline then knows it must notify the poller.
+    /// With `parking`, also records the deadline the caller will sleep until: a timer
+    /// registered later with an earlier deadline then knows it must notify the poller (see
+    /// the module docs for the registrations that race with this).
+    ///
+    /// Only the holder of the driver calls this.
     pub(crate) fn process(&self, parking: bool, fired: &mut Vec<Waker>) -> Option<Duration> {
-        let next = {
-            let mut wheel = self.wheel.lock();
-            wheel.advance(self.now_ms(), fired);
-            let next = wheel.next_expiration();
-            self.next_due
-                .store(next.unwrap_or(u64::MAX), Ordering::Relaxed);
-            if parking {
-                self.sleeping_until
-                    .store(next.unwrap_or(u64::MAX), Ordering::SeqCst);
+        // "Unknown" until every shard is seen (module docs).
+        if parking {
+            self.sleeping_until.store(u64::MAX, Ordering::SeqCst);
+        }
+        self.next_due.store(u64::MAX, Ordering::Relaxed);
+        let now = self.now_ms();
+        let mut earliest = u64::MAX;
+        for shard in self.shards.iter() {
+            let mut wheel = shard.lock();
+            wheel.advance(now, fired);
+            if let Some(next) = wheel.next_expiration() {
+                earliest = earliest.min(next);
             }
-            next
-        };
+        }
+        self.next_due.fetch_min(earliest, Ordering::Relaxed);
+        if parking {
+            self.sleeping_until.store(earliest, Ordering::SeqCst);
+        }
+        let next = (earliest != u64::MAX).then_some(earliest);
         if !fired.is_empty() {
             for waker in fired.drain(..) {
                 waker.wake();
@@ -291,12 +400,14 @@ impl TimeDriver {
     /// ([`Jump::Moved`]) and the next jump gets closer.
     pub(crate) fn jump(&self, limit: Option<Instant>, fired: &mut Vec<Waker>) -> Jump {
         let reached = {
-            let mut wheel = self.wheel.lock();
+            let mut wheels = self.lock_all();
             if self.is_shut_down() {
                 return Jump::NoTimer;
             }
-            let next = wheel
-                .next_expiration()
+            let next = wheels
+                .iter()
+                .filter_map(|wheel| wheel.next_expiration())
+                .min()
                 .and_then(|ms| self.start.checked_add(Duration::from_millis(ms)));
             let (to, reached) = match (next, limit) {
                 (Some(next), Some(limit)) if limit <= next => (limit, true),
@@ -305,11 +416,14 @@ impl TimeDriver {
                 (None, None) => return Jump::NoTimer,
             };
             self.clock.advance_to(to);
-            wheel.advance(self.now_ms(), fired);
-            self.next_due.store(
-                wheel.next_expiration().unwrap_or(u64::MAX),
-                Ordering::Relaxed,
-            );
+            let now = self.now_ms();
+            let mut earliest = u64::MAX;
+            for wheel in &mut wheels {
+                wheel.advance(now, fired);
+                earliest = earliest.min(wheel.next_expiration().unwrap_or(u64::MAX));
+            }
+            // Every wheel is locked: nobody lowers the bound meanwhile.
+            self.next_due.store(earliest, Ordering::Relaxed);
             reached
         };
         if !fired.is_empty() {
@@ -350,10 +464,11 @@ impl TimeDriver {
     /// Called from the driver's shutdown (`Driver::shutdown`).
     pub(crate) fn shutdown(&self) {
         let mut pending = Vec::new();
-        {
-            let mut wheel = self.wheel.lock();
-            self.shut_down.store(true, Ordering::Release);
-            wheel.take_pending_wakers(&mut pending);
+        // Raised before any shard is locked: a registration that locks a shard after this
+        // visit sees it, one before is in the wheel and woken here.
+        self.shut_down.store(true, Ordering::Release);
+        for shard in self.shards.iter() {
+            shard.lock().take_pending_wakers(&mut pending);
         }
         for waker in pending {
             waker.wake();
@@ -379,7 +494,7 @@ mod tests {
 
     #[test]
     fn shutdown_wakes_pending_timers_and_refuses_new_ones() {
-        let driver = TimeDriver::new();
+        let driver = TimeDriver::new(1);
         let wakes = Arc::new(CountWakes::default());
         let waker = Waker::from(wakes.clone());
         let pending = driver.register(u64::MAX, &waker).unwrap();
@@ -404,7 +519,7 @@ mod tests {
 
     #[test]
     fn may_be_due_never_misses_a_pending_timer() {
-        let driver = TimeDriver::new();
+        let driver = TimeDriver::new(1);
         let waker = Waker::from(Arc::new(CountWakes::default()));
         let mut fired = Vec::new();
         assert!(!driver.may_be_due(), "no timer");
@@ -439,8 +554,98 @@ mod tests {
     }
 
     #[test]
+    fn timers_live_in_the_shard_of_the_thread_that_registered_them() {
+        let driver = TimeDriver::new(4);
+        let waker = Waker::from(Arc::new(CountWakes::default()));
+        let keys: Vec<_> = (0..6)
+            .map(|worker| {
+                std::thread::scope(|s| {
+                    s.spawn(|| {
+                        crate::task::stats::set_worker(Some(worker));
+                        driver.register(u64::MAX, &waker).unwrap().key
+                    })
+                    .join()
+                    .unwrap()
+                })
+            })
+            .collect();
+        let shards: Vec<_> = keys.iter().map(|key| key.shard()).collect();
+        assert_eq!(shards, [0, 1, 2, 3, 0, 1], "worker index modulo the shards");
+        assert_eq!(driver.num_timers(), 6);
+        // Polled, reset and removed from another thread, each finds its own wheel.
+        let now = driver.now_ms();
+        driver.reset(keys[2], now);
+        let mut fired = Vec::new();
+        driver.process(false, &mut fired);
+        assert_eq!(driver.poll_fired(keys[2], &waker), TimerState::Fired);
+        assert_eq!(driver.poll_fired(keys[3], &waker), TimerState::Pending);
+        for key in keys {
+            driver.remove(key);
+        }
+        assert_eq!(driver.num_timers(), 0);
+    }
+
+    /// Registrations race with the driver holder's `process`; after each `process`, both
+    /// bounds must cover every registration that completed before they were read (the
+    /// parked thread's wake-up time only those that did not notify it). Timers go to the
+    /// first shard, which the scan visits first: a plain store of what the scan found
+    /// (instead of "unknown" first and `fetch_min` after) loses every registration made
+    /// while the scan visits the other shards.
+    #[test]
+    fn bounds_cover_timers_registered_during_a_scan() {
+        for _ in 0..10 {
+            let driver = TimeDriver::new(16);
+            let waker = Waker::from(Arc::new(CountWakes::default()));
+            let stop = AtomicBool::new(false);
+            // The earliest deadline registered so far (and of those that did not notify),
+            // published after its registration.
+            let registered = AtomicU64::new(u64::MAX);
+            let unnotified = AtomicU64::new(u64::MAX);
+            let base = driver.now_ms() + 3_600_000;
+            std::thread::scope(|s| {
+                let checker = s.spawn(|| {
+                    let mut fired = Vec::new();
+                    let mut checks = 0u64;
+                    while !stop.load(Ordering::Relaxed) {
+                        driver.process(true, &mut fired);
+                        let unnotified = unnotified.load(Ordering::SeqCst);
+                        let sleeping = driver.sleeping_until.load(Ordering::SeqCst);
+                        assert!(
+                            sleeping <= unnotified,
+                            "the driver would sleep until {sleeping}, past a timer at \
+                             {unnotified} that did not notify it"
+                        );
+                        driver.woke();
+                        let registered = registered.load(Ordering::Acquire);
+                        let bound = driver.next_due.load(Ordering::Relaxed);
+                        assert!(
+                            bound <= registered,
+                            "next_due {bound} is past a pending deadline {registered}"
+                        );
+                        checks += 1;
+                    }
+                    checks
+                });
+                s.spawn(|| {
+                    crate::task::stats::set_worker(Some(0));
+                    // Ever earlier deadlines: each one lowers the bound.
+                    for i in 0..100_000u64 {
+                        let notify = driver.register(base - i, &waker).unwrap().notify;
+                        registered.fetch_min(base - i, Ordering::AcqRel);
+                        if !notify {
+                            unnotified.fetch_min(base - i, Ordering::SeqCst);
+                        }
+                    }
+                    stop.store(true, Ordering::Relaxed);
+                });
+                assert!(checker.join().unwrap() > 0);
+            });
+        }
+    }
+
+    #[test]
     fn deadlines_saturate_instead_of_wrapping() {
-        let driver = TimeDriver::new();
+        let driver = TimeDriver::new(1);
         let start = crate::time::Instant::from_std(driver.start);
         let far = start + Duration::from_millis(u64::MAX) + Duration::from_secs(1);
         assert_eq!(driver.deadline_ms(far), u64::MAX);
@@ -451,7 +656,7 @@ mod tests {
 
     #[test]
     fn a_paused_clock_jumps_to_each_timer_exactly() {
-        let driver = TimeDriver::new();
+        let driver = TimeDriver::new(1);
         driver.clock.pause().unwrap();
         let wakes = Arc::new(CountWakes::default());
         let waker = Waker::from(wakes.clone());

@@ -154,7 +154,7 @@ pub(crate) fn start(
     poll_times: bool,
 ) -> io::Result<(Arc<Shared>, Vec<std::thread::JoinHandle<()>>)> {
     let num_workers = num_workers.max(1);
-    let driver = Driver::new()?;
+    let driver = Driver::new(num_workers)?;
     let mut locals = Vec::with_capacity(num_workers);
     let mut parkers = Vec::with_capacity(num_workers);
     for _ in 0..num_workers {
