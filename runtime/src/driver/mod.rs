@@ -1,7 +1,7 @@
 //! The driver: the one place a runtime waits on the OS.
 //!
 //! One [`Driver`] per runtime owns a [`polling::Poller`] (epoll/kqueue), the table of
-//! registered sources ([`io`]) and the timer wheel ([`time`]). It has no thread of its own:
+//! registered sources ([`io`]) and the timer wheels ([`time`]). It has no thread of its own:
 //! a worker that runs out of work and finds the driver free takes its lock
 //! ([`Driver::try_lock`]) and blocks in `Poller::wait`, with the timeout of the next timer;
 //! other idle workers sleep on their condvars. Whoever has new work for the worker blocked
@@ -233,7 +233,7 @@ impl DriverGuard<'_> {
     /// Serves I/O events and due timers without blocking: the periodic look of a busy
     /// scheduler (and of one about to jump a paused clock). Does what a zero-timeout
     /// [`park`](Self::park) does, minus the work that would find nothing, which is the
-    /// common case: the wheel is only locked once a timer may be due
+    /// common case: the wheels are only locked once a timer may be due
     /// ([`TimeDriver::may_be_due`]), and the poller only waited on when it may hold events.
     /// `polling`'s wait costs five syscalls even with a zero timeout (it re-arms a timerfd
     /// and its notifier); asking the poller's own fd whether it is readable costs one, and

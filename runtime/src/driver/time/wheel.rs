@@ -141,12 +141,15 @@ impl TimerWheel {
         self.entries[key].fired
     }
 
-    /// Replaces the waker of timer `key` (unless it is the same one).
-    pub(crate) fn set_waker(&mut self, key: usize, waker: &Waker) {
+    /// Replaces the waker of timer `key` (unless it is the same one); returns the one it
+    /// replaced, for the caller to drop once it has let go of the wheel (dropping a waker
+    /// may drop a task, whose own timers would lock the wheel again).
+    #[must_use = "drop the old waker outside the wheel's lock"]
+    pub(crate) fn set_waker(&mut self, key: usize, waker: &Waker) -> Option<Waker> {
         let slot = &mut self.entries[key].waker;
         match slot {
-            Some(w) if w.will_wake(waker) => {}
-            _ => *slot = Some(waker.clone()),
+            Some(w) if w.will_wake(waker) => None,
+            _ => slot.replace(waker.clone()),
         }
     }
 
@@ -163,12 +166,14 @@ impl TimerWheel {
         }
     }
 
-    /// Removes timer `key` (cancel, or cleanup after firing). O(1).
-    pub(crate) fn remove(&mut self, key: usize) {
+    /// Removes timer `key` (cancel, or cleanup after firing), returning its waker for the
+    /// caller to drop outside the wheel's lock (see [`set_waker`](Self::set_waker)). O(1).
+    #[must_use = "drop the waker outside the wheel's lock"]
+    pub(crate) fn remove(&mut self, key: usize) -> Option<Waker> {
         if !self.entries[key].fired {
             self.unlink(key);
         }
-        self.entries.remove(key);
+        self.entries.remove(key).waker
     }
 
     /// The earliest deadline among pending timers' slots, in ms: the wheel must be
@@ -364,7 +369,7 @@ mod tests {
         assert!(wheel.is_fired(k));
         let many: Vec<_> = (0..100_000).map(|i| wheel.insert(200 + i, None)).collect();
         for k in many {
-            wheel.remove(k);
+            drop(wheel.remove(k));
         }
         assert_eq!(wheel.next_expiration(), None);
         assert_eq!(wheel.len(), 1);
@@ -511,7 +516,7 @@ mod tests {
                 }
                 Op::Remove(i) if !model.is_empty() => {
                     let key = *model.keys().nth(i % model.len()).unwrap();
-                    wheel.remove(key);
+                    drop(wheel.remove(key));
                     model.remove(&key);
                 }
                 Op::Reset(i, delta) if !model.is_empty() => {
