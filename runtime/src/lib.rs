@@ -88,7 +88,8 @@ pub use filch_sync as sync;
 #[doc(hidden)]
 pub mod __loom {
     pub use crate::park::{Parker, Unparker};
-    pub use crate::scheduler::multi_thread::{Idle, WorkerThreads};
+    pub use crate::scheduler::multi_thread::lifo_slot::Slotted;
+    pub use crate::scheduler::multi_thread::{Idle, LifoSlot, WorkerThreads};
     pub use crate::scheduler::ShutdownFlag;
 }
 

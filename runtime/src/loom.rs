@@ -1,7 +1,7 @@
 //! The one switch between `std`/`parking_lot` and `loom`.
 //!
 //! The lock-free protocols that loom models (the [`Parker`](crate::park), the
-//! multi-thread scheduler's [`Idle`](crate::scheduler) bookkeeping and its worker-thread counts) take their atomics,
+//! multi-thread scheduler's [`Idle`](crate::scheduler) bookkeeping, LIFO slots and worker-thread counts) take their atomics,
 //! locks and `Arc` from here, so `RUSTFLAGS="--cfg loom"` moves exactly those onto loom's
 //! model checker without a `cfg` anywhere else. The locks keep `parking_lot`'s infallible
 //! shape under both configurations; `Condvar::wait` takes and returns its guard by value
@@ -10,7 +10,7 @@
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use std::sync::Arc;
 
     pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
@@ -49,7 +49,7 @@ mod imp {
 
 #[cfg(loom)]
 mod imp {
-    pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use loom::sync::Arc;
 
     pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;

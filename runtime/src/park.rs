@@ -100,10 +100,15 @@ impl Parker {
 
     /// Sleeps until the token is set or `timeout` passes (whichever comes first), consuming
     /// the token if it was set. May return early (spuriously); callers re-check.
-    // The timer driver parks with a deadline; until then only the tests call this.
     #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn park_timeout(&self, timeout: Duration) {
         self.inner.park(Some(timeout));
+    }
+
+    /// [`park_timeout`](Self::park_timeout), returning whether this thread slept in the
+    /// driver (and so has just left it).
+    pub(crate) fn park_timeout_reporting_driver(&self, timeout: Duration) -> bool {
+        self.inner.park(Some(timeout))
     }
 }
 

@@ -265,6 +265,7 @@ fn every_public_type_is_listed_here() {
         "Unparker",
         "Idle",
         "WorkerThreads",
+        "LifoSlot",
         "ShutdownFlag",
         "Resolution",
         // `filch::__private`: what `#[filch::test]` expands to, not API.

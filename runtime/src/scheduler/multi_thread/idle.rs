@@ -67,6 +67,7 @@ impl Idle {
 
     /// Called after publishing work: picks the sleeper to wake, if one should be woken, and
     /// counts it as unparked and searching. The caller unparks the returned index.
+    #[inline(never)]
     pub fn worker_to_notify(&self) -> Option<usize> {
         // Order the caller's push before our read of the state (pairs with the fence in
         // `transition_to_parked`'s caller re-check).
@@ -90,6 +91,7 @@ impl Idle {
     /// Skipping the fence is safe for liveness here (not for remote pushes): the pusher is
     /// awake and will run the task itself if nobody steals it. A stale read can only delay
     /// a thief, and the next push or the pusher's own park re-checks.
+    #[inline]
     pub fn worker_to_notify_local(&self) -> Option<usize> {
         if !self.should_wake(self.state.load(Ordering::Relaxed)) {
             return None;
@@ -97,6 +99,7 @@ impl Idle {
         self.worker_to_notify()
     }
 
+    #[inline]
     fn should_wake(&self, state: usize) -> bool {
         state & SEARCH_MASK == 0 && (state >> SEARCH_BITS) < self.num_workers
     }

@@ -39,10 +39,12 @@
 //! injector itself. Either the last drain sees the task or its pusher sees the flag: every
 //! future is dropped exactly once, and none is stranded.
 mod idle;
+pub(crate) mod lifo_slot;
 mod worker;
 mod worker_threads;
 
 pub use idle::Idle;
+pub use lifo_slot::LifoSlot;
 pub(crate) use worker::hand_off_core;
 pub use worker_threads::WorkerThreads;
 
@@ -111,6 +113,12 @@ pub(crate) struct Shared {
     /// `unparkers[i]` wakes worker `i`.
     unparkers: Box<[Unparker]>,
     idle: CachePadded<Idle>,
+    /// `lifo[i]`: worker `i`'s LIFO slot, each on its own line (its owner writes it on
+    /// every wake it runs next).
+    lifo: Box<[CachePadded<LifoSlot<Runnable>>]>,
+    /// Held by the worker that watches the LIFO slots while it sleeps (one at most): see
+    /// the worker's `watch_lifo_slots`. Read by every push into an empty slot.
+    lifo_watcher: CachePadded<std::sync::atomic::AtomicBool>,
     pub(crate) registry: Registry,
     /// The runtime's I/O and timer driver; idle workers take turns blocking in it.
     pub(crate) driver: Arc<Driver>,
@@ -166,6 +174,8 @@ pub(crate) fn start(
         stealers: locals.iter().map(|w| w.stealer()).collect(),
         unparkers: parkers.iter().map(Parker::unparker).collect(),
         idle: CachePadded::new(Idle::new(num_workers)),
+        lifo: (0..num_workers).map(|_| CachePadded::default()).collect(),
+        lifo_watcher: CachePadded::new(std::sync::atomic::AtomicBool::new(false)),
         registry: Registry::new(num_workers * REGISTRY_SHARDS_PER_WORKER),
         driver,
         counters: (0..num_workers)
@@ -240,6 +250,7 @@ impl Shared {
 
     /// [`notify_parked`](Self::notify_parked) for a worker's push onto its own deque (see
     /// [`Idle::worker_to_notify_local`]).
+    #[inline]
     fn notify_parked_local(&self) {
         if let Some(worker) = self.idle.worker_to_notify_local() {
             self.notifications.fetch_add(1, Ordering::Relaxed);

@@ -6,6 +6,10 @@
 //! task, else a batch from the injector); failing that, search (steal from a random victim,
 //! then the injector); failing that, park.
 //!
+//! The LIFO slot lives in `Shared` ([`LifoSlot`]) so that a sleeping worker, the *LIFO
+//! watcher*, can rescue its task when this worker is stuck in one poll
+//! ([`Context::start_watching`]); thieves searching for work never take from it.
+//!
 //! *Pinned* tasks are the `spawn_local` tasks of this worker's thread; they live in the
 //! thread's [`WorkerSet`] (see `task::local_set`), never in a stealable queue. A worker
 //! with live pinned tasks is never handed to another thread: `block_in_place` runs its
@@ -16,6 +20,7 @@
 //! touching shared state (beyond a fenced read of the idle counts when the deque grows; a
 //! task that woke itself while running, a yield, reads nothing shared: the maintenance
 //! every event interval tells a sleeper about the work it left queued).
+use super::lifo_slot::LifoSlot;
 use super::Shared;
 use crate::blocking::BlockingPool;
 use crate::park::Parker;
@@ -28,6 +33,7 @@ use crate::task::Runnable;
 use crossbeam_deque::Steal;
 use std::cell::Cell;
 use std::ptr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Backoff steps a searcher spins, watching the queues, before it parks (a few
@@ -36,6 +42,14 @@ const SPIN_ROUNDS: u32 = 16;
 
 /// Consecutive polls from the LIFO slot before its occupant must queue like everyone else.
 pub(super) const MAX_LIFO_POLLS: u32 = 3;
+
+/// How often the LIFO watcher looks at the other workers' LIFO slots. A task left in a
+/// slot behind a poll that blocks its worker runs elsewhere within about two of these.
+const LIFO_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// Looks in a row that find every other worker quiet (no poll started, no task in a LIFO
+/// slot) before the watcher stops watching and sleeps until notified.
+const LIFO_WATCH_QUIET_LOOKS: u32 = 2;
 
 thread_local! {
     /// The worker running on this thread, or null. Set for the whole of [`run`].
@@ -62,7 +76,16 @@ struct Context {
     shared: Arc<Shared>,
     index: usize,
     local: crossbeam_deque::Worker<Runnable>,
-    lifo: Cell<Option<Runnable>>,
+    /// This worker's LIFO slot, `&shared.lifo[index]`, kept as a pointer: the hottest
+    /// field of the core, read on every wake and every tick (see [`lifo`](Self::lifo)).
+    lifo: ptr::NonNull<LifoSlot<Runnable>>,
+    /// While this worker is the LIFO watcher: the poll count of each worker at the last
+    /// look (see [`watch_lifo_slots`](Context::watch_lifo_slots)).
+    watched_polls: Box<[Cell<u64>]>,
+    /// Looks in a row, as the watcher, that found the others quiet.
+    quiet_looks: Cell<u32>,
+    /// Whether this worker holds `Shared::lifo_watcher`.
+    watching: Cell<bool>,
     /// Whether this worker counts itself as searching in [`Idle`](super::Idle).
     searching: Cell<bool>,
     /// Due every global-queue interval: check the injector first, so remote work is never
@@ -134,6 +157,8 @@ pub(super) fn run(
         Some(seed) => seed.generator(index),
         None => FastRand::new(FastRand::seed() ^ index as u64),
     };
+    let workers = shared.stealers.len();
+    let lifo = ptr::NonNull::from(&*shared.lifo[index]);
     let core = Box::new(Context {
         handle: Handle::from_scheduler(
             scheduler::Handle::MultiThread(shared.clone()),
@@ -144,7 +169,10 @@ pub(super) fn run(
         shared,
         index,
         local,
-        lifo: Cell::new(None),
+        lifo,
+        watched_polls: (0..workers).map(|_| Cell::new(0)).collect(),
+        quiet_looks: Cell::new(0),
+        watching: Cell::new(false),
         searching: Cell::new(false),
         global_queue: Countdown::new(intervals.global_queue),
         driver_poll: Countdown::new(intervals.event),
@@ -365,7 +393,7 @@ pub(crate) fn hand_off_core() -> Option<HandOff> {
 fn stay_in_place(core: *mut Context) -> HandOff {
     // SAFETY: this thread owns the core (it was in `CURRENT`); the borrow ends here.
     let cx = unsafe { &*core };
-    if let Some(task) = cx.lifo.take() {
+    if let Some(task) = cx.lifo().take() {
         cx.local.push(task);
     }
     if !cx.local.is_empty() {
@@ -422,7 +450,7 @@ impl Context {
                 return Some(task);
             }
         }
-        if let Some(task) = self.lifo.take() {
+        if let Some(task) = self.lifo().take() {
             if self.lifo_polls.get() < MAX_LIFO_POLLS {
                 self.lifo_polls.set(self.lifo_polls.get() + 1);
                 return Some(task);
@@ -507,10 +535,21 @@ impl Context {
         // worker without the idle protocol), has still left the driver, and the hand-over
         // below must not be skipped (found in review).
         let mut left_driver = false;
+        // A watcher that retired sleeps until notified: the next push into an empty LIFO
+        // slot wakes a sleeper, which watches again.
+        let mut may_watch = true;
         loop {
+            let watching = may_watch && self.start_watching();
             crate::trace::park(self.index);
-            left_driver |= parker.park_reporting_driver();
+            left_driver |= if watching {
+                parker.park_timeout_reporting_driver(LIFO_WATCH_INTERVAL)
+            } else {
+                parker.park_reporting_driver()
+            };
             crate::trace::unpark(self.index);
+            if watching && !self.watch_lifo_slots() {
+                may_watch = false;
+            }
             let getting_up = if self.shared.is_shutting_down() || self.has_local_work() {
                 // Shutting down, or the driver woke tasks onto our own queue while we
                 // slept in it: get up whether or not anyone notified us. If a notifier
@@ -529,11 +568,89 @@ impl Context {
                 false
             };
             if getting_up {
+                self.stop_watching();
                 if left_driver {
                     self.hand_over_driver();
                 }
                 return;
             }
+        }
+    }
+
+    /// Becomes the LIFO watcher, unless another worker is one (or there is nobody to watch,
+    /// or the runtime shuts down); `true` if this worker watches now.
+    ///
+    /// A task in a LIFO slot is invisible to thieves, so that a message and its reply run
+    /// back to back on one worker; but the task must not wait behind a poll that blocks its
+    /// worker (the starvation users of tokio's unstealable slot report). One sleeping
+    /// worker therefore parks with a [`LIFO_WATCH_INTERVAL`] timeout and looks at the
+    /// slots each time ([`watch_lifo_slots`](Self::watch_lifo_slots)).
+    fn start_watching(&self) -> bool {
+        if self.watching.get() {
+            return true;
+        }
+        let shared = &self.shared;
+        if shared.lifo.len() < 2
+            || shared.is_shutting_down()
+            || shared.lifo_watcher.load(Ordering::Relaxed)
+            || shared.lifo_watcher.swap(true, Ordering::Relaxed)
+        {
+            return false;
+        }
+        self.watching.set(true);
+        self.quiet_looks.set(0);
+        for (counters, seen) in shared.counters.iter().zip(&*self.watched_polls) {
+            seen.set(counters.polls.load(Ordering::Relaxed));
+        }
+        true
+    }
+
+    /// One look of the watcher: a worker whose slot holds a task and which has not started
+    /// a poll since the last look (at least an interval ago) is stuck in one poll, and its
+    /// slot's task moves to this worker's deque (whose non-emptiness gets this worker up).
+    /// Returns `false` once the watcher retired: the other workers were quiet (no poll
+    /// started, no task in a slot) for [`LIFO_WATCH_QUIET_LOOKS`] looks in a row.
+    fn watch_lifo_slots(&self) -> bool {
+        let shared = &self.shared;
+        let mut quiet = true;
+        for (victim, seen) in self.watched_polls.iter().enumerate() {
+            if victim == self.index {
+                continue;
+            }
+            let polls = shared.counters[victim].polls.load(Ordering::Relaxed);
+            let moved = seen.replace(polls) != polls;
+            let slot = &shared.lifo[victim];
+            if !slot.is_occupied() {
+                quiet &= !moved;
+                continue;
+            }
+            quiet = false;
+            if moved || shared.is_shutting_down() {
+                continue;
+            }
+            if let Some(task) = slot.steal() {
+                let counters = self.counters();
+                super::bump(&counters.steals, 1);
+                super::bump(&counters.stolen_tasks, 1);
+                self.local.push(task);
+            }
+        }
+        if !quiet {
+            self.quiet_looks.set(0);
+            return true;
+        }
+        self.quiet_looks.set(self.quiet_looks.get() + 1);
+        if self.quiet_looks.get() < LIFO_WATCH_QUIET_LOOKS {
+            return true;
+        }
+        self.stop_watching();
+        false
+    }
+
+    /// Gives the LIFO watch up, if this worker holds it.
+    fn stop_watching(&self) {
+        if self.watching.replace(false) {
+            self.shared.lifo_watcher.store(false, Ordering::Relaxed);
         }
     }
 
@@ -555,10 +672,16 @@ impl Context {
 
     /// Whether this worker's own queues, or its pinned tasks, hold a task.
     fn has_local_work(&self) -> bool {
-        let lifo = self.lifo.take();
-        let has_lifo = lifo.is_some();
-        self.lifo.set(lifo);
-        has_lifo || !self.local.is_empty() || local_set::has_pinned_work()
+        self.lifo().is_occupied() || !self.local.is_empty() || local_set::has_pinned_work()
+    }
+
+    /// This worker's LIFO slot (in `Shared`, where the LIFO watcher can reach it).
+    #[inline]
+    fn lifo(&self) -> &LifoSlot<Runnable> {
+        // SAFETY: `self.lifo` points into `self.shared.lifo`, a boxed slice that never
+        // moves or shrinks while `Shared` lives, and `self.shared` keeps it alive for as
+        // long as this core exists.
+        unsafe { self.lifo.as_ref() }
     }
 
     /// Folds thread-local counts (spawns, budget-forced yields) into the metrics.
@@ -598,8 +721,18 @@ impl Context {
             self.local.push(task);
             return;
         }
-        match self.lifo.replace(Some(task)) {
-            None => return,
+        match self.lifo().push(task) {
+            None => {
+                // The slot is not announced to thieves (they would break up a message
+                // and its reply), but a task there must not wait behind a poll that
+                // blocks this worker: unless a watcher already looks at the slots, wake a
+                // sleeper, which becomes one when it goes back to sleep. One relaxed load
+                // while a watcher exists or nobody sleeps.
+                if !self.shared.lifo_watcher.load(Ordering::Relaxed) {
+                    self.shared.notify_parked_local();
+                }
+                return;
+            }
             Some(previous) => self.local.push(previous),
         }
         if self.should_notify_others() {
@@ -614,18 +747,14 @@ impl Context {
             // A searcher wakes the next worker when it finds work (`run_task`).
             return false;
         }
-        // Peek at the slot: a `Cell` of a non-`Copy` value can only be taken and put back.
-        let lifo = self.lifo.take();
-        let has_lifo = lifo.is_some();
-        self.lifo.set(lifo);
-        usize::from(has_lifo) + self.local.len() > 1
+        usize::from(self.lifo().is_occupied()) + self.local.len() > 1
     }
 
     /// Drops every task left in this worker's queues (shutdown). Dropping one may wake or
     /// spawn others onto this worker, so repeat until both are empty.
     fn drop_local_tasks(&self) {
         loop {
-            let task = self.lifo.take().or_else(|| self.local.pop());
+            let task = self.lifo().take().or_else(|| self.local.pop());
             match task {
                 Some(task) => scheduler::drop_task(task),
                 None => break,
