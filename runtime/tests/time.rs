@@ -6,6 +6,7 @@ use filch::runtime::Builder;
 use filch::time::{
     interval, interval_at, sleep, sleep_until, timeout, Duration, Instant, MissedTickBehavior,
 };
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use support::runtimes;
@@ -348,4 +349,52 @@ fn interval_reset_immediately_after_and_at_move_the_next_tick() {
             assert!(never.is_err(), "{name}");
         });
     }
+}
+
+/// A waker that owns a `Sleep` (as a task's waker owns the task, whose future may hold
+/// timers): dropping its last clone drops that timer, which removes it from the wheel.
+struct OwnsASleep {
+    _sleep: std::sync::Mutex<std::pin::Pin<Box<filch::time::Sleep>>>,
+}
+
+impl std::task::Wake for OwnsASleep {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// Polls `sleep` once with a waker that owns another registered timer, then lets go of
+/// every other reference to that waker: the wheel holds the last one.
+async fn register_with_owning_waker(outer: std::pin::Pin<&mut filch::time::Sleep>) {
+    let mut inner = Box::pin(sleep(Duration::from_secs(60)));
+    std::future::poll_fn(|cx| {
+        assert!(inner.as_mut().poll(cx).is_pending());
+        std::task::Poll::Ready(())
+    })
+    .await;
+    let waker = std::task::Waker::from(Arc::new(OwnsASleep {
+        _sleep: std::sync::Mutex::new(inner),
+    }));
+    let mut cx = std::task::Context::from_waker(&waker);
+    assert!(outer.poll(&mut cx).is_pending());
+}
+
+#[test]
+fn a_waker_dropped_by_the_wheel_may_drop_timers_of_the_same_wheel() {
+    support::within(Duration::from_secs(30), "re-entrant timer drop", || {
+        let rt = Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            // Replaced: a poll with another waker drops the owning one.
+            let mut outer = std::pin::pin!(sleep(Duration::from_secs(60)));
+            register_with_owning_waker(outer.as_mut()).await;
+            std::future::poll_fn(|cx| {
+                assert!(outer.as_mut().poll(cx).is_pending());
+                std::task::Poll::Ready(())
+            })
+            .await;
+            // Removed: dropping the timer drops the owning waker with it.
+            let mut outer = Box::pin(sleep(Duration::from_secs(60)));
+            register_with_owning_waker(outer.as_mut()).await;
+            drop(outer);
+        });
+        assert_eq!(rt.handle().metrics().timers, 0, "every timer was removed");
+    });
 }
