@@ -132,3 +132,76 @@ fn the_lifo_watcher_stops_watching_when_the_runtime_goes_idle() {
     );
     drop(rt);
 }
+
+/// Runs `blockers` tasks that meet at a barrier (so that they sit on different workers of a
+/// 4-worker runtime), each of which, after `before(i)`, spawns a task into its worker's
+/// LIFO slot and blocks its thread for [`BLOCK`] (as the spawned task does too); returns
+/// when each spawned task started, after its spawn. Every one should start within a few
+/// ms: idle workers are left.
+fn rescue_latencies(name: &str, blockers: usize, before: fn(usize) -> bool) -> Vec<Duration> {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(4)
+        .thread_name(name)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        filch::time::sleep(Duration::from_millis(50)).await;
+        let barrier = Arc::new(std::sync::Barrier::new(blockers));
+        let blockers: Vec<_> = (0..blockers)
+            .map(|i| {
+                let barrier = barrier.clone();
+                filch::spawn(async move {
+                    barrier.wait();
+                    if before(i) {
+                        // A fresh poll on this worker just before the spawn.
+                        filch::task::yield_now().await;
+                    }
+                    let spawned_at = Instant::now();
+                    let inner = filch::spawn(async move {
+                        let started = spawned_at.elapsed();
+                        // Blocks its worker in turn: a rescuer running it is stuck too.
+                        std::thread::sleep(BLOCK);
+                        started
+                    });
+                    std::thread::sleep(BLOCK);
+                    inner.await.unwrap()
+                })
+            })
+            .collect();
+        let mut latencies = Vec::new();
+        for blocker in blockers {
+            latencies.push(blocker.await.unwrap());
+        }
+        latencies
+    })
+}
+
+#[test]
+fn two_workers_stuck_at_once_both_have_their_lifo_task_rescued() {
+    for _ in 0..2 {
+        let latencies = rescue_latencies("lifo-two", 2, |_| false);
+        // Both rescued in one look onto the watcher's deque: the second must be offered
+        // to the idle fourth worker, not wait behind the first (which blocks too).
+        assert!(
+            latencies.iter().all(|&at| at < BLOCK / 2),
+            "a LIFO task waited for a blocking poll while a worker was idle: {latencies:?}"
+        );
+    }
+}
+
+#[test]
+fn a_watcher_that_rescues_one_slot_hands_the_watch_on() {
+    for _ in 0..2 {
+        // The second blocker starts a fresh poll just before it spawns, so the look that
+        // rescues the first one's task sees the second worker's poll count move and leaves
+        // its slot; the rescuer then runs the rescued task, and someone else must watch.
+        let latencies = rescue_latencies("lifo-handoff", 2, |i| {
+            std::thread::sleep(Duration::from_micros(1300));
+            i == 1
+        });
+        assert!(
+            latencies.iter().all(|&at| at < BLOCK / 2),
+            "a LIFO task waited for a blocking poll while a worker was idle: {latencies:?}"
+        );
+    }
+}

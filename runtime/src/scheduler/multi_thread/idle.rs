@@ -169,6 +169,20 @@ impl Idle {
             .find(|&w| w != except)
     }
 
+    /// Puts sleeping `worker` last in line for a notification (notifiers pop the list from
+    /// its end: it goes to the front). The LIFO watcher does this, so that new work goes to
+    /// the other sleepers first: woken for it, the watcher would give up its watch, and
+    /// the next push into an empty LIFO slot would wake another sleeper to take it over
+    /// (two wakeups per burst of work instead of one). Nothing happens if `worker` is not
+    /// on the list.
+    pub fn wake_last(&self, worker: usize) {
+        let mut sleepers = self.sleepers.lock();
+        if let Some(i) = sleepers.iter().position(|&w| w == worker) {
+            let worker = sleepers.remove(i);
+            sleepers.insert(0, worker);
+        }
+    }
+
     /// Takes `worker` off the sleeper list on its own account (it found work without being
     /// notified, or it is shutting down). It comes back as unparked, not searching. Returns
     /// `false` if a notifier had already taken it off (and counted it as searching).
@@ -188,6 +202,24 @@ impl Idle {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_worker_put_last_in_line_is_notified_after_the_others() {
+        let idle = Idle::new(3);
+        for worker in 0..3 {
+            let _ = idle.transition_to_parked(worker, false);
+        }
+        idle.wake_last(2);
+        idle.wake_last(7); // not asleep: nothing happens
+        let woken: Vec<_> = (0..3)
+            .map(|_| {
+                let worker = idle.worker_to_notify().unwrap();
+                assert!(idle.transition_from_searching());
+                worker
+            })
+            .collect();
+        assert_eq!(woken, [1, 0, 2]);
+    }
 
     #[test]
     fn search_is_capped_at_half_the_workers() {

@@ -2,9 +2,10 @@
 //!
 //! A task woken by the running task goes into its worker's LIFO slot, not to the back of
 //! the deque, so that a message and its reply run back to back, hot in cache. The slot is
-//! the owner's fast path; a thief takes from it only when the owner has been stuck in one
-//! poll for a while (see the worker's *LIFO watch*): otherwise a task left there behind a
-//! poll that blocks its thread would wait for that poll, however many workers sit idle.
+//! the owner's fast path; only the LIFO watcher takes from another worker's slot, when that
+//! worker has started no poll for an interval (see [`lifo_watch`](super::lifo_watch)):
+//! otherwise a task left there behind a poll that blocks its thread would wait for that
+//! poll, however many workers sit idle.
 //!
 //! # Protocol
 //!
@@ -145,7 +146,9 @@ impl<T: Slotted> LifoSlot<T> {
 
 impl<T: Slotted> Drop for LifoSlot<T> {
     fn drop(&mut self) {
-        // Shutdown empties the slots first; a task left here is still dropped, not leaked.
+        // Whatever is left goes with the slot. (For the scheduler's slots this never runs
+        // with a task inside: a task's metadata holds the scheduler, which owns the slots,
+        // so each worker empties its own at shutdown, in `drop_local_tasks`.)
         drop(self.take());
     }
 }

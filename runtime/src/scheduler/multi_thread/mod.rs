@@ -4,10 +4,11 @@
 //!
 //! Each worker owns a FIFO [`crossbeam_deque::Worker`] (others steal from its
 //! [`Stealer`]) and a one-task *LIFO slot* for the task it woke most recently: a message
-//! passed between two tasks is handled while its data is still in cache. The slot is not
-//! stealable and is bounded: after [`worker::MAX_LIFO_POLLS`] consecutive LIFO polls the
-//! occupant goes to the back of the deque, so two tasks waking each other cannot starve
-//! the rest. Spawns and wakes from outside the runtime go to the shared [`Injector`],
+//! passed between two tasks is handled while its data is still in cache. Thieves leave the
+//! slot alone (only the LIFO watcher takes from it, once its owner is stuck in one poll: see
+//! [`lifo_watch`]), and it is bounded: after [`worker::MAX_LIFO_POLLS`] consecutive LIFO
+//! polls the occupant goes to the back of the deque, so two tasks waking each other cannot
+//! starve the rest. Spawns and wakes from outside the runtime go to the shared [`Injector`],
 //! which a worker checks every global-queue interval of ticks
 //! ([`Intervals`](crate::scheduler::Intervals)) even when it has
 //! local work, and whenever its local work runs out.
@@ -40,6 +41,7 @@
 //! future is dropped exactly once, and none is stranded.
 mod idle;
 pub(crate) mod lifo_slot;
+mod lifo_watch;
 mod worker;
 mod worker_threads;
 
@@ -117,7 +119,7 @@ pub(crate) struct Shared {
     /// every wake it runs next).
     lifo: Box<[CachePadded<LifoSlot<Runnable>>]>,
     /// Held by the worker that watches the LIFO slots while it sleeps (one at most): see
-    /// the worker's `watch_lifo_slots`. Read by every push into an empty slot.
+    /// `lifo_watch`. Read by every push into an empty slot.
     lifo_watcher: CachePadded<std::sync::atomic::AtomicBool>,
     pub(crate) registry: Registry,
     /// The runtime's I/O and timer driver; idle workers take turns blocking in it.

@@ -7,8 +7,8 @@
 //! then the injector); failing that, park.
 //!
 //! The LIFO slot lives in `Shared` ([`LifoSlot`]) so that a sleeping worker, the *LIFO
-//! watcher*, can rescue its task when this worker is stuck in one poll
-//! ([`Context::start_watching`]); thieves searching for work never take from it.
+//! watcher* ([`LifoWatch`]), can rescue its task when this worker is stuck in one poll;
+//! thieves searching for work never take from it.
 //!
 //! *Pinned* tasks are the `spawn_local` tasks of this worker's thread; they live in the
 //! thread's [`WorkerSet`] (see `task::local_set`), never in a stealable queue. A worker
@@ -21,6 +21,7 @@
 //! task that woke itself while running, a yield, reads nothing shared: the maintenance
 //! every event interval tells a sleeper about the work it left queued).
 use super::lifo_slot::LifoSlot;
+use super::lifo_watch::LifoWatch;
 use super::Shared;
 use crate::blocking::BlockingPool;
 use crate::park::Parker;
@@ -42,14 +43,6 @@ const SPIN_ROUNDS: u32 = 16;
 
 /// Consecutive polls from the LIFO slot before its occupant must queue like everyone else.
 pub(super) const MAX_LIFO_POLLS: u32 = 3;
-
-/// How often the LIFO watcher looks at the other workers' LIFO slots. A task left in a
-/// slot behind a poll that blocks its worker runs elsewhere within about two of these.
-const LIFO_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1);
-
-/// Looks in a row that find every other worker quiet (no poll started, no task in a LIFO
-/// slot) before the watcher stops watching and sleeps until notified.
-const LIFO_WATCH_QUIET_LOOKS: u32 = 2;
 
 thread_local! {
     /// The worker running on this thread, or null. Set for the whole of [`run`].
@@ -79,13 +72,8 @@ struct Context {
     /// This worker's LIFO slot, `&shared.lifo[index]`, kept as a pointer: the hottest
     /// field of the core, read on every wake and every tick (see [`lifo`](Self::lifo)).
     lifo: ptr::NonNull<LifoSlot<Runnable>>,
-    /// While this worker is the LIFO watcher: the poll count of each worker at the last
-    /// look (see [`watch_lifo_slots`](Context::watch_lifo_slots)).
-    watched_polls: Box<[Cell<u64>]>,
-    /// Looks in a row, as the watcher, that found the others quiet.
-    quiet_looks: Cell<u32>,
-    /// Whether this worker holds `Shared::lifo_watcher`.
-    watching: Cell<bool>,
+    /// This worker's part in rescuing tasks from stuck workers' LIFO slots.
+    watch: LifoWatch,
     /// Whether this worker counts itself as searching in [`Idle`](super::Idle).
     searching: Cell<bool>,
     /// Due every global-queue interval: check the injector first, so remote work is never
@@ -170,9 +158,7 @@ pub(super) fn run(
         index,
         local,
         lifo,
-        watched_polls: (0..workers).map(|_| Cell::new(0)).collect(),
-        quiet_looks: Cell::new(0),
-        watching: Cell::new(false),
+        watch: LifoWatch::new(workers),
         searching: Cell::new(false),
         global_queue: Countdown::new(intervals.global_queue),
         driver_poll: Countdown::new(intervals.event),
@@ -425,6 +411,7 @@ impl Context {
             }
             self.park();
         }
+        self.watch.stop(&self.shared);
         None
     }
 
@@ -435,6 +422,9 @@ impl Context {
     /// Counts the poll about to run and, if this worker was searching, stops searching.
     fn start_poll(&self) {
         super::bump(&self.counters().polls, 1);
+        if self.watch.is_watching() {
+            self.watch.hand_off(&self.shared, self.index);
+        }
         if self.searching.replace(false) && self.shared.idle.transition_from_searching() {
             // The last searcher found work: there may be more, so wake the next one.
             self.shared.notify_parked();
@@ -523,9 +513,14 @@ impl Context {
         super::bump(&self.counters().parks, 1);
         let parker = &self.parker;
         let idle = &self.shared.idle;
-        if idle.transition_to_parked(self.index, self.searching.replace(false))
-            && self.shared.has_visible_work()
-        {
+        // The LIFO watch is taken before joining the sleepers: a push into an empty slot
+        // that sees this worker asleep sees the watch too (see `lifo_watch`).
+        let watching = self.watch.try_start(&self.shared);
+        let last_searcher = idle.transition_to_parked(self.index, self.searching.replace(false));
+        if watching {
+            idle.wake_last(self.index);
+        }
+        if last_searcher && self.shared.has_visible_work() {
             // We were the last searcher and work appeared meanwhile: make sure somebody
             // (possibly us: we are on the sleeper list already) goes after it.
             self.shared.notify_parked();
@@ -535,21 +530,16 @@ impl Context {
         // worker without the idle protocol), has still left the driver, and the hand-over
         // below must not be skipped (found in review).
         let mut left_driver = false;
-        // A watcher that retired sleeps until notified: the next push into an empty LIFO
-        // slot wakes a sleeper, which watches again.
-        let mut may_watch = true;
         loop {
-            let watching = may_watch && self.start_watching();
             crate::trace::park(self.index);
-            left_driver |= if watching {
-                parker.park_timeout_reporting_driver(LIFO_WATCH_INTERVAL)
+            left_driver |= if self.watch.is_watching() {
+                parker.park_timeout_reporting_driver(self.watch.until_next_look())
             } else {
                 parker.park_reporting_driver()
             };
             crate::trace::unpark(self.index);
-            if watching && !self.watch_lifo_slots() {
-                may_watch = false;
-            }
+            // Tasks it rescues land on our deque, which gets us up below.
+            self.watch.look(&self.shared, self.index, &self.local);
             let getting_up = if self.shared.is_shutting_down() || self.has_local_work() {
                 // Shutting down, or the driver woke tasks onto our own queue while we
                 // slept in it: get up whether or not anyone notified us. If a notifier
@@ -568,89 +558,12 @@ impl Context {
                 false
             };
             if getting_up {
-                self.stop_watching();
+                // A watcher keeps the watch until it starts a poll (`start_poll`).
                 if left_driver {
                     self.hand_over_driver();
                 }
                 return;
             }
-        }
-    }
-
-    /// Becomes the LIFO watcher, unless another worker is one (or there is nobody to watch,
-    /// or the runtime shuts down); `true` if this worker watches now.
-    ///
-    /// A task in a LIFO slot is invisible to thieves, so that a message and its reply run
-    /// back to back on one worker; but the task must not wait behind a poll that blocks its
-    /// worker (the starvation users of tokio's unstealable slot report). One sleeping
-    /// worker therefore parks with a [`LIFO_WATCH_INTERVAL`] timeout and looks at the
-    /// slots each time ([`watch_lifo_slots`](Self::watch_lifo_slots)).
-    fn start_watching(&self) -> bool {
-        if self.watching.get() {
-            return true;
-        }
-        let shared = &self.shared;
-        if shared.lifo.len() < 2
-            || shared.is_shutting_down()
-            || shared.lifo_watcher.load(Ordering::Relaxed)
-            || shared.lifo_watcher.swap(true, Ordering::Relaxed)
-        {
-            return false;
-        }
-        self.watching.set(true);
-        self.quiet_looks.set(0);
-        for (counters, seen) in shared.counters.iter().zip(&*self.watched_polls) {
-            seen.set(counters.polls.load(Ordering::Relaxed));
-        }
-        true
-    }
-
-    /// One look of the watcher: a worker whose slot holds a task and which has not started
-    /// a poll since the last look (at least an interval ago) is stuck in one poll, and its
-    /// slot's task moves to this worker's deque (whose non-emptiness gets this worker up).
-    /// Returns `false` once the watcher retired: the other workers were quiet (no poll
-    /// started, no task in a slot) for [`LIFO_WATCH_QUIET_LOOKS`] looks in a row.
-    fn watch_lifo_slots(&self) -> bool {
-        let shared = &self.shared;
-        let mut quiet = true;
-        for (victim, seen) in self.watched_polls.iter().enumerate() {
-            if victim == self.index {
-                continue;
-            }
-            let polls = shared.counters[victim].polls.load(Ordering::Relaxed);
-            let moved = seen.replace(polls) != polls;
-            let slot = &shared.lifo[victim];
-            if !slot.is_occupied() {
-                quiet &= !moved;
-                continue;
-            }
-            quiet = false;
-            if moved || shared.is_shutting_down() {
-                continue;
-            }
-            if let Some(task) = slot.steal() {
-                let counters = self.counters();
-                super::bump(&counters.steals, 1);
-                super::bump(&counters.stolen_tasks, 1);
-                self.local.push(task);
-            }
-        }
-        if !quiet {
-            self.quiet_looks.set(0);
-            return true;
-        }
-        self.quiet_looks.set(self.quiet_looks.get() + 1);
-        if self.quiet_looks.get() < LIFO_WATCH_QUIET_LOOKS {
-            return true;
-        }
-        self.stop_watching();
-        false
-    }
-
-    /// Gives the LIFO watch up, if this worker holds it.
-    fn stop_watching(&self) {
-        if self.watching.replace(false) {
-            self.shared.lifo_watcher.store(false, Ordering::Relaxed);
         }
     }
 
