@@ -8,12 +8,13 @@
 //! behind and `available + forgotten == initial + added`.
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 
 use filch_sync::{AcquireError, Semaphore, SemaphorePermit, TryAcquireError};
 use proptest::prelude::*;
+
+mod support;
+use support::Task;
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -40,19 +41,10 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-struct Wakes(AtomicUsize);
-
-impl Wake for Wakes {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
 type AcquireFut<'a> = Pin<Box<dyn Future<Output = Result<SemaphorePermit<'a>, AcquireError>> + 'a>>;
 
 struct Pending<'a> {
-    fut: AcquireFut<'a>,
-    wakes: Arc<Wakes>,
+    task: Task<AcquireFut<'a>>,
     seen_wakes: usize,
     /// Creation order, for the FIFO check.
     id: usize,
@@ -60,8 +52,7 @@ struct Pending<'a> {
 
 impl<'a> Pending<'a> {
     fn poll(&mut self) -> Poll<Result<SemaphorePermit<'a>, AcquireError>> {
-        let waker = Waker::from(self.wakes.clone());
-        self.fut.as_mut().poll(&mut Context::from_waker(&waker))
+        self.task.poll()
     }
 }
 
@@ -78,8 +69,7 @@ fn run(initial: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
         match op {
             Op::Acquire(n) => {
                 let mut p = Pending {
-                    fut: Box::pin(sem.acquire_many(n)),
-                    wakes: Arc::new(Wakes(AtomicUsize::new(0))),
+                    task: Task::new(Box::pin(sem.acquire_many(n))),
                     seen_wakes: 0,
                     id: next_id,
                 };
@@ -126,7 +116,7 @@ fn run(initial: usize, ops: Vec<Op>) -> Result<(), TestCaseError> {
         // FIFO order (the oldest pending first).
         let mut still = Vec::new();
         for mut p in pending.drain(..) {
-            let wakes = p.wakes.0.load(SeqCst);
+            let wakes = p.task.wakes();
             let woken = wakes > p.seen_wakes;
             p.seen_wakes = wakes;
             match p.poll() {

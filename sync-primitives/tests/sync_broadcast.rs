@@ -12,34 +12,9 @@ use std::thread;
 use std::time::Duration;
 
 mod support;
-use support::{finishes_or_deadlocks, waker_with_drop};
-
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<CountingWaker>, Waker) {
-    let counter = Arc::new(CountingWaker::default());
-    (counter.clone(), Waker::from(counter))
-}
-
-fn poll_pinned<F: Future>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(waker))
-}
-
-#[derive(Clone)]
-struct DropCounter(Arc<AtomicUsize>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use support::{
+    counting_waker, finishes_or_deadlocks, poll_pinned, waker_with_drop, Counted, CountingWaker,
+};
 
 #[test]
 fn every_receiver_gets_every_value() {
@@ -155,7 +130,7 @@ fn values_are_dropped_exactly_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, mut rx) = broadcast::channel(2);
     for _ in 0..5 {
-        tx.send(DropCounter(drops.clone())).ok().unwrap();
+        tx.send(Counted(drops.clone())).ok().unwrap();
     }
     // Three were overwritten and dropped by the sends.
     assert_eq!(drops.load(Ordering::SeqCst), 3);
@@ -539,7 +514,7 @@ fn values_left_unread_are_dropped_when_the_last_handle_goes() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = broadcast::channel(8);
     for _ in 0..5 {
-        tx.send(DropCounter(drops.clone())).ok().unwrap();
+        tx.send(Counted(drops.clone())).ok().unwrap();
     }
     drop(rx);
     assert_eq!(

@@ -1,41 +1,12 @@
 //! Barrier and OnceCell.
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 
 use filch_sync::{Barrier, OnceCell, SetError};
 
-struct Wakes(AtomicUsize);
-
-impl Wake for Wakes {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// A future polled by hand with a waker that counts its wakes.
-struct Task<F: Future> {
-    fut: Pin<Box<F>>,
-    wakes: Arc<Wakes>,
-}
-
-impl<F: Future> Task<F> {
-    fn new(fut: F) -> Self {
-        Self {
-            fut: Box::pin(fut),
-            wakes: Arc::new(Wakes(AtomicUsize::new(0))),
-        }
-    }
-    fn poll(&mut self) -> Poll<F::Output> {
-        let waker = Waker::from(self.wakes.clone());
-        self.fut.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-    fn wakes(&self) -> usize {
-        self.wakes.0.load(SeqCst)
-    }
-}
+mod support;
+use support::Task;
 
 #[test]
 fn barrier_releases_a_generation_with_one_leader() {

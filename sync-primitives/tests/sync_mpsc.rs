@@ -6,40 +6,17 @@ use filch_sync::mpsc::{self, error::TryRecvError, error::TrySendError};
 use futures::executor::block_on;
 use futures::StreamExt;
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::thread;
 
 mod support;
-use support::{finishes_or_deadlocks, waker_with_drop, PanicOnDrop};
-
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<CountingWaker>, Waker) {
-    let counter = Arc::new(CountingWaker::default());
-    (counter.clone(), Waker::from(counter))
-}
-
-struct DropCounter(Arc<AtomicUsize>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn poll_pinned<F: Future>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
-    fut.poll(&mut Context::from_waker(waker))
-}
+use support::{
+    counting_waker, finishes_or_deadlocks, poll_pinned, waker_with_drop, Counted, CountingWaker,
+    PanicOnDrop,
+};
 
 #[test]
 fn bounded_smoke_and_close_on_last_sender() {
@@ -297,7 +274,7 @@ fn a_permit_used_after_the_receiver_is_dropped_drops_its_value() {
     let (tx, rx) = mpsc::channel(1);
     let permit = tx.try_reserve().unwrap();
     drop(rx);
-    permit.send(DropCounter(drops.clone()));
+    permit.send(Counted(drops.clone()));
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
 
@@ -409,20 +386,20 @@ fn buffered_messages_are_dropped_exactly_once() {
     let drops = Arc::new(AtomicUsize::new(0));
     let (tx, mut rx) = mpsc::channel(8);
     for _ in 0..5 {
-        tx.try_send(DropCounter(drops.clone())).ok().unwrap();
+        tx.try_send(Counted(drops.clone())).ok().unwrap();
     }
     drop(rx.try_recv().unwrap());
     assert_eq!(drops.load(Ordering::SeqCst), 1);
     drop(rx);
     assert_eq!(drops.load(Ordering::SeqCst), 5);
-    let back = tx.try_send(DropCounter(drops.clone())).err().unwrap();
+    let back = tx.try_send(Counted(drops.clone())).err().unwrap();
     drop(back);
     drop(tx);
     assert_eq!(drops.load(Ordering::SeqCst), 6);
 
     let (tx, rx) = mpsc::unbounded_channel();
     for _ in 0..40 {
-        tx.send(DropCounter(drops.clone())).ok().unwrap();
+        tx.send(Counted(drops.clone())).ok().unwrap();
     }
     drop(tx);
     drop(rx);

@@ -4,39 +4,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
 use filch_sync::{Mutex, MutexGuard, OwnedMutexGuard};
 
-struct Wakes(AtomicUsize);
-
-impl Wake for Wakes {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// A future polled by hand with a waker that counts its wakes.
-struct Task<F: Future> {
-    fut: Pin<Box<F>>,
-    wakes: Arc<Wakes>,
-}
-
-impl<F: Future> Task<F> {
-    fn new(fut: F) -> Self {
-        Self {
-            fut: Box::pin(fut),
-            wakes: Arc::new(Wakes(AtomicUsize::new(0))),
-        }
-    }
-    fn poll(&mut self) -> Poll<F::Output> {
-        let waker = Waker::from(self.wakes.clone());
-        self.fut.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-    fn wakes(&self) -> usize {
-        self.wakes.0.load(SeqCst)
-    }
-}
+mod support;
+use support::Task;
 
 /// Yields once to the executor, so critical sections span an `.await`.
 struct YieldNow(bool);
@@ -222,7 +195,7 @@ fn contention_with_cancellation() {
                     match t.poll() {
                         Poll::Ready(mut g) => *g += 1,
                         Poll::Pending if j % 2 == 0 => continue, // cancel
-                        Poll::Pending => *futures::executor::block_on(t.fut) += 1,
+                        Poll::Pending => *futures::executor::block_on(t.into_future()) += 1,
                     }
                     done.fetch_add(1, SeqCst);
                 }

@@ -1,41 +1,14 @@
 //! Notify: stored permit, notify_waiters, FIFO, cancellation pass-on, `enable`, stress.
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Waker};
 
 use filch_sync::Notify;
 
-struct Wakes(AtomicUsize);
-
-impl Wake for Wakes {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-/// A future polled by hand with a waker that counts its wakes.
-struct Task<F: Future> {
-    fut: Pin<Box<F>>,
-    wakes: Arc<Wakes>,
-}
-
-impl<F: Future> Task<F> {
-    fn new(fut: F) -> Self {
-        Self {
-            fut: Box::pin(fut),
-            wakes: Arc::new(Wakes(AtomicUsize::new(0))),
-        }
-    }
-    fn poll(&mut self) -> Poll<F::Output> {
-        let waker = Waker::from(self.wakes.clone());
-        self.fut.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-    fn wakes(&self) -> usize {
-        self.wakes.0.load(SeqCst)
-    }
-}
+mod support;
+use support::{CountingWaker, Task};
 
 #[test]
 fn notify_one_stores_a_single_permit() {
@@ -147,8 +120,8 @@ fn enable_registers_before_polling() {
 fn waker_is_updated_on_repoll() {
     let n = Notify::new();
     let mut fut = Box::pin(n.notified());
-    let w1 = Arc::new(Wakes(AtomicUsize::new(0)));
-    let w2 = Arc::new(Wakes(AtomicUsize::new(0)));
+    let w1 = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    let w2 = Arc::new(CountingWaker(AtomicUsize::new(0)));
     let waker1 = Waker::from(w1.clone());
     let waker2 = Waker::from(w2.clone());
     assert!(fut

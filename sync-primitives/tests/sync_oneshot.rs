@@ -7,32 +7,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 use std::thread;
 
-/// A waker that counts its wakeups.
-#[derive(Default)]
-struct CountingWaker(AtomicUsize);
-
-impl Wake for CountingWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-fn counting_waker() -> (Arc<CountingWaker>, Waker) {
-    let counter = Arc::new(CountingWaker::default());
-    (counter.clone(), Waker::from(counter))
-}
-
-/// Counts how many times values of this type were dropped.
-struct DropCounter(Arc<AtomicUsize>);
-
-impl Drop for DropCounter {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+mod support;
+use support::{counting_waker, Counted};
 
 fn poll_once<F: Future + Unpin>(fut: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(fut).poll(&mut Context::from_waker(waker))
@@ -145,19 +124,19 @@ fn unreceived_values_are_dropped_exactly_once() {
     let drops = Arc::new(AtomicUsize::new(0));
 
     let (tx, rx) = oneshot::channel();
-    tx.send(DropCounter(drops.clone())).ok().unwrap();
+    tx.send(Counted(drops.clone())).ok().unwrap();
     drop(rx);
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 
     let (tx, rx) = oneshot::channel();
     drop(rx);
-    let back = tx.send(DropCounter(drops.clone())).err().unwrap();
+    let back = tx.send(Counted(drops.clone())).err().unwrap();
     assert_eq!(drops.load(Ordering::SeqCst), 1);
     drop(back);
     assert_eq!(drops.load(Ordering::SeqCst), 2);
 
     let (tx, rx) = oneshot::channel();
-    tx.send(DropCounter(drops.clone())).ok().unwrap();
+    tx.send(Counted(drops.clone())).ok().unwrap();
     let got = block_on(rx).ok().unwrap();
     assert_eq!(drops.load(Ordering::SeqCst), 2);
     drop(got);
@@ -176,7 +155,7 @@ fn stress_send_races_receive_and_drop() {
     for round in 0..2_000 {
         let drops = Arc::new(AtomicUsize::new(0));
         let (tx, rx) = oneshot::channel();
-        let value = DropCounter(drops.clone());
+        let value = Counted(drops.clone());
         let sender = thread::spawn(move || tx.send(value).is_ok());
         let received = if round % 2 == 0 {
             block_on(rx).is_ok()

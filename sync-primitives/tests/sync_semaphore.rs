@@ -1,42 +1,14 @@
 //! Semaphore behaviour: FIFO fairness, partial grants at the head, cancellation, close,
 //! and a multi-thread stress on a foreign executor (`futures::executor::block_on`).
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use filch_sync::{Semaphore, TryAcquireError};
 
-/// A future polled by hand with a waker that counts its wakes.
-struct Task<F: Future> {
-    fut: Pin<Box<F>>,
-    wakes: Arc<Wakes>,
-}
-
-struct Wakes(AtomicUsize);
-
-impl Wake for Wakes {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, SeqCst);
-    }
-}
-
-impl<F: Future> Task<F> {
-    fn new(fut: F) -> Self {
-        Self {
-            fut: Box::pin(fut),
-            wakes: Arc::new(Wakes(AtomicUsize::new(0))),
-        }
-    }
-    fn poll(&mut self) -> Poll<F::Output> {
-        let waker = Waker::from(self.wakes.clone());
-        self.fut.as_mut().poll(&mut Context::from_waker(&waker))
-    }
-    fn wakes(&self) -> usize {
-        self.wakes.0.load(SeqCst)
-    }
-}
+mod support;
+use support::{CountingWaker, Task};
 
 #[test]
 fn smoke() {
@@ -214,8 +186,8 @@ fn close_then_drop_without_polling_returns_partial_grants() {
 fn repolling_with_a_new_waker_uses_it() {
     let sem = Semaphore::new(0);
     let mut fut = Box::pin(sem.acquire());
-    let first = Arc::new(Wakes(AtomicUsize::new(0)));
-    let second = Arc::new(Wakes(AtomicUsize::new(0)));
+    let first = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    let second = Arc::new(CountingWaker(AtomicUsize::new(0)));
     let w1 = Waker::from(first.clone());
     let w2 = Waker::from(second.clone());
     assert!(fut
@@ -356,7 +328,9 @@ fn stress_with_cancellation() {
                     match t.poll() {
                         Poll::Ready(p) => drop(p.unwrap()),
                         Poll::Pending if j % 2 == 0 => drop(t), // give up
-                        Poll::Pending => drop(futures::executor::block_on(t.fut).unwrap()),
+                        Poll::Pending => {
+                            drop(futures::executor::block_on(t.into_future()).unwrap())
+                        }
                     }
                 }
             })

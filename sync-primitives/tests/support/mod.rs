@@ -1,13 +1,66 @@
 //! Helpers shared by the integration tests (each test file that needs them has
-//! `mod support;`): wakers that run code when dropped, a deadline for code that could
-//! deadlock, and drop counting.
+//! `mod support;`): futures polled by hand with wakers that count their wakes, wakers that
+//! run code when dropped, a deadline for code that could deadlock, and drop counting.
 #![allow(dead_code)] // each test file uses a part
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
-use std::task::{Wake, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::Duration;
+
+/// A waker that counts its wakes.
+#[derive(Debug, Default)]
+pub struct CountingWaker(pub AtomicUsize);
+
+impl Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A [`CountingWaker`] and a waker of it.
+pub fn counting_waker() -> (Arc<CountingWaker>, Waker) {
+    let counter = Arc::new(CountingWaker::default());
+    (counter.clone(), Waker::from(counter))
+}
+
+/// Polls a pinned future once with `waker`.
+pub fn poll_pinned<F: Future>(fut: Pin<&mut F>, waker: &Waker) -> Poll<F::Output> {
+    fut.poll(&mut Context::from_waker(waker))
+}
+
+/// A future polled by hand with a waker that counts its wakes.
+pub struct Task<F: Future> {
+    fut: Pin<Box<F>>,
+    wakes: Arc<CountingWaker>,
+}
+
+impl<F: Future> Task<F> {
+    pub fn new(fut: F) -> Self {
+        Self {
+            fut: Box::pin(fut),
+            wakes: Arc::default(),
+        }
+    }
+
+    pub fn poll(&mut self) -> Poll<F::Output> {
+        let waker = Waker::from(self.wakes.clone());
+        self.fut.as_mut().poll(&mut Context::from_waker(&waker))
+    }
+
+    /// How many times the task was woken so far.
+    pub fn wakes(&self) -> usize {
+        self.wakes.0.load(Ordering::SeqCst)
+    }
+
+    /// The future, to finish on an executor.
+    pub fn into_future(self) -> Pin<Box<F>> {
+        self.fut
+    }
+}
 
 /// A waker that runs `on_drop` when its last clone is dropped, the way a task's waker
 /// whose task owns a channel handle would. Waking it does nothing.
@@ -50,8 +103,8 @@ pub fn finishes_or_deadlocks<R: Send + 'static>(
     }
 }
 
-/// Counts its drops in a shared counter.
-#[derive(Debug)]
+/// Counts its drops in a shared counter (each clone counts its own).
+#[derive(Debug, Clone)]
 pub struct Counted(pub Arc<AtomicUsize>);
 
 impl Counted {
