@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::RwLock;
 use crate::semaphore::Semaphore;
+
 /// Shared access to an [`RwLock`]'s value; releases its read permit on drop.
 ///
 /// # Examples

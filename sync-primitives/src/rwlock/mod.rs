@@ -66,9 +66,9 @@ macro_rules! rw_acquire {
 /// });
 /// ```
 pub struct RwLock<T: ?Sized> {
-    pub(super) max_readers: u32,
-    pub(super) sem: Semaphore,
-    pub(super) data: UnsafeCell<T>,
+    max_readers: u32,
+    sem: Semaphore,
+    data: UnsafeCell<T>,
 }
 
 // SAFETY: a shared `RwLock` hands out `&T` to many threads at once (`T: Sync`) and `&mut T`
