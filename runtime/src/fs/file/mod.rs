@@ -29,13 +29,16 @@
 //! those bytes as written. Read and seek hops return their result to the `poll_read` /
 //! `poll_seek` that finds them; one abandoned by a dropped future (and finished by another
 //! kind of operation) keeps its read-ahead, and its error, if any, is dropped with it.
+mod buf;
+mod io_traits;
+
 use super::{asyncify, join_error};
 use crate::task::{spawn_blocking, JoinHandle};
-use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
+use buf::{Buf, Mode};
 use std::fmt;
 use std::fs::{Metadata, Permissions};
 use std::future::{poll_fn, Future};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, SeekFrom};
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -49,8 +52,10 @@ const FIRST_READ: usize = 64 * 1024;
 
 /// An open file, read and written through the blocking pool.
 ///
-/// `File` implements [`AsyncRead`], [`AsyncWrite`] and [`AsyncSeek`] from `futures-io`;
-/// use them through the extension traits of `futures-util` (`AsyncReadExt`, ...).
+/// `File` implements [`AsyncRead`](futures_io::AsyncRead),
+/// [`AsyncWrite`](futures_io::AsyncWrite) and [`AsyncSeek`](futures_io::AsyncSeek) from
+/// `futures-io`; use them through the extension traits of `futures-util` (`AsyncReadExt`,
+/// ...).
 ///
 /// Reads are served from a read-ahead buffer, and writes collect in a buffer of up to
 /// 2 MiB; see [the module docs](crate::fs) for the sizes and why. A buffered write is
@@ -108,115 +113,6 @@ enum Op {
     /// Read up to this many bytes into the buffer.
     Read(usize),
     Seek(SeekFrom),
-}
-
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    #[default]
-    Read,
-    Write,
-}
-
-/// A file's buffer; see the module docs for what each mode means.
-///
-/// # Invariants
-/// `start <= end <= storage.len() <= MAX_BUF`; `storage` is always initialized (its length
-/// only grows, so a reused buffer is never zeroed again).
-#[derive(Debug, Default)]
-struct Buf {
-    storage: Vec<u8>,
-    start: usize,
-    end: usize,
-    mode: Mode,
-    rewind: usize,
-}
-
-impl Buf {
-    fn is_empty(&self) -> bool {
-        self.start == self.end
-    }
-
-    fn has_pending_writes(&self) -> bool {
-        self.mode == Mode::Write && !self.is_empty()
-    }
-
-    fn clear(&mut self) {
-        self.start = 0;
-        self.end = 0;
-    }
-
-    /// Read mode: hands out read-ahead bytes.
-    fn copy_out(&mut self, dst: &mut [u8]) -> usize {
-        let n = dst.len().min(self.end - self.start);
-        dst[..n].copy_from_slice(&self.storage[self.start..self.start + n]);
-        self.start += n;
-        n
-    }
-
-    /// Write mode: takes as much of `src` as fits.
-    fn copy_in(&mut self, src: &[u8]) -> usize {
-        let n = src.len().min(MAX_BUF - self.end);
-        if self.storage.len() < self.end + n {
-            self.storage.resize(self.end + n, 0);
-        }
-        self.storage[self.end..self.end + n].copy_from_slice(&src[..n]);
-        self.end += n;
-        n
-    }
-
-    /// Forgets unread read-ahead; the OS cursor will be moved back over it.
-    fn discard_read_ahead(&mut self) {
-        if self.mode == Mode::Read {
-            self.rewind += self.end - self.start;
-            self.clear();
-        }
-    }
-
-    /// The body of a hop, on a pool thread: rewind, write what is pending, then `op`.
-    /// On error the buffer is left empty: what it held is lost.
-    fn hop(&mut self, mut file: &std::fs::File, op: Op) -> io::Result<u64> {
-        let result = self.hop_inner(&mut file, op);
-        if result.is_err() {
-            self.clear();
-            self.rewind = 0;
-        }
-        result
-    }
-
-    fn hop_inner(&mut self, file: &mut &std::fs::File, op: Op) -> io::Result<u64> {
-        let absolute_seek = matches!(op, Op::Seek(SeekFrom::Start(_) | SeekFrom::End(_)));
-        if self.rewind > 0 && (self.has_pending_writes() || !absolute_seek) {
-            let back = i64::try_from(self.rewind).expect("rewind is at most MAX_BUF");
-            file.seek(SeekFrom::Current(-back))?;
-        }
-        self.rewind = 0;
-        if self.has_pending_writes() {
-            let result = file.write_all(&self.storage[self.start..self.end]);
-            self.clear();
-            result?;
-        }
-        match op {
-            Op::Write => Ok(0),
-            Op::Seek(pos) => file.seek(pos),
-            Op::Read(want) => {
-                self.mode = Mode::Read;
-                self.clear();
-                if self.storage.len() < want {
-                    self.storage.resize(want, 0);
-                }
-                loop {
-                    match file.read(&mut self.storage[..want]) {
-                        Ok(n) => {
-                            self.end = n;
-                            return Ok(n as u64);
-                        }
-                        Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                        Err(err) => return Err(err),
-                    }
-                }
-            }
-        }
-    }
 }
 
 impl File {
@@ -595,142 +491,6 @@ impl File {
                         return Poll::Ready(Ok(()));
                     }
                     self.start(Op::Write);
-                }
-            }
-        }
-    }
-}
-
-impl AsyncRead for File {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        dst: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let this = &mut *self;
-        if dst.is_empty() {
-            return Poll::Ready(Ok(0));
-        }
-        loop {
-            if let Some(err) = this.write_err.take() {
-                return Poll::Ready(Err(err));
-            }
-            match &mut this.state {
-                State::Busy { .. } => match ready!(this.poll_hop(cx)) {
-                    (Op::Read(_), Ok(0)) => return Poll::Ready(Ok(0)),
-                    (Op::Read(_), Err(err)) => return Poll::Ready(Err(err)),
-                    // Read-ahead to serve, or a finished write or seek: go on.
-                    _ => {}
-                },
-                State::Idle(buf) if buf.mode == Mode::Read && !buf.is_empty() => {
-                    return Poll::Ready(Ok(buf.copy_out(dst)));
-                }
-                State::Idle(_) => {
-                    // Size the hop's read: at least what was asked, growing on a streak.
-                    let want = dst.len().max(this.read_size).min(MAX_BUF);
-                    this.read_size = (this.read_size * 2).min(MAX_BUF);
-                    this.start(Op::Read(want));
-                }
-            }
-        }
-    }
-}
-
-impl File {
-    /// The body of `poll_write` and `poll_write_vectored`: once the buffer is back and in
-    /// write mode, `copy_in` fills it and says how much it took.
-    fn poll_write_with(
-        &mut self,
-        cx: &mut Context<'_>,
-        copy_in: impl FnOnce(&mut Buf) -> usize,
-    ) -> Poll<io::Result<usize>> {
-        loop {
-            if let Some(err) = self.write_err.take() {
-                return Poll::Ready(Err(err));
-            }
-            match &mut self.state {
-                State::Busy { .. } => {
-                    // Whatever it was, the buffer must come back before more is written.
-                    let _abandoned = ready!(self.poll_hop(cx));
-                }
-                State::Idle(buf) => {
-                    if buf.mode == Mode::Read {
-                        buf.discard_read_ahead();
-                        buf.mode = Mode::Write;
-                    }
-                    let n = copy_in(buf);
-                    if buf.end == MAX_BUF {
-                        // Full: write it out now, while the caller prepares more.
-                        self.start(Op::Write);
-                    }
-                    return Poll::Ready(Ok(n));
-                }
-            }
-        }
-    }
-}
-
-impl AsyncWrite for File {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        src: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_with(cx, |buf| buf.copy_in(src))
-    }
-
-    /// Takes every buffer, in order, as far as the write buffer has room (one hop's worth,
-    /// up to the buffer size): not only the first, as the trait's default would.
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.poll_write_with(cx, |buf| {
-            let mut n = 0;
-            for src in bufs {
-                let taken = buf.copy_in(src);
-                n += taken;
-                if taken < src.len() {
-                    break;
-                }
-            }
-            n
-        })
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_flush_buf(cx)
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.poll_flush_buf(cx)
-    }
-}
-
-impl AsyncSeek for File {
-    fn poll_seek(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        pos: SeekFrom,
-    ) -> Poll<io::Result<u64>> {
-        let this = &mut *self;
-        loop {
-            if let Some(err) = this.write_err.take() {
-                return Poll::Ready(Err(err));
-            }
-            match &mut this.state {
-                State::Busy { op, .. } => {
-                    let mine = *op == Op::Seek(pos);
-                    let (_, result) = ready!(this.poll_hop(cx));
-                    if mine {
-                        return Poll::Ready(result);
-                    }
-                }
-                State::Idle(buf) => {
-                    buf.discard_read_ahead();
-                    this.read_size = FIRST_READ;
-                    this.start(Op::Seek(pos));
                 }
             }
         }
