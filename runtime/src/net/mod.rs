@@ -77,6 +77,7 @@
 mod addr;
 mod datagram_io;
 mod socket;
+mod stream_halves;
 mod stream_io;
 pub mod tcp;
 mod udp;

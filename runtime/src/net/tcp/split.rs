@@ -4,153 +4,16 @@
 //! `&self`, and the driver wakes the readers and the writers of a socket separately, so one
 //! future reading and one writing never disturb each other.
 use super::TcpStream;
-use futures_io::{AsyncRead, AsyncWrite};
-use std::io::{self, IoSlice, IoSliceMut};
-use std::net::SocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-/// The read half of a [`TcpStream`] borrowed by [`TcpStream::split`].
-#[derive(Debug)]
-pub struct ReadHalf<'a>(&'a TcpStream);
-
-/// The write half of a [`TcpStream`] borrowed by [`TcpStream::split`]. Closing it
-/// ([`poll_close`](AsyncWrite::poll_close)) shuts down the stream's write side.
-#[derive(Debug)]
-pub struct WriteHalf<'a>(&'a TcpStream);
-
-pub(crate) fn split(stream: &mut TcpStream) -> (ReadHalf<'_>, WriteHalf<'_>) {
-    (ReadHalf(stream), WriteHalf(stream))
-}
+crate::net::stream_halves::borrowed_halves!(TcpStream, std::net::SocketAddr);
 
 impl ReadHalf<'_> {
-    /// See [`TcpStream::readable`].
-    ///
-    /// # Errors
-    ///
-    /// An error once the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.0.readable().await
-    }
-
-    /// See [`TcpStream::try_read`].
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error.
-    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.0.try_read(buf)
-    }
-
     /// See [`TcpStream::peek`].
     ///
     /// # Errors
     ///
     /// The OS error.
-    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+    pub async fn peek(&self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.0.peek(buf).await
     }
-
-    /// See [`TcpStream::peer_addr`].
-    ///
-    /// # Errors
-    ///
-    /// The OS error.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.0.peer_addr()
-    }
-
-    /// See [`TcpStream::local_addr`].
-    ///
-    /// # Errors
-    ///
-    /// The OS error.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
 }
-
-impl WriteHalf<'_> {
-    /// See [`TcpStream::writable`].
-    ///
-    /// # Errors
-    ///
-    /// An error once the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.0.writable().await
-    }
-
-    /// See [`TcpStream::try_write`].
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error.
-    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.0.try_write(buf)
-    }
-
-    /// See [`TcpStream::peer_addr`].
-    ///
-    /// # Errors
-    ///
-    /// The OS error.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.0.peer_addr()
-    }
-
-    /// See [`TcpStream::local_addr`].
-    ///
-    /// # Errors
-    ///
-    /// The OS error.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
-
-impl AsyncRead for ReadHalf<'_> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.0.poll_read_priv(cx, buf)
-    }
-
-    fn poll_read_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &mut [IoSliceMut<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.0.poll_read_vectored_priv(cx, bufs)
-    }
-}
-
-impl AsyncWrite for WriteHalf<'_> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.0.poll_write_priv(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.0.poll_write_vectored_priv(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.0.poll_close_priv()
-    }
-}
-
-crate::net::stream_io::impl_read_half_io!(ReadHalf<'_>, TcpStream, 0);
-crate::net::stream_io::impl_write_half_io!(WriteHalf<'_>, TcpStream, 0);
