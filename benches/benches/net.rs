@@ -157,139 +157,83 @@ impl Drop for Smol {
     }
 }
 
-mod filch_side {
-    use super::{CLIENTS, MSG, ROUNDS, TIMEOUT, TIMEOUTS_PER_TASK, TIMEOUT_TASKS, TIMER_TASKS};
-    use filch::io::{AsyncReadExt, AsyncWriteExt};
-    use filch::net::{TcpListener, TcpStream};
-    use std::time::Duration;
+/// The filch and tokio sides of every workload: one body, written against the paths the
+/// two runtimes share (`spawn`, `time`, `task::yield_now`, `net`, `io`).
+macro_rules! runtime_side {
+    ($side:ident, $rt:ident) => {
+        mod $side {
+            use super::{
+                CLIENTS, MSG, ROUNDS, TIMEOUT, TIMEOUTS_PER_TASK, TIMEOUT_TASKS, TIMER_TASKS,
+            };
+            use std::time::Duration;
+            use $rt::io::{AsyncReadExt, AsyncWriteExt};
+            use $rt::net::{TcpListener, TcpStream};
 
-    pub async fn tcp_echo() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = filch::spawn(async move {
-            for _ in 0..CLIENTS {
-                let (mut socket, _) = listener.accept().await.unwrap();
-                socket.set_nodelay(true).unwrap();
-                filch::spawn(async move {
-                    let mut buf = [0u8; MSG];
-                    while socket.read_exact(&mut buf).await.is_ok() {
-                        socket.write_all(&buf).await.unwrap();
+            pub async fn tcp_echo() {
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let server = $rt::spawn(async move {
+                    for _ in 0..CLIENTS {
+                        let (mut socket, _) = listener.accept().await.unwrap();
+                        socket.set_nodelay(true).unwrap();
+                        $rt::spawn(async move {
+                            let mut buf = [0u8; MSG];
+                            while socket.read_exact(&mut buf).await.is_ok() {
+                                socket.write_all(&buf).await.unwrap();
+                            }
+                        });
                     }
                 });
+                let clients: Vec<_> = (0..CLIENTS)
+                    .map(|_| {
+                        $rt::spawn(async move {
+                            let mut socket = TcpStream::connect(addr).await.unwrap();
+                            socket.set_nodelay(true).unwrap();
+                            let mut buf = [0u8; MSG];
+                            for _ in 0..ROUNDS {
+                                socket.write_all(&[7u8; MSG]).await.unwrap();
+                                socket.read_exact(&mut buf).await.unwrap();
+                            }
+                        })
+                    })
+                    .collect();
+                for client in clients {
+                    client.await.unwrap();
+                }
+                server.await.unwrap();
             }
-        });
-        let clients: Vec<_> = (0..CLIENTS)
-            .map(|_| {
-                filch::spawn(async move {
-                    let mut socket = TcpStream::connect(addr).await.unwrap();
-                    socket.set_nodelay(true).unwrap();
-                    let mut buf = [0u8; MSG];
-                    for _ in 0..ROUNDS {
-                        socket.write_all(&[7u8; MSG]).await.unwrap();
-                        socket.read_exact(&mut buf).await.unwrap();
-                    }
-                })
-            })
-            .collect();
-        for client in clients {
-            client.await.unwrap();
-        }
-        server.await.unwrap();
-    }
 
-    pub async fn timers() {
-        let tasks: Vec<_> = (0..TIMER_TASKS)
-            .map(|_| filch::spawn(filch::time::sleep(Duration::from_millis(1))))
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-    }
+            pub async fn timers() {
+                let tasks: Vec<_> = (0..TIMER_TASKS)
+                    .map(|_| $rt::spawn($rt::time::sleep(Duration::from_millis(1))))
+                    .collect();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+            }
 
-    pub async fn timeouts() {
-        let tasks: Vec<_> = (0..TIMEOUT_TASKS)
-            .map(|_| {
-                filch::spawn(async {
-                    for _ in 0..TIMEOUTS_PER_TASK {
-                        filch::time::timeout(TIMEOUT, filch::task::yield_now())
-                            .await
-                            .expect("the operation finishes first");
-                    }
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
+            pub async fn timeouts() {
+                let tasks: Vec<_> = (0..TIMEOUT_TASKS)
+                    .map(|_| {
+                        $rt::spawn(async {
+                            for _ in 0..TIMEOUTS_PER_TASK {
+                                $rt::time::timeout(TIMEOUT, $rt::task::yield_now())
+                                    .await
+                                    .expect("the operation finishes first");
+                            }
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.unwrap();
+                }
+            }
         }
-    }
+    };
 }
 
-mod tokio_side {
-    use super::{CLIENTS, MSG, ROUNDS, TIMEOUT, TIMEOUTS_PER_TASK, TIMEOUT_TASKS, TIMER_TASKS};
-    use std::time::Duration;
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
-
-    pub async fn tcp_echo() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move {
-            for _ in 0..CLIENTS {
-                let (mut socket, _) = listener.accept().await.unwrap();
-                socket.set_nodelay(true).unwrap();
-                tokio::spawn(async move {
-                    let mut buf = [0u8; MSG];
-                    while socket.read_exact(&mut buf).await.is_ok() {
-                        socket.write_all(&buf).await.unwrap();
-                    }
-                });
-            }
-        });
-        let clients: Vec<_> = (0..CLIENTS)
-            .map(|_| {
-                tokio::spawn(async move {
-                    let mut socket = TcpStream::connect(addr).await.unwrap();
-                    socket.set_nodelay(true).unwrap();
-                    let mut buf = [0u8; MSG];
-                    for _ in 0..ROUNDS {
-                        socket.write_all(&[7u8; MSG]).await.unwrap();
-                        socket.read_exact(&mut buf).await.unwrap();
-                    }
-                })
-            })
-            .collect();
-        for client in clients {
-            client.await.unwrap();
-        }
-        server.await.unwrap();
-    }
-
-    pub async fn timers() {
-        let tasks: Vec<_> = (0..TIMER_TASKS)
-            .map(|_| tokio::spawn(tokio::time::sleep(Duration::from_millis(1))))
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-    }
-
-    pub async fn timeouts() {
-        let tasks: Vec<_> = (0..TIMEOUT_TASKS)
-            .map(|_| {
-                tokio::spawn(async {
-                    for _ in 0..TIMEOUTS_PER_TASK {
-                        tokio::time::timeout(TIMEOUT, tokio::task::yield_now())
-                            .await
-                            .expect("the operation finishes first");
-                    }
-                })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap();
-        }
-    }
-}
+runtime_side!(filch_side, filch);
+runtime_side!(tokio_side, tokio);
 
 mod smol_side {
     use super::{CLIENTS, MSG, ROUNDS, TIMEOUT, TIMEOUTS_PER_TASK, TIMEOUT_TASKS, TIMER_TASKS};

@@ -12,17 +12,13 @@
 /// addresses are `$addr`), and `split`, which lends them out.
 macro_rules! borrowed_halves {
     ($stream:ident, $addr:ty) => {
-        #[doc = concat!(
-                    "The read half of a [`", stringify!($stream), "`] borrowed by [`",
-                    stringify!($stream), "::split`]."
-                )]
+        #[doc = concat!("The read half of a [`", stringify!($stream), "`] borrowed by")]
+        #[doc = concat!("[`", stringify!($stream), "::split`].")]
         #[derive(Debug)]
         pub struct ReadHalf<'a>(&'a $stream);
 
-        #[doc = concat!(
-                    "The write half of a [`", stringify!($stream), "`] borrowed by [`",
-                    stringify!($stream), "::split`]."
-                )]
+        #[doc = concat!("The write half of a [`", stringify!($stream), "`] borrowed by")]
+        #[doc = concat!("[`", stringify!($stream), "::split`].")]
         /// Closing it ([`poll_close`](futures_io::AsyncWrite::poll_close)) shuts down the
         /// stream's write side.
         #[derive(Debug)]
@@ -41,19 +37,15 @@ macro_rules! borrowed_halves {
 /// `split_owned`. `$kind` names the stream kind in messages ("TCP").
 macro_rules! owned_halves {
     ($stream:ident, $addr:ty, $kind:literal) => {
-        #[doc = concat!(
-                    "The read half of a [`", stringify!($stream), "`] split by [`",
-                    stringify!($stream), "::into_split`]."
-                )]
+        #[doc = concat!("The read half of a [`", stringify!($stream), "`] split by")]
+        #[doc = concat!("[`", stringify!($stream), "::into_split`].")]
         #[derive(Debug)]
         pub struct OwnedReadHalf {
             inner: std::sync::Arc<$stream>,
         }
 
-        #[doc = concat!(
-                    "The write half of a [`", stringify!($stream), "`] split by [`",
-                    stringify!($stream), "::into_split`]."
-                )]
+        #[doc = concat!("The write half of a [`", stringify!($stream), "`] split by")]
+        #[doc = concat!("[`", stringify!($stream), "::into_split`].")]
         /// Dropping it shuts down the write side of the connection; closing it does so
         /// explicitly.
         #[derive(Debug)]
