@@ -24,42 +24,55 @@ fn workers() -> usize {
     num_cpus::get()
 }
 
+/// The filch and tokio sides of both workloads: one body, over the paths the two runtimes
+/// share (`runtime::Builder`, `task::spawn_blocking`).
+macro_rules! runtime_side {
+    ($side:ident, $rt:ident) => {
+        mod $side {
+            use super::{workers, HOPS, JOBS};
+            use std::hint::black_box;
+
+            pub fn runtime() -> $rt::runtime::Runtime {
+                $rt::runtime::Builder::new_multi_thread()
+                    .worker_threads(workers())
+                    .build()
+                    .expect("runtime")
+            }
+
+            pub async fn spawn_blocking_many() {
+                let jobs: Vec<_> = (0..JOBS)
+                    .map(|i| $rt::task::spawn_blocking(move || black_box(i)))
+                    .collect();
+                for job in jobs {
+                    black_box(job.await.expect("job"));
+                }
+            }
+
+            pub async fn blocking_round_trip() {
+                for i in 0..HOPS {
+                    let job = $rt::task::spawn_blocking(move || black_box(i));
+                    black_box(job.await.expect("job"));
+                }
+            }
+        }
+    };
+}
+
+runtime_side!(filch_side, filch);
+runtime_side!(tokio_side, tokio);
+
 fn spawn_blocking_many(c: &mut Criterion) {
     let mut group = c.benchmark_group("spawn_blocking_many");
 
-    let filch = filch::runtime::Builder::new_multi_thread()
-        .worker_threads(workers())
-        .build()
-        .expect("filch runtime");
+    let filch = filch_side::runtime();
     group.bench_function("filch", |b| {
-        b.iter(|| {
-            filch.block_on(async {
-                let jobs: Vec<_> = (0..JOBS)
-                    .map(|i| filch::task::spawn_blocking(move || black_box(i)))
-                    .collect();
-                for job in jobs {
-                    black_box(job.await.expect("job"));
-                }
-            })
-        })
+        b.iter(|| filch.block_on(filch_side::spawn_blocking_many()))
     });
     drop(filch);
 
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers())
-        .build()
-        .expect("tokio runtime");
+    let tokio = tokio_side::runtime();
     group.bench_function("tokio", |b| {
-        b.iter(|| {
-            tokio.block_on(async {
-                let jobs: Vec<_> = (0..JOBS)
-                    .map(|i| tokio::task::spawn_blocking(move || black_box(i)))
-                    .collect();
-                for job in jobs {
-                    black_box(job.await.expect("job"));
-                }
-            })
-        })
+        b.iter(|| tokio.block_on(tokio_side::spawn_blocking_many()))
     });
     drop(tokio);
 
@@ -82,35 +95,15 @@ fn spawn_blocking_many(c: &mut Criterion) {
 fn blocking_round_trip(c: &mut Criterion) {
     let mut group = c.benchmark_group("blocking_round_trip");
 
-    let filch = filch::runtime::Builder::new_multi_thread()
-        .worker_threads(workers())
-        .build()
-        .expect("filch runtime");
+    let filch = filch_side::runtime();
     group.bench_function("filch", |b| {
-        b.iter(|| {
-            filch.block_on(async {
-                for i in 0..HOPS {
-                    let job = filch::task::spawn_blocking(move || black_box(i));
-                    black_box(job.await.expect("job"));
-                }
-            })
-        })
+        b.iter(|| filch.block_on(filch_side::blocking_round_trip()))
     });
     drop(filch);
 
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers())
-        .build()
-        .expect("tokio runtime");
+    let tokio = tokio_side::runtime();
     group.bench_function("tokio", |b| {
-        b.iter(|| {
-            tokio.block_on(async {
-                for i in 0..HOPS {
-                    let job = tokio::task::spawn_blocking(move || black_box(i));
-                    black_box(job.await.expect("job"));
-                }
-            })
-        })
+        b.iter(|| tokio.block_on(tokio_side::blocking_round_trip()))
     });
     drop(tokio);
 

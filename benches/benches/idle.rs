@@ -91,6 +91,31 @@ fn burst<J: Future + Send + 'static>(spawn: impl Fn() -> J, block_on: impl FnOnc
     block_on(handles);
 }
 
+/// Idle CPU of one multi-thread runtime of `n` workers (`$rt` is `filch` or `tokio`: the
+/// same builder and spawn paths), fresh and after a burst of spawns.
+macro_rules! measure_runtime {
+    ($rt:ident, $n:expr) => {{
+        let rt = $rt::runtime::Builder::new_multi_thread()
+            .worker_threads($n)
+            .build()
+            .expect("runtime");
+        thread::sleep(SETTLE);
+        let fresh = idle_cpu();
+        burst(
+            || rt.spawn(async {}),
+            |hs| {
+                rt.block_on(async {
+                    for h in hs {
+                        h.await.expect("task");
+                    }
+                })
+            },
+        );
+        let after = idle_cpu();
+        report(stringify!($rt), fresh, after);
+    }};
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `--list` etc. are not ours to answer.
     if std::env::args().any(|a| a == "--list") {
@@ -100,47 +125,9 @@ fn main() {
     clock_ticks_per_second();
     println!("workers per runtime: {n}");
 
-    {
-        let rt = filch::runtime::Builder::new_multi_thread()
-            .worker_threads(n)
-            .build()
-            .expect("filch runtime");
-        thread::sleep(SETTLE);
-        let fresh = idle_cpu();
-        burst(
-            || rt.spawn(async {}),
-            |hs| {
-                rt.block_on(async {
-                    for h in hs {
-                        h.await.expect("task");
-                    }
-                })
-            },
-        );
-        let after = idle_cpu();
-        report("filch", fresh, after);
-    }
+    measure_runtime!(filch, n);
 
-    {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n)
-            .build()
-            .expect("tokio runtime");
-        thread::sleep(SETTLE);
-        let fresh = idle_cpu();
-        burst(
-            || rt.spawn(async {}),
-            |hs| {
-                rt.block_on(async {
-                    for h in hs {
-                        h.await.expect("task");
-                    }
-                })
-            },
-        );
-        let after = idle_cpu();
-        report("tokio", fresh, after);
-    }
+    measure_runtime!(tokio, n);
 
     {
         let ex = Arc::new(async_executor::Executor::new());
