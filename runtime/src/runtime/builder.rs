@@ -2,13 +2,11 @@
 use super::{Handle, Runtime};
 use crate::blocking::{self, BlockingPool};
 use crate::scheduler::stall::{Stall, StallHook, StallMonitor};
-use crate::scheduler::{self, current_thread, multi_thread};
+use crate::scheduler::{self, current_thread, multi_thread, ThreadConfig};
 use std::fmt;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
-
-type Callback = Arc<dyn Fn() + Send + Sync>;
 
 /// The smallest stack [`Builder::thread_stack_size`] gives a thread.
 pub const MIN_THREAD_STACK_SIZE: usize = 64 * 1024;
@@ -74,50 +72,6 @@ impl StallSetting {
 enum Flavor {
     CurrentThread,
     MultiThread,
-}
-
-/// How worker threads are made and what runs on them at start and stop.
-#[derive(Clone)]
-pub(crate) struct ThreadConfig {
-    name: Arc<dyn Fn() -> String + Send + Sync>,
-    stack_size: Option<usize>,
-    on_start: Option<Callback>,
-    on_stop: Option<Callback>,
-    /// The runtime's stall detector, whose slots the worker threads write.
-    pub(crate) stall: Option<Arc<StallMonitor>>,
-}
-
-impl ThreadConfig {
-    /// Spawns worker `index`'s thread running `body`.
-    pub(crate) fn spawn(
-        &self,
-        _index: usize,
-        body: impl FnOnce() + Send + 'static,
-    ) -> io::Result<std::thread::JoinHandle<()>> {
-        let mut builder = std::thread::Builder::new().name((self.name)());
-        if let Some(size) = self.stack_size {
-            builder = builder.stack_size(size);
-        }
-        builder.spawn(body)
-    }
-
-    /// Runs the start hook, if any. A panic in it is caught (the panic hook has printed
-    /// it) and the thread goes on: a hook must not take a worker, or shutdown, down.
-    pub(crate) fn run_start_hook(&self) {
-        run_hook(self.on_start.as_ref());
-    }
-
-    /// Runs the stop hook, if any; a panic in it is caught, as for the start hook.
-    pub(crate) fn run_stop_hook(&self) {
-        run_hook(self.on_stop.as_ref());
-    }
-}
-
-/// Runs a thread hook, catching its panic (see `ThreadConfig::run_start_hook`).
-fn run_hook(hook: Option<&Callback>) {
-    if let Some(hook) = hook {
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| hook()));
-    }
 }
 
 impl Builder {

@@ -52,7 +52,6 @@ pub(crate) mod context;
 mod dump;
 mod handle;
 mod metrics;
-pub(crate) mod park_thread;
 
 pub use crate::scheduler::stall::Stall;
 pub use builder::{Builder, MIN_THREAD_STACK_SIZE};

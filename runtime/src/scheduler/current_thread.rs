@@ -250,7 +250,7 @@ impl Shared {
 
     pub(crate) fn block_on<F: Future>(self: &Arc<Self>, future: F) -> F::Output {
         let mut future = pin!(future);
-        crate::runtime::park_thread::with_parker(|parker| {
+        crate::park::thread::with_parker(|parker| {
             let waker = Arc::new(BlockOnWaker {
                 woken: AtomicBool::new(true),
                 thread: parker.unparker(),

@@ -15,9 +15,11 @@ mod rand;
 pub(crate) use rand::RngSeed;
 mod shutdown_flag;
 pub(crate) mod stall;
+mod thread_config;
 
 pub(crate) use intervals::{Countdown, Intervals};
 pub use shutdown_flag::ShutdownFlag;
+pub(crate) use thread_config::ThreadConfig;
 
 use crate::task::{coop, local_set, registry::Registry, JoinHandle, Runnable};
 use crossbeam_deque::{Injector, Steal};
@@ -213,7 +215,7 @@ impl Handle {
     pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         match self {
             Handle::CurrentThread(shared) => shared.block_on(future),
-            Handle::MultiThread(_) => crate::runtime::park_thread::block_on(future),
+            Handle::MultiThread(_) => crate::park::thread::block_on(future),
             Handle::Local(_) => unreachable!("a `LocalSet` is never a runtime's scheduler"),
         }
     }

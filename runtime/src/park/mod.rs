@@ -27,6 +27,8 @@
 //! every other sleeper uses its condvar. A worker that leaves the driver to run the tasks
 //! it woke wakes one condvar sleeper, which takes the driver over (see the scheduler's
 //! `worker` module), so the OS is waited on whenever some worker is idle.
+pub(crate) mod thread;
+
 use crate::driver::Driver;
 use crate::loom::{Arc, AtomicUsize, Condvar, Mutex, Ordering};
 use std::time::Duration;
