@@ -517,6 +517,11 @@ impl Context {
         // that sees this worker asleep sees the watch too (see `lifo_watch`).
         let watching = self.watch.try_start(&self.shared);
         let last_searcher = idle.transition_to_parked(self.index, self.searching.replace(false));
+        // And once more after: a watcher that gave the watch up between the two looks (to
+        // run a task) may have found this worker still counted as searching and woken
+        // nobody; counted asleep now (fenced), either its wake-up reaches a sleeper or this
+        // look sees the watch free (found in review).
+        let watching = watching || self.watch.try_start(&self.shared);
         if watching {
             idle.wake_last(self.index);
         }
