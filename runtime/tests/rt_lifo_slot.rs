@@ -30,7 +30,7 @@ fn block_until(ran: &AtomicBool, what: &str) -> Duration {
     let waited = start.elapsed();
     assert!(
         ran.load(Ordering::SeqCst),
-        "{what} waited in the LIFO slot for the poll that blocks its worker"
+        "{what} waited for the poll that blocks its worker"
     );
     eprintln!("{what} ran {waited:?} after it was queued, its worker blocked");
     waited
@@ -204,4 +204,40 @@ fn a_watcher_that_rescues_one_slot_hands_the_watch_on() {
             "a LIFO task waited for a blocking poll while a worker was idle: {latencies:?}"
         );
     }
+}
+
+#[test]
+fn a_yielded_task_queued_behind_a_blocking_poll_runs_elsewhere() {
+    let rt = two_workers("lifo-yield");
+    rt.block_on(async {
+        filch::time::sleep(Duration::from_millis(50)).await;
+        let (tx, rx) = filch::sync::oneshot::channel::<()>();
+        let ran = Arc::new(AtomicBool::new(false));
+        // Waits on the channel; woken, it blocks its worker until the yielder has run.
+        let blocker = filch::spawn({
+            let ran = ran.clone();
+            async move {
+                rx.await.unwrap();
+                block_until(&ran, "a yielded task");
+            }
+        });
+        let yielder = filch::spawn(async move {
+            // Busy for a while (short polls), so that the other worker, asleep, holds the
+            // LIFO watch and is not told about what follows.
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_millis(20) {
+                filch::task::yield_now().await;
+            }
+            // Wakes the blocker into this worker's LIFO slot, then yields: this task waits
+            // at the back of the deque, announced to nobody, behind the blocking poll.
+            tx.send(()).unwrap();
+            filch::task::yield_now().await;
+            ran.store(true, Ordering::SeqCst);
+        });
+        // A task for the other worker, which then goes back to sleep while the yielder's
+        // worker is busy: it takes the watch.
+        filch::spawn(async {}).await.unwrap();
+        yielder.await.unwrap();
+        blocker.await.unwrap();
+    });
 }

@@ -8,7 +8,9 @@
 //! sleeping worker is therefore the *watcher*: it parks with a timeout and, every
 //! [`LIFO_WATCH_INTERVAL`], looks at the other workers' slots. A worker whose slot holds a
 //! task and which has not started a poll since the previous look (an interval ago) is stuck
-//! in one poll: the watcher moves that task onto its own deque and gets up to run it.
+//! in one poll: the watcher moves that task onto its own deque (with half of the stuck
+//! worker's deque, where yields and spilled slot tasks wait unannounced) and gets up to
+//! run it.
 //!
 //! # Who watches
 //!
@@ -134,7 +136,8 @@ impl LifoWatch {
             let polls = shared.counters[victim].polls.load(Ordering::Relaxed);
             let moved = seen.replace(polls) != polls;
             let slot = &shared.lifo[victim];
-            if !slot.is_occupied() {
+            let deque = &shared.stealers[victim];
+            if !slot.is_occupied() && deque.is_empty() {
                 quiet &= !moved;
                 continue;
             }
@@ -145,6 +148,12 @@ impl LifoWatch {
             if let Some(task) = slot.steal() {
                 local.push(task);
                 rescued += 1;
+            }
+            // Its deque too: a yield, or a slot task spilled after its LIFO polls, lands
+            // there unannounced, and the stuck worker's own maintenance cannot tell anyone.
+            let before = local.len();
+            if deque.steal_batch(local).is_success() {
+                rescued += local.len().saturating_sub(before) as u64;
             }
         }
         if rescued > 0 {
