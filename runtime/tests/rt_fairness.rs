@@ -225,13 +225,16 @@ fn a_global_queue_interval_of_one_serves_remote_work_first() {
             while polls.load(Ordering::SeqCst) < 500 {
                 std::thread::yield_now();
             }
-            let before = polls.load(Ordering::SeqCst);
             let p = polls.clone();
-            let at = rt
-                .block_on(rt.spawn(async move { p.load(Ordering::SeqCst) }))
-                .unwrap();
+            let remote = rt.spawn(async move { p.load(Ordering::SeqCst) });
+            // Counted from when the spawn is in the injector: the spawning thread's own
+            // latency (it may be descheduled on a loaded machine while the worker polls
+            // on) is not the scheduler's. Were this thread descheduled here instead, the
+            // remote task would only look earlier.
+            let pushed = polls.load(Ordering::SeqCst);
+            let at = rt.block_on(remote).unwrap();
             stop.store(true, Ordering::SeqCst);
-            at - before
+            at.saturating_sub(pushed)
         };
         // The remote task is taken at the next tick; the polls counted in between are the
         // local ones that were already running (one each, plus the spawn's own latency).
