@@ -132,7 +132,7 @@ impl BlockingPool {
         // A paused clock does not auto-advance while the job is in flight (`filch::time`).
         // Held by the queued job, not by `f`: it must outlive the wake of the job's
         // `JoinHandle`, or the clock could jump between `f`'s end and that wake.
-        let inhibit = crate::driver::time::InhibitAutoAdvance::new(&handle.inner);
+        let inhibit = handle.inner.inhibit_auto_advance();
         let (runnable, join) = task::create_blocking(
             &handle.inner,
             shard,

@@ -45,12 +45,10 @@
 //! executor and timer, an HTTP server (`serve`, for axum too) and a connector for
 //! hyper-util's pooled client. Do not write a `futures-io` → hyper adapter by hand: the
 //! obvious one zero-fills hyper's 8–32 KiB read buffer before every read.
-mod interest;
-mod ready;
 pub mod unix;
 
-pub use interest::Interest;
-pub use ready::Ready;
+pub use crate::driver::io::interest::Interest;
+pub use crate::driver::io::ready::Ready;
 
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncSeek, AsyncWrite};
 pub use futures_util::io::{

@@ -39,7 +39,7 @@ fn set_nonblocking(fd: BorrowedFd<'_>) -> io::Result<()> {
 #[track_caller]
 fn register(fd: OwnedFd) -> io::Result<PollEvented<File>> {
     set_nonblocking(fd.as_fd())?;
-    PollEvented::new(File::from(fd))
+    PollEvented::new(File::from(fd), crate::runtime::context::io_driver())
 }
 
 /// Deregisters a pipe end and hands back its fd (still non-blocking).

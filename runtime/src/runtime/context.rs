@@ -1,8 +1,10 @@
 //! Thread-local runtime context: which runtime this thread has entered, and whether it is
 //! driving tasks (so blocking on a future here would deadlock).
 use super::Handle;
+use crate::driver::Driver;
 use std::cell::{Cell, RefCell};
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 thread_local! {
     /// The handle `filch::spawn` and `Handle::current` use on this thread.
@@ -14,6 +16,23 @@ thread_local! {
 /// Calls `f` with the handle of the runtime entered on this thread, if any.
 pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
     CURRENT.with(|current| f(current.borrow().as_ref()))
+}
+
+/// The I/O driver of the runtime entered on this thread, for a new I/O object to register
+/// with.
+///
+/// # Panics
+///
+/// Panics outside a filch runtime, saying where to create the object instead.
+#[track_caller]
+pub(crate) fn io_driver() -> Arc<Driver> {
+    with_current(|handle| match handle {
+        Some(handle) => handle.inner.driver().clone(),
+        None => panic!(
+            "filch I/O object created outside a runtime; create it inside a task, \
+             `Runtime::block_on` or `#[filch::main]`, or after `Runtime::enter()`"
+        ),
+    })
 }
 
 /// As [`with_current`], but `None` instead of a panic where the thread-local cannot be read

@@ -184,6 +184,17 @@ impl Handle {
         }
     }
 
+    /// What a blocking job holds while in flight so that a paused clock does not
+    /// auto-advance past it: only the current-thread flavor auto-advances.
+    pub(crate) fn inhibit_auto_advance(&self) -> Option<crate::driver::time::InhibitAutoAdvance> {
+        match self {
+            Handle::CurrentThread(shared) => {
+                Some(crate::driver::time::InhibitAutoAdvance::new(&shared.driver))
+            }
+            _ => None,
+        }
+    }
+
     #[track_caller]
     pub(crate) fn spawn<F>(
         &self,

@@ -277,7 +277,10 @@ where
     });
     drop(guard);
     runnable.metadata().stats.scheduled();
-    crate::trace::task_spawned(runnable.metadata().id, runnable.metadata().location);
+    crate::trace::task_spawned(
+        runnable.metadata().id.as_u64(),
+        runnable.metadata().location,
+    );
     (Some(runnable), JoinHandle::new(task))
 }
 
@@ -350,7 +353,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         header.stats.poll_started();
         let polled = {
             let _current = id.enter();
-            let _span = crate::trace::poll(self.header.id, self.header.location);
+            let _span = crate::trace::poll(id.as_u64(), self.header.location);
             // SAFETY: `future` is structurally pinned: it is never moved out of `self`
             // (only dropped in place), so pinning `self` pins it; it is not dropped yet,
             // since a dropped task completes and is never polled again.

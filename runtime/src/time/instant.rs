@@ -58,8 +58,13 @@ impl Instant {
     /// ```
     #[inline]
     pub fn now() -> Instant {
+        if !crate::driver::time::clock::any_shifted() {
+            return Instant {
+                std: std::time::Instant::now(),
+            };
+        }
         Instant {
-            std: crate::driver::time::clock::now(),
+            std: now_on_this_thread(),
         }
     }
 
@@ -106,6 +111,19 @@ impl Instant {
     pub fn checked_sub(&self, duration: Duration) -> Option<Instant> {
         self.std.checked_sub(duration).map(Instant::from_std)
     }
+}
+
+/// The time on this thread while some clock is virtual: the clock of the runtime this
+/// thread is in (virtual once paused), or the real one outside a runtime, and also where
+/// the thread-local cannot be read (thread teardown: `now` may be called from any
+/// destructor).
+#[inline(never)]
+fn now_on_this_thread() -> std::time::Instant {
+    crate::runtime::context::try_with_current(|handle| match handle {
+        Some(handle) => handle.inner.clock_now(),
+        None => std::time::Instant::now(),
+    })
+    .unwrap_or_else(std::time::Instant::now)
 }
 
 impl From<std::time::Instant> for Instant {

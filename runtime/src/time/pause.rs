@@ -170,7 +170,7 @@ pub async fn advance(duration: Duration) {
              = true)]`)"
         );
     }
-    let target = deadline_after(driver.time.now(), duration);
+    let target = deadline_after(super::Instant::from_std(driver.time.now()), duration);
     // The tasks ready now run now, first: a task spawned just before may start a timer
     // that is due within `duration`.
     run_woken_tasks().await;
@@ -181,7 +181,7 @@ pub async fn advance(duration: Duration) {
             Jump::Moved => {}
             Jump::Reached | Jump::NoTimer => break,
         }
-        if driver.time.now() >= target {
+        if driver.time.now() >= target.into_std() {
             break;
         }
     }

@@ -147,7 +147,7 @@ impl Sleep {
     /// Whether the deadline has passed (on the clock of its runtime, once polled).
     pub fn is_elapsed(&self) -> bool {
         let now = match &self.driver {
-            Some(driver) => driver.time.now(),
+            Some(driver) => Instant::from_std(driver.time.now()),
             None => Instant::now(),
         };
         now >= self.deadline
@@ -171,7 +171,7 @@ impl Sleep {
     pub fn reset(mut self: Pin<&mut Self>, deadline: Instant) {
         self.deadline = deadline;
         if let (Some(key), Some(driver)) = (self.key, &self.driver) {
-            let ms = driver.time.deadline_ms(deadline);
+            let ms = driver.time.deadline_ms(deadline.into_std());
             if driver.time.reset(key, ms) {
                 driver.unpark();
             }
@@ -197,7 +197,7 @@ impl Sleep {
         }
         // The clock first: the wheel may lag behind it (it is advanced only when a thread
         // parks or polls the driver), and a deadline that passed is due whatever it says.
-        if driver.time.now() >= self.deadline {
+        if driver.time.now() >= self.deadline.into_std() {
             return Poll::Ready(());
         }
         let ready = match self.key {
@@ -207,7 +207,7 @@ impl Sleep {
                 TimerState::ShutDown => shut_down(),
             },
             None => {
-                let ms = driver.time.deadline_ms(self.deadline);
+                let ms = driver.time.deadline_ms(self.deadline.into_std());
                 let Ok(registered) = driver.time.register(ms, cx.waker()) else {
                     shut_down();
                 };

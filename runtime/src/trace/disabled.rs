@@ -1,6 +1,5 @@
 //! No-op twin of `enabled.rs`, used without the `tracing` feature: every function compiles
 //! to nothing, so instrumented call sites cost nothing and need no `cfg`.
-use crate::task::Id;
 use std::panic::Location;
 
 /// Stands in for an entered span.
@@ -12,9 +11,9 @@ pub(crate) fn worker(_flavor: &'static str, _index: usize) -> Entered {
 
 pub(crate) fn runtime_started(_flavor: &'static str, _workers: usize) {}
 
-pub(crate) fn task_spawned(_id: Id, _location: &'static Location<'static>) {}
+pub(crate) fn task_spawned(_task_id: u64, _location: &'static Location<'static>) {}
 
-pub(crate) fn poll(_id: Id, _location: &'static Location<'static>) -> Entered {
+pub(crate) fn poll(_task_id: u64, _location: &'static Location<'static>) -> Entered {
     Entered
 }
 

@@ -3,7 +3,6 @@
 //!
 //! Targets: `filch::runtime`, `filch::task`, `filch::worker`. The disabled twin of this
 //! module (`disabled.rs`) has the same functions as no-ops, so call sites need no `cfg`.
-use crate::task::Id;
 use std::panic::Location;
 
 /// A span entered for as long as the guard lives.
@@ -20,21 +19,21 @@ pub(crate) fn runtime_started(flavor: &'static str, workers: usize) {
 }
 
 /// A task was spawned.
-pub(crate) fn task_spawned(id: Id, location: &'static Location<'static>) {
+pub(crate) fn task_spawned(task_id: u64, location: &'static Location<'static>) {
     tracing::trace!(
         target: "filch::task",
-        task_id = id.as_u64(),
+        task_id,
         spawned_at = %location,
         "spawn"
     );
 }
 
 /// The span of one poll of a task.
-pub(crate) fn poll(id: Id, location: &'static Location<'static>) -> Entered {
+pub(crate) fn poll(task_id: u64, location: &'static Location<'static>) -> Entered {
     tracing::trace_span!(
         target: "filch::task",
         "filch.poll",
-        task_id = id.as_u64(),
+        task_id,
         spawned_at = %location
     )
     .entered()

@@ -6,8 +6,13 @@
 //!   "wait until ready, try the syscall, on `WouldBlock` clear readiness and wait again",
 //!   for one direction or for an [`Interest`](crate::io::Interest) of both.
 //!
+//! * [`Interest`](interest::Interest) / [`Ready`](ready::Ready) — the public readiness
+//!   types (`filch::io` re-exports them), defined here because the driver speaks them.
+//!
 //! Every source is registered once, for both read and write interest, in edge-triggered
 //! mode: the OS reports each transition to ready once and nothing needs re-arming.
+pub(crate) mod interest;
+pub(crate) mod ready;
 mod registration;
 mod scheduled_io;
 

@@ -6,10 +6,10 @@
 //! ([`ReadyEvent`]); every clear after a `WouldBlock` passes that observation back, so the
 //! tick check of [`ScheduledIo::clear_ready`] applies to all of them (see the protocol in
 //! `scheduled_io.rs`).
+use super::interest::Interest;
 use super::scheduled_io::ReadyEvent;
 use super::{Direction, Ready, ScheduledIo};
 use crate::driver::{shutdown_error, Driver};
-use crate::io::Interest;
 use crate::task::coop;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -29,20 +29,8 @@ pub(crate) struct Registration {
 }
 
 impl Registration {
-    /// Registers `fd` with the driver of the current runtime.
-    ///
-    /// # Panics
-    ///
-    /// Panics outside a filch runtime.
-    #[track_caller]
-    pub(crate) fn new(fd: BorrowedFd<'_>) -> io::Result<Self> {
-        let driver = crate::runtime::context::with_current(|handle| match handle {
-            Some(handle) => handle.inner.driver().clone(),
-            None => panic!(
-                "filch I/O object created outside a runtime; create it inside a task, \
-                 `Runtime::block_on` or `#[filch::main]`, or after `Runtime::enter()`"
-            ),
-        });
+    /// Registers `fd` with `driver`.
+    pub(crate) fn new(fd: BorrowedFd<'_>, driver: Arc<Driver>) -> io::Result<Self> {
         let (key, io) = driver.register(fd)?;
         Ok(Self { driver, key, io })
     }
@@ -247,25 +235,15 @@ pub(crate) struct PollEvented<E: AsFd> {
 }
 
 impl<E: AsFd> PollEvented<E> {
-    /// Registers `io` (which must already be in non-blocking mode) with the current
-    /// runtime's driver.
-    ///
-    /// # Panics
-    ///
-    /// Panics outside a filch runtime.
-    #[track_caller]
-    pub(crate) fn new(io: E) -> io::Result<Self> {
-        Self::try_new(io).map_err(|(_, err)| err)
+    /// Registers `io` (which must already be in non-blocking mode) with `driver` (the
+    /// layers above find the current runtime's: `runtime::context::io_driver`).
+    pub(crate) fn new(io: E, driver: Arc<Driver>) -> io::Result<Self> {
+        Self::try_new(io, driver).map_err(|(_, err)| err)
     }
 
     /// [`new`](Self::new), handing `io` back with the error if registering fails.
-    ///
-    /// # Panics
-    ///
-    /// Panics outside a filch runtime.
-    #[track_caller]
-    pub(crate) fn try_new(io: E) -> Result<Self, (E, io::Error)> {
-        match Registration::new(io.as_fd()) {
+    pub(crate) fn try_new(io: E, driver: Arc<Driver>) -> Result<Self, (E, io::Error)> {
+        match Registration::new(io.as_fd(), driver) {
             Ok(registration) => Ok(Self {
                 io: Some(io),
                 registration,

@@ -30,7 +30,7 @@
 //! dropped by a timeout), a direction keeps at most [`MAX_WAITERS`] of them: registering
 //! one more wakes the ones already stored first. Those still interested poll again and
 //! register again; the others are gone.
-use crate::io::Interest;
+use super::interest::Interest;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, Waker};
@@ -75,24 +75,24 @@ impl Ready {
         mask
     }
 
-    /// The bits the public [`crate::io::Ready`] shows: all but `SHUTDOWN`.
-    pub(crate) fn to_public(self) -> crate::io::Ready {
-        crate::io::Ready::from_bits(self.0)
+    /// The bits the public [`super::ready::Ready`] shows: all but `SHUTDOWN`.
+    pub(crate) fn to_public(self) -> super::ready::Ready {
+        super::ready::Ready::from_bits(self.0)
     }
 
-    /// The driver's form of a public [`crate::io::Ready`].
-    pub(crate) fn from_public(ready: crate::io::Ready) -> Ready {
+    /// The driver's form of a public [`super::ready::Ready`].
+    pub(crate) fn from_public(ready: super::ready::Ready) -> Ready {
         Ready(ready.bits())
     }
 }
 
 // The public `Ready` uses the driver's bit values, so converting is masking.
 const _: () = {
-    assert!(Ready::READABLE.0 == crate::io::Ready::READABLE.bits());
-    assert!(Ready::WRITABLE.0 == crate::io::Ready::WRITABLE.bits());
-    assert!(Ready::READ_CLOSED.0 == crate::io::Ready::READ_CLOSED.bits());
-    assert!(Ready::WRITE_CLOSED.0 == crate::io::Ready::WRITE_CLOSED.bits());
-    assert!(crate::io::Ready::ALL.bits() & Ready::SHUTDOWN.0 == 0);
+    assert!(Ready::READABLE.0 == super::ready::Ready::READABLE.bits());
+    assert!(Ready::WRITABLE.0 == super::ready::Ready::WRITABLE.bits());
+    assert!(Ready::READ_CLOSED.0 == super::ready::Ready::READ_CLOSED.bits());
+    assert!(Ready::WRITE_CLOSED.0 == super::ready::Ready::WRITE_CLOSED.bits());
+    assert!(super::ready::Ready::ALL.bits() & Ready::SHUTDOWN.0 == 0);
 };
 
 impl std::ops::BitAnd for Ready {

@@ -7,8 +7,8 @@
 //!
 //! # Cost when unused
 //!
-//! [`now`] (behind `filch::time::Instant::now`) reads one process-wide counter,
-//! [`SHIFTED_CLOCKS`], with a relaxed load: zero (no runtime in the process has ever paused
+//! `filch::time::Instant::now` reads one process-wide counter, [`SHIFTED_CLOCKS`], through
+//! [`any_shifted`] with a relaxed load: zero (no runtime in the process has ever paused
 //! its clock) means the real clock, with no lock and no thread-local. Only while some
 //! clock is virtual does `now` look up the runtime of the calling thread and read that
 //! clock (a lock). A clock stays counted from its first pause until it is dropped (its
@@ -35,23 +35,12 @@ use std::time::{Duration, Instant};
 /// Clocks of this process that have been paused at least once and still exist.
 static SHIFTED_CLOCKS: AtomicUsize = AtomicUsize::new(0);
 
-/// The time on this thread: the virtual clock of the runtime it is in, if that clock is
-/// virtual, else the real one. See the module docs for the cost.
+/// Whether some clock of this process is virtual (was paused and still exists): only then
+/// must `filch::time::Instant::now` look up the runtime of the calling thread. One relaxed
+/// load; see the module docs for why that is enough.
 #[inline]
-pub(crate) fn now() -> Instant {
-    if SHIFTED_CLOCKS.load(Ordering::Relaxed) == 0 {
-        return Instant::now();
-    }
-    now_on_this_thread()
-}
-
-#[inline(never)]
-fn now_on_this_thread() -> Instant {
-    crate::runtime::context::try_with_current(|handle| match handle {
-        Some(handle) => handle.inner.clock_now(),
-        None => Instant::now(),
-    })
-    .unwrap_or_else(Instant::now)
+pub(crate) fn any_shifted() -> bool {
+    SHIFTED_CLOCKS.load(Ordering::Relaxed) != 0
 }
 
 /// Why [`Clock::pause`], [`Clock::resume`] refused.

@@ -67,16 +67,11 @@ pub(crate) use wheel::TimerWheel;
 pub(crate) struct InhibitAutoAdvance(std::sync::Arc<super::Driver>);
 
 impl InhibitAutoAdvance {
-    /// A guard for a blocking job of `scheduler`'s runtime; `None` on a multi-thread
-    /// runtime, which never pauses.
-    pub(crate) fn new(scheduler: &crate::scheduler::Handle) -> Option<Self> {
-        match scheduler {
-            crate::scheduler::Handle::CurrentThread(shared) => {
-                shared.driver.time.clock.inhibit_auto_advance();
-                Some(Self(shared.driver.clone()))
-            }
-            _ => None,
-        }
+    /// A guard for a blocking job of the current-thread runtime whose driver is `driver`
+    /// (a multi-thread runtime never auto-advances: its jobs need none).
+    pub(crate) fn new(driver: &std::sync::Arc<super::Driver>) -> Self {
+        driver.time.clock.inhibit_auto_advance();
+        Self(driver.clone())
     }
 }
 
@@ -250,8 +245,8 @@ impl TimeDriver {
     /// `instant` as a wheel deadline: whole ms since start, rounded **up** so that a timer
     /// never fires before its instant; an instant past `u64::MAX` ms saturates to
     /// `u64::MAX` (never, in practice) rather than wrapping around to a near deadline.
-    pub(crate) fn deadline_ms(&self, instant: crate::time::Instant) -> u64 {
-        let since = instant.into_std().saturating_duration_since(self.start);
+    pub(crate) fn deadline_ms(&self, instant: Instant) -> u64 {
+        let since = instant.saturating_duration_since(self.start);
         let ms = u64::try_from(since.as_millis()).unwrap_or(u64::MAX);
         if since > Duration::from_millis(ms) {
             ms.saturating_add(1)
@@ -268,8 +263,8 @@ impl TimeDriver {
 
     /// The time on this runtime's clock.
     #[inline]
-    pub(crate) fn now(&self) -> crate::time::Instant {
-        crate::time::Instant::from_std(self.clock.now())
+    pub(crate) fn now(&self) -> Instant {
+        self.clock.now()
     }
 
     /// Whether [`shutdown`](Self::shutdown) ran: no timer will fire any more.
@@ -665,7 +660,7 @@ mod tests {
     #[test]
     fn deadlines_saturate_instead_of_wrapping() {
         let driver = TimeDriver::new(1);
-        let start = crate::time::Instant::from_std(driver.start);
+        let start = driver.start;
         let far = start + Duration::from_millis(u64::MAX) + Duration::from_secs(1);
         assert_eq!(driver.deadline_ms(far), u64::MAX);
         let just = start + Duration::from_micros(1500);
@@ -698,7 +693,7 @@ mod tests {
         // A limit before the next timer: the clock stops there and nothing fires.
         let limit = start + Duration::from_secs(60);
         loop {
-            match driver.jump(Some(limit.into_std()), &mut fired) {
+            match driver.jump(Some(limit), &mut fired) {
                 Jump::Moved => continue,
                 jump => {
                     assert_eq!(jump, Jump::Reached);

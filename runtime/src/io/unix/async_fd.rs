@@ -223,7 +223,7 @@ impl<T: AsRawFd> AsyncFd<T> {
         interest: Interest,
     ) -> Result<AsyncFd<T>, AsyncFdTryNewError<T>> {
         let fd = inner.as_raw_fd();
-        match PollEvented::try_new(FdSource { inner, fd }) {
+        match PollEvented::try_new(FdSource { inner, fd }, crate::runtime::context::io_driver()) {
             Ok(io) => Ok(AsyncFd { io, interest }),
             Err((source, cause)) => Err(AsyncFdTryNewError {
                 inner: source.inner,

@@ -68,7 +68,10 @@ impl TcpListener {
         socket.bind(&SockAddr::from(addr))?;
         socket.listen(LISTEN_BACKLOG)?;
         Ok(TcpListener {
-            io: PollEvented::new(std::net::TcpListener::from(socket))?,
+            io: PollEvented::new(
+                std::net::TcpListener::from(socket),
+                crate::runtime::context::io_driver(),
+            )?,
         })
     }
 
@@ -86,7 +89,7 @@ impl TcpListener {
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
-            io: PollEvented::new(listener)?,
+            io: PollEvented::new(listener, crate::runtime::context::io_driver())?,
         })
     }
 

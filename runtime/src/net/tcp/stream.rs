@@ -90,7 +90,7 @@ impl TcpStream {
     #[track_caller]
     pub(crate) fn new(stream: std::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {
-            io: PollEvented::new(stream)?,
+            io: PollEvented::new(stream, crate::runtime::context::io_driver())?,
         })
     }
 

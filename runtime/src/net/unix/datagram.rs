@@ -96,7 +96,7 @@ impl UnixDatagram {
     pub fn from_std(socket: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
         socket.set_nonblocking(true)?;
         Ok(UnixDatagram {
-            io: PollEvented::new(socket)?,
+            io: PollEvented::new(socket, crate::runtime::context::io_driver())?,
         })
     }
 

@@ -57,7 +57,7 @@ impl UnixListener {
         socket.bind(&addr)?;
         socket.listen(LISTEN_BACKLOG)?;
         Ok(UnixListener {
-            io: PollEvented::new(socket.into())?,
+            io: PollEvented::new(socket.into(), crate::runtime::context::io_driver())?,
         })
     }
 
@@ -74,7 +74,7 @@ impl UnixListener {
     pub fn from_std(listener: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
         listener.set_nonblocking(true)?;
         Ok(UnixListener {
-            io: PollEvented::new(listener)?,
+            io: PollEvented::new(listener, crate::runtime::context::io_driver())?,
         })
     }
 

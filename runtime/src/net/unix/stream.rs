@@ -81,7 +81,7 @@ impl UnixStream {
     #[track_caller]
     pub(crate) fn new(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream {
-            io: PollEvented::new(stream)?,
+            io: PollEvented::new(stream, crate::runtime::context::io_driver())?,
         })
     }
 
