@@ -36,7 +36,7 @@
 //! down does not wait for itself.
 use crate::runtime::{context, Handle};
 use crate::scheduler;
-use crate::task::{self, JoinHandle, Runnable};
+use crate::task::{JoinHandle, Runnable};
 use parking_lot::{Condvar, Mutex, MutexGuard};
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
@@ -133,8 +133,7 @@ impl BlockingPool {
         // Held by the queued job, not by `f`: it must outlive the wake of the job's
         // `JoinHandle`, or the clock could jump between `f`'s end and that wake.
         let inhibit = handle.inner.inhibit_auto_advance();
-        let (runnable, join) = task::create_blocking(
-            &handle.inner,
+        let (runnable, join) = handle.inner.create_blocking(
             shard,
             super::BlockingTask::new(f),
             std::panic::Location::caller(),

@@ -221,7 +221,6 @@ impl Handle {
                 };
                 (shared.remote_depth(), 0, 0, vec![worker])
             }
-            scheduler::Handle::Local(_) => unreachable!("a `LocalSet` is never a runtime"),
         }
     }
 }

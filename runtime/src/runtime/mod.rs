@@ -216,7 +216,7 @@ impl Runtime {
         // asynchronous context it could wait for work this thread's tasks hold up.
         let own_thread = match &self.handle.inner {
             scheduler::Handle::MultiThread(shared) => shared.is_own_thread(),
-            scheduler::Handle::CurrentThread(_) | scheduler::Handle::Local(_) => false,
+            scheduler::Handle::CurrentThread(_) => false,
         };
         // (A `block_in_place` closure drives no tasks, but its thread is one of the
         // runtime's, which a waiting shutdown would wait for.)
@@ -233,7 +233,6 @@ impl Runtime {
             scheduler::Handle::MultiThread(shared) => {
                 shared.shutdown(std::mem::take(&mut self.threads), timeout);
             }
-            scheduler::Handle::Local(_) => unreachable!("a `Runtime` never runs a `LocalSet`"),
         }
         // After the scheduler: no task can spawn blocking work any more. Running jobs get
         // what is left of the timeout.

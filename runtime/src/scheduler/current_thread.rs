@@ -143,6 +143,21 @@ pub(crate) fn new(
     }))
 }
 
+impl task::Schedule for Shared {
+    fn schedule_fn(&self) -> fn(Runnable, bool) {
+        |task, _yielded| schedule(task)
+    }
+
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    #[inline]
+    fn is_shutting_down(&self) -> bool {
+        Shared::is_shutting_down(self)
+    }
+}
+
 /// Schedules a task of a current-thread runtime.
 pub(crate) fn schedule(runnable: Runnable) {
     let runnable = with_driver(|driver| match driver {
@@ -153,12 +168,10 @@ pub(crate) fn schedule(runnable: Runnable) {
         _ => Some(runnable),
     });
     if let Some(runnable) = runnable {
-        let shared = match &runnable.metadata().scheduler {
-            scheduler::Handle::CurrentThread(shared) => shared.clone(),
-            scheduler::Handle::MultiThread(_) | scheduler::Handle::Local(_) => {
-                unreachable!("current-thread schedule of another scheduler's task")
-            }
-        };
+        let shared = runnable
+            .metadata()
+            .scheduler_as::<Shared>()
+            .expect("current-thread schedule of another scheduler's task");
         if scheduler::push_unless_shut_down(&shared.remote, &shared.shutdown, runnable) {
             shared.unparker.unpark();
         }
@@ -191,8 +204,7 @@ fn with_driver<R>(f: impl FnOnce(Option<&ActiveCore>) -> R) -> R {
 
 impl ActiveCore {
     fn owns(&self, runnable: &Runnable) -> bool {
-        matches!(&runnable.metadata().scheduler,
-            scheduler::Handle::CurrentThread(shared) if Arc::ptr_eq(shared, &self.shared))
+        runnable.metadata().is_owned_by(&*self.shared)
     }
 }
 
@@ -232,7 +244,6 @@ impl Shared {
     #[track_caller]
     pub(crate) fn spawn<F>(
         self: &Arc<Self>,
-        handle: &scheduler::Handle,
         future: F,
         location: &'static std::panic::Location<'static>,
     ) -> JoinHandle<F::Output>
@@ -241,7 +252,7 @@ impl Shared {
         F::Output: Send + 'static,
     {
         self.counters.spawns.fetch_add(1, Ordering::Relaxed);
-        let (runnable, join) = task::create(handle, 0, future, location);
+        let (runnable, join) = task::create(self, 0, future, location);
         if let Some(runnable) = runnable {
             schedule(runnable);
         }

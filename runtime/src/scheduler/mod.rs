@@ -4,8 +4,11 @@
 //!   a shared injector, work stealing and an idle protocol that wakes one worker at a time.
 //! * [`current_thread`]: everything runs on the thread inside `block_on`.
 //!
-//! A task's [`Header`](crate::task) holds a [`Handle`]; its schedule function calls
-//! [`Handle::schedule`], which sends the task back to the scheduler it was spawned on.
+//! A task's [`Header`](crate::task) holds its scheduler as a
+//! [`Schedule`](crate::task::Schedule) object, which each scheduler's `Shared` implements:
+//! a wake calls the scheduler's schedule function, which sends the task back to the
+//! scheduler it was spawned on. [`Handle`] is the runtime's view: either flavor, for
+//! spawning, blocking on and shutting down.
 pub(crate) mod current_thread;
 pub(crate) mod multi_thread;
 
@@ -21,7 +24,7 @@ pub(crate) use intervals::{Countdown, Intervals};
 pub use shutdown_flag::ShutdownFlag;
 pub(crate) use thread_config::ThreadConfig;
 
-use crate::task::{coop, local_set, registry::Registry, JoinHandle, Runnable};
+use crate::task::{self, coop, registry::Registry, JoinHandle, Runnable};
 use crossbeam_deque::{Injector, Steal};
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -142,8 +145,6 @@ pub(crate) fn release_freed_memory(dropped: usize) {
 pub(crate) enum Handle {
     CurrentThread(Arc<current_thread::Shared>),
     MultiThread(Arc<multi_thread::Shared>),
-    /// A `task::LocalSet`: only in the headers of its tasks, never a runtime's handle.
-    Local(Arc<local_set::Shared>),
 }
 
 impl Handle {
@@ -151,7 +152,6 @@ impl Handle {
         match self {
             Handle::CurrentThread(shared) => &shared.registry,
             Handle::MultiThread(shared) => &shared.registry,
-            Handle::Local(shared) => &shared.registry,
         }
     }
 
@@ -162,7 +162,6 @@ impl Handle {
         match self {
             Handle::CurrentThread(shared) => shared.is_shutting_down(),
             Handle::MultiThread(shared) => shared.is_shutting_down(),
-            Handle::Local(_) => false,
         }
     }
 
@@ -171,17 +170,13 @@ impl Handle {
         match self {
             Handle::CurrentThread(shared) => &shared.driver,
             Handle::MultiThread(shared) => &shared.driver,
-            Handle::Local(_) => unreachable!("a `LocalSet` is never a runtime's scheduler"),
         }
     }
 
     /// The time on this runtime's clock: virtual once its time was paused (see
     /// `filch::time::pause`), else the OS's.
     pub(crate) fn clock_now(&self) -> std::time::Instant {
-        match self {
-            Handle::Local(_) => std::time::Instant::now(),
-            _ => self.driver().time.clock.now(),
-        }
+        self.driver().time.clock.now()
     }
 
     /// What a blocking job holds while in flight so that a paused clock does not
@@ -192,6 +187,29 @@ impl Handle {
                 Some(crate::driver::time::InhibitAutoAdvance::new(&shared.driver))
             }
             _ => None,
+        }
+    }
+
+    /// Allocates a blocking-pool task owned by this scheduler (see
+    /// [`task::create_blocking`](crate::task)).
+    #[track_caller]
+    pub(crate) fn create_blocking<F>(
+        &self,
+        shard_hint: usize,
+        future: F,
+        location: &'static std::panic::Location<'static>,
+    ) -> (Option<Runnable>, JoinHandle<F::Output>)
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Handle::CurrentThread(shared) => {
+                task::create_blocking(shared, shard_hint, future, location)
+            }
+            Handle::MultiThread(shared) => {
+                task::create_blocking(shared, shard_hint, future, location)
+            }
         }
     }
 
@@ -206,19 +224,8 @@ impl Handle {
         F::Output: Send + 'static,
     {
         match self {
-            Handle::CurrentThread(shared) => shared.spawn(self, future, location),
-            Handle::MultiThread(shared) => shared.spawn(self, future, location),
-            Handle::Local(_) => local_set::spawn(self, future, location),
-        }
-    }
-
-    /// The schedule function of every task: sends `runnable` back to its own scheduler.
-    /// `yielded` is `true` when the task woke itself while running (it yielded).
-    pub(crate) fn schedule(runnable: Runnable, yielded: bool) {
-        match &runnable.metadata().scheduler {
-            Handle::CurrentThread(_) => current_thread::schedule(runnable),
-            Handle::MultiThread(_) => multi_thread::schedule(runnable, yielded),
-            Handle::Local(_) => local_set::schedule(runnable),
+            Handle::CurrentThread(shared) => shared.spawn(future, location),
+            Handle::MultiThread(shared) => shared.spawn(future, location),
         }
     }
 
@@ -227,14 +234,13 @@ impl Handle {
         match self {
             Handle::CurrentThread(shared) => shared.block_on(future),
             Handle::MultiThread(_) => crate::park::thread::block_on(future),
-            Handle::Local(_) => unreachable!("a `LocalSet` is never a runtime's scheduler"),
         }
     }
 
     /// Number of worker threads (1 for the current-thread flavor).
     pub(crate) fn num_workers(&self) -> usize {
         match self {
-            Handle::CurrentThread(_) | Handle::Local(_) => 1,
+            Handle::CurrentThread(_) => 1,
             Handle::MultiThread(shared) => shared.num_workers(),
         }
     }

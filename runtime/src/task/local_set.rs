@@ -5,7 +5,7 @@
 //!
 //! A local task is an ordinary filch task (same [`Header`](super::Header), same
 //! [`JoinHandle`], same panic capture and abort) whose scheduler is
-//! [`scheduler::Handle::Local`]. Its future is wrapped in [`ThreadBound`], which panics if
+//! the set itself (`Shared` implements [`Schedule`](super::Schedule)). Its future is wrapped in [`ThreadBound`], which panics if
 //! anything polls it on another thread: the set lives on one thread (it is `!Send`) and
 //! only ever runs its tasks there.
 //!
@@ -100,6 +100,22 @@ impl Shared {
     }
 }
 
+impl super::Schedule for Shared {
+    fn schedule_fn(&self) -> fn(Runnable, bool) {
+        |task, _yielded| schedule(task)
+    }
+
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// A set stops its tasks when it is dropped, on its own thread; nothing polls them
+    /// after, so there is no shutdown for a poll to see.
+    fn is_shutting_down(&self) -> bool {
+        false
+    }
+}
+
 impl fmt::Debug for Shared {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // No lock taken here: a header may be printed anywhere.
@@ -110,8 +126,6 @@ impl fmt::Debug for Shared {
 /// The set's thread-bound part.
 struct Context {
     shared: Arc<Shared>,
-    /// `scheduler::Handle::Local(shared)`, for the headers of new tasks.
-    handle: scheduler::Handle,
     /// Tasks woken on the set's thread while it was being driven.
     local: RefCell<VecDeque<Runnable>>,
     /// Whether a `run_until` or `poll` of the set is on the stack of this thread.
@@ -296,7 +310,6 @@ impl Context {
     fn new(worker: Option<crate::park::Unparker>) -> Rc<Context> {
         let shared = Shared::new(worker);
         Rc::new(Context {
-            handle: scheduler::Handle::Local(shared.clone()),
             shared,
             local: RefCell::new(VecDeque::new()),
             driving: Cell::new(false),
@@ -447,7 +460,7 @@ impl Context {
         F::Output: 'static,
     {
         let (runnable, join) =
-            super::create_local(&self.handle, future, std::panic::Location::caller());
+            super::create_local(&self.shared, future, std::panic::Location::caller());
         if let Some(runnable) = runnable {
             self.local.borrow_mut().push_back(runnable);
             // Whoever polls the set (if anyone) must look at the new task; a worker's own
@@ -460,8 +473,7 @@ impl Context {
     }
 
     fn owns(&self, runnable: &Runnable) -> bool {
-        matches!(&runnable.metadata().scheduler,
-            scheduler::Handle::Local(shared) if Arc::ptr_eq(shared, &self.shared))
+        runnable.metadata().is_owned_by(&*self.shared)
     }
 
     fn pop_local(&self) -> Option<Runnable> {
@@ -698,25 +710,6 @@ pub(crate) fn with_current_registry<R>(f: impl FnOnce(Option<&Registry>) -> R) -
     f(context.as_ref().map(|context| &context.shared.registry))
 }
 
-/// Spawns a `Send` future onto the set behind `handle` (a `scheduler::Handle::Local`),
-/// from any thread: its first poll is scheduled like a wake.
-#[track_caller]
-pub(crate) fn spawn<F>(
-    handle: &scheduler::Handle,
-    future: F,
-    location: &'static std::panic::Location<'static>,
-) -> JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let (runnable, join) = super::create(handle, 0, future, location);
-    if let Some(runnable) = runnable {
-        schedule(runnable);
-    }
-    join
-}
-
 /// Schedules a task of a [`LocalSet`] (the `Local` arm of the schedule function).
 pub(crate) fn schedule(runnable: Runnable) {
     // `try_with`: a wake during thread teardown takes the remote path.
@@ -728,10 +721,10 @@ pub(crate) fn schedule(runnable: Runnable) {
         context.local.borrow_mut().push_back(runnable);
         return;
     }
-    let shared = match &runnable.metadata().scheduler {
-        scheduler::Handle::Local(shared) => shared.clone(),
-        _ => unreachable!("local-set schedule of another scheduler's task"),
-    };
+    let shared = runnable
+        .metadata()
+        .scheduler_as::<Shared>()
+        .expect("local-set schedule of another scheduler's task");
     shared.remote.lock().push_back(runnable);
     shared.notify();
 }

@@ -53,6 +53,7 @@ mod join;
 mod join_set;
 pub(crate) mod local_set;
 pub(crate) mod registry;
+mod schedule;
 pub(crate) mod stats;
 mod task_local;
 mod yield_now;
@@ -69,7 +70,8 @@ pub use local_set::{spawn_local, LocalEnterGuard, LocalSet};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
-use crate::scheduler;
+pub(crate) use schedule::Schedule;
+
 use async_task::{ScheduleInfo, WithInfo};
 use std::any::Any;
 use std::future::Future;
@@ -77,6 +79,7 @@ use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// A scheduled task: whoever holds it may run one poll.
@@ -86,7 +89,7 @@ pub(crate) type Runnable = async_task::Runnable<Header>;
 #[derive(Debug)]
 pub(crate) struct Header {
     /// The scheduler that owns the task: the schedule function routes wakes through it.
-    pub(crate) scheduler: scheduler::Handle,
+    pub(crate) scheduler: Arc<dyn Schedule>,
     /// Set by [`JoinHandle::abort`]; the next poll completes the task as cancelled.
     pub(crate) aborted: AtomicBool,
     /// A `spawn_blocking` job: the one kind of task that may still run once shutdown has
@@ -151,15 +154,15 @@ impl<T> Drop for TaskOutput<T> {
     }
 }
 
-/// Allocates a task for `future` on `handle`'s scheduler, registering it in `shard_hint`'s
+/// Allocates a task for `future` on `scheduler`, registering it in `shard_hint`'s
 /// shard.
 ///
 /// Returns the first [`Runnable`] for the caller to schedule, or `None` if the runtime is
 /// shutting down, in which case the future has already been dropped and the handle
 /// resolves to a cancelled [`JoinError`].
 #[track_caller]
-pub(crate) fn create<F>(
-    handle: &scheduler::Handle,
+pub(crate) fn create<S: Schedule, F>(
+    scheduler: &Arc<S>,
     shard_hint: usize,
     future: F,
     location: &'static std::panic::Location<'static>,
@@ -170,14 +173,14 @@ where
 {
     // SAFETY: `F` and its output are `Send`, so the task may be run, dropped and joined
     // anywhere.
-    unsafe { create_unchecked(handle, shard_hint, future, location, false) }
+    unsafe { create_unchecked(scheduler, shard_hint, future, location, false) }
 }
 
 /// [`create`] for a blocking pool job (a `BlockingTask`): a task that shutdown lets run
 /// if the pool keeps it.
 #[track_caller]
-pub(crate) fn create_blocking<F>(
-    handle: &scheduler::Handle,
+pub(crate) fn create_blocking<S: Schedule, F>(
+    scheduler: &Arc<S>,
     shard_hint: usize,
     future: F,
     location: &'static std::panic::Location<'static>,
@@ -187,14 +190,14 @@ where
     F::Output: Send + 'static,
 {
     // SAFETY: as in `create`.
-    unsafe { create_unchecked(handle, shard_hint, future, location, true) }
+    unsafe { create_unchecked(scheduler, shard_hint, future, location, true) }
 }
 
-/// [`create`] for a `!Send` future of a [`LocalSet`] (`handle` is its
-/// `scheduler::Handle::Local`); must be called on the set's thread.
+/// [`create`] for a `!Send` future of a [`LocalSet`] (`scheduler` is the set's); must be
+/// called on the set's thread.
 #[track_caller]
-pub(crate) fn create_local<F>(
-    handle: &scheduler::Handle,
+pub(crate) fn create_local<S: Schedule, F>(
+    scheduler: &Arc<S>,
     future: F,
     location: &'static std::panic::Location<'static>,
 ) -> (Option<Runnable>, JoinHandle<F::Output>)
@@ -208,7 +211,7 @@ where
     // the `JoinHandle`, which is `Send` only if the output is.
     unsafe {
         create_unchecked(
-            handle,
+            scheduler,
             0,
             local_set::ThreadBound::new(future),
             location,
@@ -225,8 +228,8 @@ where
 /// thread and `F::Output` only leaves it through the `JoinHandle` (which is `Send` only
 /// for a `Send` output).
 #[track_caller]
-unsafe fn create_unchecked<F>(
-    handle: &scheduler::Handle,
+unsafe fn create_unchecked<S: Schedule, F>(
+    scheduler: &Arc<S>,
     shard_hint: usize,
     future: F,
     location: &'static std::panic::Location<'static>,
@@ -236,18 +239,18 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let registry = handle.registry();
+    let registry = scheduler.registry();
     let (shard, mut guard) = registry.lock(shard_hint);
     // Refused from the moment shutdown begins (the flag is raised before the registry is
     // closed, and a future dropped meanwhile may spawn).
-    if guard.closed || handle.is_shutting_down() {
+    if guard.closed || scheduler.is_shutting_down() {
         drop(guard);
         drop(future);
         return (None, JoinHandle::cancelled());
     }
     let slot = guard.tasks.vacant_entry();
     let header = Header {
-        scheduler: handle.clone(),
+        scheduler: scheduler.clone(),
         aborted: AtomicBool::new(false),
         blocking,
         shard,
@@ -287,7 +290,8 @@ where
 /// The schedule function of every task: hands the runnable to its scheduler.
 fn schedule(runnable: Runnable, info: ScheduleInfo) {
     runnable.metadata().stats.scheduled();
-    scheduler::Handle::schedule(runnable, info.woken_while_running);
+    let schedule = runnable.metadata().scheduler.schedule_fn();
+    schedule(runnable, info.woken_while_running);
 }
 
 /// The future stored in a task: the user's future plus panic capture, abort and registry

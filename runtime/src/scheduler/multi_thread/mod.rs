@@ -221,7 +221,6 @@ impl Shared {
     #[track_caller]
     pub(crate) fn spawn<F>(
         self: &Arc<Self>,
-        handle: &super::Handle,
         future: F,
         location: &'static std::panic::Location<'static>,
     ) -> JoinHandle<F::Output>
@@ -230,7 +229,7 @@ impl Shared {
         F::Output: Send + 'static,
     {
         let shard = worker::spawn_shard(self).unwrap_or_else(remote_shard_hint);
-        let (runnable, join) = task::create(handle, shard, future, location);
+        let (runnable, join) = task::create(self, shard, future, location);
         if let Some(runnable) = runnable {
             // From a worker: its LIFO slot. From outside: straight to the injector (we
             // already hold the `Arc`, so no clone of it as in a remote wake).
@@ -340,6 +339,21 @@ impl Shared {
     }
 }
 
+impl task::Schedule for Shared {
+    fn schedule_fn(&self) -> fn(Runnable, bool) {
+        schedule
+    }
+
+    fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    #[inline]
+    fn is_shutting_down(&self) -> bool {
+        Shared::is_shutting_down(self)
+    }
+}
+
 /// Schedules a task of a multi-thread runtime: on one of its workers, into that worker's
 /// LIFO slot (or deque, if it yielded); anywhere else, into the injector.
 pub(crate) fn schedule(runnable: Runnable, yielded: bool) {
@@ -347,12 +361,10 @@ pub(crate) fn schedule(runnable: Runnable, yielded: bool) {
         Ok(()) => return,
         Err(runnable) => runnable,
     };
-    let shared = match &runnable.metadata().scheduler {
-        super::Handle::MultiThread(shared) => shared.clone(),
-        super::Handle::CurrentThread(_) | super::Handle::Local(_) => {
-            unreachable!("multi-thread schedule of another scheduler's task")
-        }
-    };
+    let shared = runnable
+        .metadata()
+        .scheduler_as::<Shared>()
+        .expect("multi-thread schedule of another scheduler's task");
     shared.push_remote(runnable);
 }
 

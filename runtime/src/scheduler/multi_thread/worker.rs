@@ -119,11 +119,7 @@ pub(super) fn random_u32() -> Option<u32> {
 pub(super) fn schedule_local(runnable: Runnable, yielded: bool) -> Result<(), Runnable> {
     with_context(|cx| {
         let Some(cx) = cx else { return Err(runnable) };
-        let same = match &runnable.metadata().scheduler {
-            scheduler::Handle::MultiThread(shared) => Arc::ptr_eq(shared, &cx.shared),
-            scheduler::Handle::CurrentThread(_) | scheduler::Handle::Local(_) => false,
-        };
-        if !same {
+        if !runnable.metadata().is_owned_by(&*cx.shared) {
             return Err(runnable);
         }
         cx.push_local(runnable, yielded);

@@ -1,0 +1,47 @@
+//! [`Schedule`]: what a task needs from the scheduler that owns it, and the one thing the
+//! task layer knows of schedulers.
+//!
+//! Every task's [`Header`](super::Header) holds its scheduler as an `Arc<dyn Schedule>`:
+//! the multi-thread and current-thread runtimes and `LocalSet`s implement it (in
+//! `scheduler/`, the layer above), so this layer can route a wake, refuse a spawn during
+//! shutdown and register a task without naming any of them.
+use super::registry::Registry;
+use super::{Header, Runnable};
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+/// A scheduler, as the tasks it owns see it.
+pub(crate) trait Schedule: Any + Send + Sync + fmt::Debug {
+    /// The function a wake of one of this scheduler's tasks calls to take it back:
+    /// `schedule(task, yielded)`, `yielded` when the task woke itself while running.
+    ///
+    /// A plain function rather than a method on `self`: it may drop the task (a wake that
+    /// races shutdown), and with it the last reference to the scheduler, so it must not
+    /// run inside a borrow of the scheduler reached through the task. It finds its
+    /// scheduler through [`Header::scheduler_as`] (an owned reference) or compares it with
+    /// [`Header::is_owned_by`].
+    fn schedule_fn(&self) -> fn(Runnable, bool);
+
+    /// The scheduler's task registry: every live task, for shutdown and dumps.
+    fn registry(&self) -> &Registry;
+
+    /// Whether the scheduler has begun shutting down: from then on a task is dropped
+    /// instead of polled, and a spawn is refused (see [`crate::task`]).
+    fn is_shutting_down(&self) -> bool;
+}
+
+impl Header {
+    /// Whether `scheduler` owns this task (the same object, not just the same kind).
+    #[inline]
+    pub(crate) fn is_owned_by<S: Schedule>(&self, scheduler: &S) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.scheduler), scheduler)
+    }
+
+    /// An owned reference to this task's scheduler as its concrete type, or `None` if a
+    /// scheduler of another kind owns the task.
+    pub(crate) fn scheduler_as<S: Schedule>(&self) -> Option<Arc<S>> {
+        let scheduler: Arc<dyn Any + Send + Sync> = self.scheduler.clone();
+        scheduler.downcast().ok()
+    }
+}
