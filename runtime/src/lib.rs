@@ -66,7 +66,7 @@ pub mod signal;
 pub mod task;
 pub mod time;
 
-pub use task::spawn;
+pub use runtime::spawn::spawn;
 
 pub use filch_macros::{join, main, test, try_join};
 

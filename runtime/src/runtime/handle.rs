@@ -204,7 +204,7 @@ impl Handle {
     pub fn dump(&self) -> super::Dump {
         let registry = self.inner.registry();
         let pinned = self.pinned_sets();
-        crate::task::local_set::with_current_registry(|local| {
+        crate::scheduler::local_set::with_current_registry(|local| {
             // The set driven here may be one of the workers' own (this is a worker).
             let local = local.filter(|local| {
                 !std::ptr::eq(*local, registry)
@@ -218,7 +218,7 @@ impl Handle {
     }
 
     /// The sets of `spawn_local` tasks pinned to the workers of a multi-thread runtime.
-    fn pinned_sets(&self) -> Vec<std::sync::Arc<crate::task::local_set::Shared>> {
+    fn pinned_sets(&self) -> Vec<std::sync::Arc<crate::scheduler::local_set::Shared>> {
         match &self.inner {
             crate::scheduler::Handle::MultiThread(shared) => shared.pinned_sets(),
             _ => Vec::new(),

@@ -52,6 +52,7 @@ pub(crate) mod context;
 mod dump;
 mod handle;
 mod metrics;
+pub(crate) mod spawn;
 
 pub use crate::scheduler::stall::Stall;
 pub use builder::{Builder, MIN_THREAD_STACK_SIZE};
@@ -59,7 +60,7 @@ pub use dump::{Dump, TaskDump, TaskState};
 pub use handle::{EnterGuard, Handle, TryCurrentError};
 pub use metrics::{PollTimeHistogram, RuntimeMetrics, WorkerMetrics};
 
-use crate::scheduler;
+use crate::scheduler::{self, local_set::LocalSet};
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;
@@ -253,5 +254,35 @@ impl fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("handle", &self.handle)
             .finish_non_exhaustive()
+    }
+}
+
+/// [`LocalSet::block_on`] is defined here, beside [`Runtime`], which it takes: the set
+/// itself is a scheduler (`scheduler/local_set.rs`), a layer below the runtime.
+impl LocalSet {
+    /// Runs `future` to completion on `rt`, driving the set's tasks on this thread:
+    /// `rt.block_on(self.run_until(future))`.
+    ///
+    /// # Panics
+    ///
+    /// Panics where [`Runtime::block_on`](crate::runtime::Runtime::block_on) does: when
+    /// called from a thread that already drives tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use filch::task::LocalSet;
+    ///
+    /// let rt = filch::runtime::Builder::new_current_thread().build().unwrap();
+    /// let set = LocalSet::new();
+    /// let text = set.block_on(&rt, async {
+    ///     let local = std::rc::Rc::new("local");
+    ///     filch::task::spawn_local(async move { local.len() }).await.unwrap()
+    /// });
+    /// assert_eq!(text, 5);
+    /// ```
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, rt: &Runtime, future: F) -> F::Output {
+        rt.block_on(self.run_until(future))
     }
 }

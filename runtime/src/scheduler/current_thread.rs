@@ -144,8 +144,9 @@ pub(crate) fn new(
 }
 
 impl task::Schedule for Shared {
-    fn schedule_fn(&self) -> fn(Runnable, bool) {
-        |task, _yielded| schedule(task)
+    #[inline]
+    fn schedule(task: Runnable, _yielded: bool) {
+        schedule(task);
     }
 
     fn registry(&self) -> &Registry {

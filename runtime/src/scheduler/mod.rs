@@ -10,6 +10,7 @@
 //! scheduler it was spawned on. [`Handle`] is the runtime's view: either flavor, for
 //! spawning, blocking on and shutting down.
 pub(crate) mod current_thread;
+pub(crate) mod local_set;
 pub(crate) mod multi_thread;
 
 mod intervals;

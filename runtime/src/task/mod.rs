@@ -45,36 +45,37 @@
 //!    race a worker that is about to poll a task it meant to drop. Blocking jobs are
 //!    exempt: the blocking pool decides which of them still run.
 mod abort_handle;
-mod block_in_place;
-mod builder;
 pub(crate) mod coop;
 mod id;
 mod join;
-mod join_set;
-pub(crate) mod local_set;
+mod name;
 pub(crate) mod registry;
 mod schedule;
 pub(crate) mod stats;
 mod task_local;
+mod thread_bound;
 mod yield_now;
 
-pub use crate::blocking::spawn_blocking;
 pub use abort_handle::AbortHandle;
-pub use block_in_place::block_in_place;
-pub use builder::Builder;
 pub use coop::{consume_budget, has_budget_remaining, unconstrained, Unconstrained};
 pub use id::{id, try_id, Id};
 pub use join::{JoinError, JoinHandle};
-pub use join_set::JoinSet;
-pub use local_set::{spawn_local, LocalEnterGuard, LocalSet};
 pub use task_local::{AccessError, LocalKey, TaskLocalFuture};
 pub use yield_now::yield_now;
 
+pub(crate) use name::NextName;
 pub(crate) use schedule::Schedule;
+
+// `filch::task` also carries the ways to start tasks. They need a runtime to start them
+// on, so they live in the layers above (`runtime/spawn/`, `scheduler/local_set.rs`) and
+// are only re-exported here: nothing in this layer uses them.
+pub use crate::runtime::spawn::{block_in_place, spawn, spawn_blocking, Builder, JoinSet};
+pub use crate::scheduler::local_set::{spawn_local, LocalEnterGuard, LocalSet};
 
 use async_task::{ScheduleInfo, WithInfo};
 use std::any::Any;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -213,7 +214,7 @@ where
         create_unchecked(
             scheduler,
             0,
-            local_set::ThreadBound::new(future),
+            thread_bound::ThreadBound::new(future),
             location,
             false,
         )
@@ -257,7 +258,7 @@ where
         key: slot.key(),
         id: Id::next(),
         location,
-        name: builder::take_name(),
+        name: name::take_name(),
         stats: stats::TaskStats::default(),
         drop_panic: DropPanic::default(),
     };
@@ -270,8 +271,8 @@ where
     //   outlives the future stored inside it.
     let (runnable, task) = unsafe {
         async_task::Builder::new().metadata(header).spawn_unchecked(
-            move |header| TaskFuture::new(header, future),
-            WithInfo(schedule),
+            move |header| TaskFuture::<F, S>::new(header, future),
+            WithInfo(schedule::<S>),
         )
     };
     slot.insert(registry::Entry {
@@ -287,11 +288,12 @@ where
     (Some(runnable), JoinHandle::new(task))
 }
 
-/// The schedule function of every task: hands the runnable to its scheduler.
-fn schedule(runnable: Runnable, info: ScheduleInfo) {
+/// The schedule function of every task of an `S`: hands the runnable back to it. A plain
+/// `fn` item (no captures), so `async_task` neither stores it nor guards its calls, and
+/// `S::schedule` is a static call.
+fn schedule<S: Schedule>(runnable: Runnable, info: ScheduleInfo) {
     runnable.metadata().stats.scheduled();
-    let schedule = runnable.metadata().scheduler.schedule_fn();
-    schedule(runnable, info.woken_while_running);
+    S::schedule(runnable, info.woken_while_running);
 }
 
 /// The future stored in a task: the user's future plus panic capture, abort and registry
@@ -301,18 +303,22 @@ fn schedule(runnable: Runnable, info: ScheduleInfo) {
 /// `header` is the metadata of the very task this future is stored in; `future` is pinned
 /// (this struct is only ever polled through `Pin`) and dropped exactly once, in place, by
 /// [`drop_future`](Self::drop_future), which `dropped` records; it is never polled after.
-struct TaskFuture<'a, F: Future> {
+/// `header.scheduler` is an `S` (made from the `Arc<S>` given to [`create_unchecked`], and
+/// never replaced), so the per-poll shutdown check is a static call.
+struct TaskFuture<'a, F: Future, S> {
     header: &'a Header,
     future: ManuallyDrop<F>,
     dropped: bool,
+    _scheduler: PhantomData<fn() -> S>,
 }
 
-impl<'a, F: Future> TaskFuture<'a, F> {
+impl<'a, F: Future, S> TaskFuture<'a, F, S> {
     fn new(header: &'a Header, future: F) -> Self {
         Self {
             header,
             future: ManuallyDrop::new(future),
             dropped: false,
+            _scheduler: PhantomData,
         }
     }
 
@@ -333,7 +339,18 @@ impl<'a, F: Future> TaskFuture<'a, F> {
     }
 }
 
-impl<F: Future> Future for TaskFuture<'_, F> {
+impl<'a, F: Future, S: Schedule> TaskFuture<'a, F, S> {
+    /// The task's scheduler, as the `S` it is.
+    #[inline]
+    fn scheduler(&self) -> &'a S {
+        let scheduler: *const dyn Schedule = Arc::as_ptr(&self.header.scheduler);
+        // SAFETY: the header's scheduler is an `S` (the invariant above), so its data
+        // pointer is an `S`'s; the header owns an `Arc` of it for `'a`.
+        unsafe { &*scheduler.cast::<S>() }
+    }
+}
+
+impl<F: Future, S: Schedule> Future for TaskFuture<'_, F, S> {
     type Output = TaskOutput<Result<F::Output, JoinError>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -346,7 +363,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
         // is the exception: it is never woken, and the pool keeps or drops it itself.
         let header = self.header;
         if header.aborted.load(Ordering::Acquire)
-            || (!header.blocking && header.scheduler.is_shutting_down())
+            || (!header.blocking && self.scheduler().is_shutting_down())
         {
             let result = match self.as_mut().drop_future() {
                 Some(payload) => Err(JoinError::panic(id, payload)),
@@ -367,7 +384,7 @@ impl<F: Future> Future for TaskFuture<'_, F> {
             catch_unwind(AssertUnwindSafe(|| {
                 // A poll that panics drops the future *during* the unwind (its `Drop` sees
                 // `std::thread::panicking()`, as tokio's tasks do), through this guard.
-                let this: *mut TaskFuture<'_, F> = this;
+                let this: *mut TaskFuture<'_, F, S> = this;
                 let unwinding = DropOnUnwind(this);
                 // SAFETY: as above; `this` is the exclusive borrow of the pinned task future,
                 // used by nothing else while the poll runs.
@@ -407,9 +424,9 @@ impl<F: Future> Future for TaskFuture<'_, F> {
 ///
 /// # Invariant
 /// The pointer is the exclusive borrow of a pinned, live `TaskFuture` for the guard's life.
-struct DropOnUnwind<'h, F: Future>(*mut TaskFuture<'h, F>);
+struct DropOnUnwind<'h, F: Future, S: Schedule>(*mut TaskFuture<'h, F, S>);
 
-impl<F: Future> Drop for DropOnUnwind<'_, F> {
+impl<F: Future, S: Schedule> Drop for DropOnUnwind<'_, F, S> {
     fn drop(&mut self) {
         // Only reached while unwinding from the poll. A panic of the destructor now is
         // caught inside (a panic escaping a destructor during an unwind would abort the
@@ -422,7 +439,7 @@ impl<F: Future> Drop for DropOnUnwind<'_, F> {
     }
 }
 
-impl<F: Future> Drop for TaskFuture<'_, F> {
+impl<F: Future, S> Drop for TaskFuture<'_, F, S> {
     fn drop(&mut self) {
         // A panicking destructor must not skip deregistration.
         struct Deregister<'h>(&'h Header);
@@ -440,38 +457,4 @@ impl<F: Future> Drop for TaskFuture<'_, F> {
             header.drop_panic.set(payload);
         }
     }
-}
-
-/// Spawns a future onto the current runtime, returning a [`JoinHandle`] for its output.
-///
-/// The task starts running at once on some worker; awaiting the handle is not needed for
-/// it to make progress. Dropping the handle detaches the task.
-///
-/// # Panics
-///
-/// Panics if called outside a filch runtime (no runtime entered on this thread).
-///
-/// # Examples
-///
-/// ```
-/// let rt = filch::runtime::Runtime::new().unwrap();
-/// rt.block_on(async {
-///     let handle = filch::spawn(async { 6 * 7 });
-///     assert_eq!(handle.await.unwrap(), 42);
-/// });
-/// ```
-#[track_caller]
-pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    let location = std::panic::Location::caller();
-    crate::runtime::context::with_current(|handle| match handle {
-        Some(handle) => handle.inner.spawn(future, location),
-        None => panic!(
-            "`filch::spawn` called outside a runtime; use `#[filch::main]`, \
-             `Runtime::block_on`, or spawn through a `Handle` (`Runtime::handle`)"
-        ),
-    })
 }

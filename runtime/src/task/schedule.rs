@@ -13,15 +13,18 @@ use std::sync::Arc;
 
 /// A scheduler, as the tasks it owns see it.
 pub(crate) trait Schedule: Any + Send + Sync + fmt::Debug {
-    /// The function a wake of one of this scheduler's tasks calls to take it back:
-    /// `schedule(task, yielded)`, `yielded` when the task woke itself while running.
+    /// Takes back a woken task of this scheduler, to run it: `yielded` when the task woke
+    /// itself while running. Called by the task's schedule function, which is made for
+    /// the scheduler's type when the task is created (a static call, no vtable).
     ///
-    /// A plain function rather than a method on `self`: it may drop the task (a wake that
-    /// races shutdown), and with it the last reference to the scheduler, so it must not
-    /// run inside a borrow of the scheduler reached through the task. It finds its
-    /// scheduler through [`Header::scheduler_as`] (an owned reference) or compares it with
-    /// [`Header::is_owned_by`].
-    fn schedule_fn(&self) -> fn(Runnable, bool);
+    /// An associated function rather than a method on `self`: it may drop the task (a
+    /// wake that races shutdown), and with it the last reference to the scheduler, so it
+    /// must not run inside a borrow of the scheduler reached through the task. It finds
+    /// its scheduler through [`Header::scheduler_as`] (an owned reference) or compares it
+    /// with [`Header::is_owned_by`].
+    fn schedule(task: Runnable, yielded: bool)
+    where
+        Self: Sized;
 
     /// The scheduler's task registry: every live task, for shutdown and dumps.
     fn registry(&self) -> &Registry;

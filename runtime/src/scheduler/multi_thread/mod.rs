@@ -141,7 +141,7 @@ pub(crate) struct Shared {
     rng_seed: Option<RngSeed>,
     /// `pinned_sets[i]`: the set of `spawn_local` tasks pinned to worker `i`'s thread (for
     /// dumps and task counts; written when a thread starts or stops driving worker `i`).
-    pinned_sets: Box<[parking_lot::Mutex<Option<Arc<task::local_set::Shared>>>]>,
+    pinned_sets: Box<[parking_lot::Mutex<Option<Arc<super::local_set::Shared>>>]>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -268,7 +268,7 @@ impl Shared {
     }
 
     /// The sets of tasks pinned to each worker (see `task::spawn_local`).
-    pub(crate) fn pinned_sets(&self) -> Vec<Arc<task::local_set::Shared>> {
+    pub(crate) fn pinned_sets(&self) -> Vec<Arc<super::local_set::Shared>> {
         self.pinned_sets
             .iter()
             .filter_map(|slot| slot.lock().clone())
@@ -340,8 +340,9 @@ impl Shared {
 }
 
 impl task::Schedule for Shared {
-    fn schedule_fn(&self) -> fn(Runnable, bool) {
-        schedule
+    #[inline]
+    fn schedule(task: Runnable, yielded: bool) {
+        schedule(task, yielded);
     }
 
     fn registry(&self) -> &Registry {

@@ -1,42 +1,13 @@
 //! [`Builder`]: spawning a task with a name, which task dumps
 //! ([`Handle::dump`](crate::runtime::Handle::dump)), stall reports and panic reports show.
 //!
-//! The name reaches the task's header through a thread-local slot that the builder fills
-//! just before it calls the ordinary spawn function and that task creation empties (a
-//! guard empties it too if the spawn panics first), so that every spawn path — both
-//! schedulers, `LocalSet`s, the blocking pool — carries a name without a parameter
-//! threaded through each of them.
-use super::JoinHandle;
+//! The name reaches the task's header through the task layer's name slot
+//! ([`NextName`], in `task/name.rs`), which the builder fills just before it calls the
+//! ordinary spawn function.
 use crate::runtime::Handle;
-use std::cell::RefCell;
+use crate::task::{JoinHandle, NextName};
 use std::future::Future;
 use std::io;
-
-thread_local! {
-    /// The name for the task this thread is about to create.
-    static NEXT_NAME: RefCell<Option<Box<str>>> = const { RefCell::new(None) };
-}
-
-/// Takes the name a [`Builder`] left for the task being created on this thread.
-pub(crate) fn take_name() -> Option<Box<str>> {
-    NEXT_NAME.try_with(|n| n.borrow_mut().take()).ok().flatten()
-}
-
-/// Empties the slot when the spawn is over, whatever happened.
-struct Named;
-
-impl Named {
-    fn set(name: Option<&str>) -> Named {
-        let _ = NEXT_NAME.try_with(|n| *n.borrow_mut() = name.map(Box::from));
-        Named
-    }
-}
-
-impl Drop for Named {
-    fn drop(&mut self) {
-        let _ = take_name();
-    }
-}
 
 /// Spawns tasks with options: today, a name.
 ///
@@ -82,7 +53,7 @@ impl<'a> Builder<'a> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let _named = Named::set(self.name);
+        let _named = NextName::set(self.name);
         Ok(super::spawn(future))
     }
 
@@ -97,7 +68,7 @@ impl<'a> Builder<'a> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let _named = Named::set(self.name);
+        let _named = NextName::set(self.name);
         Ok(handle.spawn(future))
     }
 
@@ -116,8 +87,8 @@ impl<'a> Builder<'a> {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let _named = Named::set(self.name);
-        Ok(super::spawn_local(future))
+        let _named = NextName::set(self.name);
+        Ok(crate::scheduler::local_set::spawn_local(future))
     }
 
     /// [`spawn_blocking`](super::spawn_blocking) with this builder's options.
@@ -135,7 +106,7 @@ impl<'a> Builder<'a> {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let _named = Named::set(self.name);
+        let _named = NextName::set(self.name);
         Ok(super::spawn_blocking(f))
     }
 }

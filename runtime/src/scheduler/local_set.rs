@@ -3,9 +3,9 @@
 //!
 //! # Design
 //!
-//! A local task is an ordinary filch task (same [`Header`](super::Header), same
+//! A local task is an ordinary filch task (same [`Header`](crate::task), same
 //! [`JoinHandle`], same panic capture and abort) whose scheduler is
-//! the set itself (`Shared` implements [`Schedule`](super::Schedule)). Its future is wrapped in [`ThreadBound`], which panics if
+//! the set itself (`Shared` implements [`Schedule`](crate::task::Schedule)). Its future is wrapped in [`ThreadBound`], which panics if
 //! anything polls it on another thread: the set lives on one thread (it is `!Send`) and
 //! only ever runs its tasks there.
 //!
@@ -45,24 +45,21 @@
 //!
 //! Dropping a `LocalSet` (on its thread) closes its registry, wakes every task still
 //! alive and drops them all, repeating until a round finds nothing (a destructor may wake
-//! or spawn more); their `JoinHandle`s resolve to a cancelled [`JoinError`](super::JoinError).
+//! or spawn more); their `JoinHandle`s resolve to a cancelled [`JoinError`](crate::task::JoinError).
 //! After that every task of the set is closed, so no later wake can reach `remote`.
-use super::registry::Registry;
-use super::{JoinHandle, Runnable};
 use crate::scheduler;
+use crate::task::registry::Registry;
+use crate::task::{JoinHandle, Runnable};
 use futures_util::task::AtomicWaker;
 use parking_lot::Mutex;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::marker::PhantomData;
-use std::mem::ManuallyDrop;
 use std::pin::{pin, Pin};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
-use std::thread::{self, ThreadId};
 
 /// Tasks run per poll of the set before it yields to its caller.
 const MAX_TASKS_PER_TICK: u32 = 61;
@@ -100,9 +97,10 @@ impl Shared {
     }
 }
 
-impl super::Schedule for Shared {
-    fn schedule_fn(&self) -> fn(Runnable, bool) {
-        |task, _yielded| schedule(task)
+impl crate::task::Schedule for Shared {
+    #[inline]
+    fn schedule(task: Runnable, _yielded: bool) {
+        schedule(task);
     }
 
     fn registry(&self) -> &Registry {
@@ -254,32 +252,6 @@ impl LocalSet {
             cx.waker().wake_by_ref();
         }
         Poll::Pending
-    }
-
-    /// Runs `future` to completion on `rt`, driving the set's tasks on this thread:
-    /// `rt.block_on(self.run_until(future))`.
-    ///
-    /// # Panics
-    ///
-    /// Panics where [`Runtime::block_on`](crate::runtime::Runtime::block_on) does: when
-    /// called from a thread that already drives tasks.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use filch::task::LocalSet;
-    ///
-    /// let rt = filch::runtime::Builder::new_current_thread().build().unwrap();
-    /// let set = LocalSet::new();
-    /// let text = set.block_on(&rt, async {
-    ///     let local = std::rc::Rc::new("local");
-    ///     filch::task::spawn_local(async move { local.len() }).await.unwrap()
-    /// });
-    /// assert_eq!(text, 5);
-    /// ```
-    #[track_caller]
-    pub fn block_on<F: Future>(&self, rt: &crate::runtime::Runtime, future: F) -> F::Output {
-        rt.block_on(self.run_until(future))
     }
 
     /// Makes this set the target of [`spawn_local`] on this thread until the guard drops.
@@ -460,7 +432,7 @@ impl Context {
         F::Output: 'static,
     {
         let (runnable, join) =
-            super::create_local(&self.shared, future, std::panic::Location::caller());
+            crate::task::create_local(&self.shared, future, std::panic::Location::caller());
         if let Some(runnable) = runnable {
             self.local.borrow_mut().push_back(runnable);
             // Whoever polls the set (if anyone) must look at the new task; a worker's own
@@ -516,7 +488,7 @@ impl Context {
 /// it every global-queue interval. A pinned task's wake from another thread unparks that
 /// worker. Its [`JoinHandle`] may be awaited anywhere (it is `Send` if the output is).
 /// A worker with live pinned tasks cannot hand itself over to another thread, so a
-/// [`block_in_place`](super::block_in_place) there runs its closure in place: the other
+/// [`block_in_place`](crate::task::block_in_place) there runs its closure in place: the other
 /// workers take that worker's queued tasks meanwhile, and its pinned tasks wait. At
 /// shutdown the worker drops its pinned tasks on its own thread.
 ///
@@ -727,57 +699,4 @@ pub(crate) fn schedule(runnable: Runnable) {
         .expect("local-set schedule of another scheduler's task");
     shared.remote.lock().push_back(runnable);
     shared.notify();
-}
-
-/// A future that may only be polled and dropped on the thread that created it; the
-/// wrapper that lets a `!Send` future live in a task.
-///
-/// # Invariant
-/// `future` is structurally pinned and touched only on `owner`: polling elsewhere panics
-/// before reaching it; dropping elsewhere leaks it and panics (unless already unwinding),
-/// which `async_task` turns into an abort, as for any panicking task destructor. Neither
-/// happens in filch: a set runs and drops its tasks on its own thread only.
-pub(crate) struct ThreadBound<F> {
-    owner: ThreadId,
-    future: ManuallyDrop<F>,
-    /// `!Send` by itself; [`super::create_local`] argues why the task may still be shared.
-    _not_send: PhantomData<*const ()>,
-}
-
-impl<F> ThreadBound<F> {
-    pub(crate) fn new(future: F) -> Self {
-        ThreadBound {
-            owner: thread::current().id(),
-            future: ManuallyDrop::new(future),
-            _not_send: PhantomData,
-        }
-    }
-
-    fn on_owner(&self) -> bool {
-        thread::current().id() == self.owner
-    }
-}
-
-impl<F: Future> Future for ThreadBound<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<F::Output> {
-        assert!(
-            self.on_owner(),
-            "a `LocalSet` task was polled on a thread other than its set's"
-        );
-        // SAFETY: `future` is structurally pinned: never moved out, only dropped in place.
-        unsafe { self.map_unchecked_mut(|this| &mut *this.future) }.poll(cx)
-    }
-}
-
-impl<F> Drop for ThreadBound<F> {
-    fn drop(&mut self) {
-        if self.on_owner() {
-            // SAFETY: dropped exactly once, here, in place; never used again.
-            unsafe { ManuallyDrop::drop(&mut self.future) };
-        } else if !thread::panicking() {
-            panic!("a `LocalSet` task was dropped on a thread other than its set's (leaked)");
-        }
-    }
 }

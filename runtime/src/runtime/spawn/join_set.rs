@@ -1,6 +1,7 @@
 //! [`JoinSet`]: a set of spawned tasks, joined in the order they finish.
-use super::{AbortHandle, JoinError, JoinHandle};
 use crate::runtime::Handle;
+use crate::scheduler::local_set::{spawn_local, LocalSet};
+use crate::task::{AbortHandle, Id, JoinError, JoinHandle};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::fmt;
 use std::future::Future;
@@ -271,7 +272,7 @@ impl<T: 'static> JoinSet<T> {
     ///     assert_eq!(ok, 1);
     /// });
     /// ```
-    pub async fn join_next_with_id(&mut self) -> Option<Result<(super::Id, T), JoinError>> {
+    pub async fn join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
         std::future::poll_fn(|cx| {
             use futures_util::stream::Stream;
             std::pin::Pin::new(&mut self.tasks)
@@ -345,14 +346,14 @@ impl<T: 'static> JoinSet<T> {
     where
         F: Future<Output = T> + 'static,
     {
-        self.insert(super::spawn_local(future))
+        self.insert(spawn_local(future))
     }
 
     /// Spawns the `!Send` future on `local` and adds it to the set; returns an
     /// [`AbortHandle`] for it. Works from anywhere on `local`'s thread; the task runs when
     /// `local` is driven.
     #[track_caller]
-    pub fn spawn_local_on<F>(&mut self, future: F, local: &super::LocalSet) -> AbortHandle
+    pub fn spawn_local_on<F>(&mut self, future: F, local: &LocalSet) -> AbortHandle
     where
         F: Future<Output = T> + 'static,
     {
@@ -364,7 +365,7 @@ impl<T: 'static> JoinSet<T> {
 struct Tagged<T>(JoinHandle<T>);
 
 impl<T> Future for Tagged<T> {
-    type Output = (super::Id, Result<T, JoinError>);
+    type Output = (Id, Result<T, JoinError>);
 
     fn poll(
         mut self: std::pin::Pin<&mut Self>,
