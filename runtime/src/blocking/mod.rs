@@ -38,7 +38,7 @@
 //! [`JoinError::is_panic`]: crate::task::JoinError::is_panic
 pub(crate) mod pool;
 
-pub(crate) use pool::{BlockingPool, Config};
+pub(crate) use pool::{BlockingPool, Config, EnterContext};
 
 use std::future::Future;
 use std::pin::Pin;

@@ -34,21 +34,27 @@
 //! has exited, or the timeout passes (the late threads then finish on their own). Threads that exited are
 //! joined so their thread-locals are gone too. A pool thread that shuts its own runtime
 //! down does not wait for itself.
-use crate::runtime::{context, Handle};
 use crate::scheduler;
 use crate::task::{JoinHandle, Runnable};
 use parking_lot::{Condvar, Mutex, MutexGuard};
+use std::any::Any;
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Default cap on the number of blocking threads.
 pub(crate) const DEFAULT_MAX_THREADS: usize = 512;
 /// Default time an idle blocking thread waits for work before it exits.
 pub(crate) const DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// What a new pool thread runs first: it enters the runtime's context (so that
+/// `Handle::current()` and `filch::spawn` work inside a job), which the runtime layer
+/// above defines and so hands in. The guard it returns lives as long as the thread.
+pub(crate) type EnterContext = Box<dyn FnOnce() -> Box<dyn Any> + Send>;
 
 /// How the pool makes its threads.
 #[derive(Debug, Clone)]
@@ -121,9 +127,15 @@ impl BlockingPool {
         }
     }
 
-    /// Spawns `f` as a blocking task of `handle`'s runtime (whose pool is `self`).
+    /// Spawns `f` as a blocking task owned by `scheduler` (its runtime's, whose pool is
+    /// `self`); `context` makes what a thread started for it enters first.
     #[track_caller]
-    pub(crate) fn spawn<F, R>(&self, handle: &Handle, f: F) -> JoinHandle<R>
+    pub(crate) fn spawn<F, R>(
+        self: &Arc<Self>,
+        scheduler: &scheduler::Handle,
+        context: impl FnOnce() -> EnterContext,
+        f: F,
+    ) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -132,15 +144,15 @@ impl BlockingPool {
         // A paused clock does not auto-advance while the job is in flight (`filch::time`).
         // Held by the queued job, not by `f`: it must outlive the wake of the job's
         // `JoinHandle`, or the clock could jump between `f`'s end and that wake.
-        let inhibit = handle.inner.inhibit_auto_advance();
-        let (runnable, join) = handle.inner.create_blocking(
+        let inhibit = scheduler.inhibit_auto_advance();
+        let (runnable, join) = scheduler.create_blocking(
             shard,
             super::BlockingTask::new(f),
             std::panic::Location::caller(),
         );
         if let Some(runnable) = runnable {
             self.push(
-                handle,
+                context,
                 Job {
                     runnable,
                     _inhibit: inhibit,
@@ -152,7 +164,7 @@ impl BlockingPool {
 
     /// Queues `job` and makes sure a thread will run it.
     #[track_caller]
-    fn push(&self, handle: &Handle, job: Job) {
+    fn push(self: &Arc<Self>, context: impl FnOnce() -> EnterContext, job: Job) {
         let mut state = self.state.lock();
         if state.shutdown {
             drop(state);
@@ -171,7 +183,7 @@ impl BlockingPool {
             return;
         }
         let id = state.next_thread_id;
-        match self.start_thread(handle, id) {
+        match self.start_thread(context(), id) {
             Ok(thread) => {
                 state.next_thread_id += 1;
                 state.num_threads += 1;
@@ -192,16 +204,16 @@ impl BlockingPool {
     }
 
     fn start_thread(
-        &self,
-        handle: &Handle,
+        self: &Arc<Self>,
+        enter: EnterContext,
         id: usize,
     ) -> std::io::Result<std::thread::JoinHandle<()>> {
         let mut builder = std::thread::Builder::new().name(self.config.thread_name.clone());
         if let Some(size) = self.config.stack_size {
             builder = builder.stack_size(size);
         }
-        let handle = handle.clone();
-        builder.spawn(move || run_thread(handle, id))
+        let pool = self.clone();
+        builder.spawn(move || run_thread(&pool, enter, id))
     }
 
     /// Stops the pool: refuses new jobs, drops the queued ones and waits for the running
@@ -317,9 +329,8 @@ impl BlockingPool {
 
 /// A pool thread: enters the runtime's context (but not as a driver: a blocking job may
 /// call `block_on`), then works until the pool lets it go.
-fn run_thread(handle: Handle, id: usize) {
-    let _current = context::set_current(&handle);
-    let pool = &*handle.blocking;
+fn run_thread(pool: &BlockingPool, enter: EnterContext, id: usize) {
+    let _context = enter();
     POOL_THREAD.with(|cell| cell.set(Some((pool.addr(), id))));
     pool.work(id);
     POOL_THREAD.with(|cell| cell.set(None));

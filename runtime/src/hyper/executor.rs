@@ -39,6 +39,6 @@ where
 {
     #[track_caller]
     fn execute(&self, future: F) {
-        drop(crate::spawn(future));
+        drop(crate::runtime::spawn::spawn(future));
     }
 }

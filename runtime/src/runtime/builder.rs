@@ -554,11 +554,24 @@ impl Builder {
                     stall: stall.clone(),
                     ..self.thread.clone()
                 };
+                // Workers enter the context of this runtime's handle, which is made on
+                // each worker from its scheduler, this pool and this stall detector.
+                let enter: scheduler::EnterRuntime = {
+                    let (blocking, stall) = (blocking.clone(), stall.clone());
+                    Arc::new(move |scheduler: &scheduler::Handle| {
+                        let handle = Handle::from_scheduler(
+                            scheduler.clone(),
+                            blocking.clone(),
+                            stall.clone(),
+                        );
+                        Box::new(super::context::enter_runtime(&handle))
+                    })
+                };
                 let (shared, threads) = multi_thread::start(
                     workers,
                     intervals,
                     &config,
-                    &blocking,
+                    &enter,
                     self.rng_seed.map(scheduler::RngSeed),
                     self.poll_time_histogram,
                 )?;

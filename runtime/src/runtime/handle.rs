@@ -127,7 +127,11 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        self.blocking.spawn(self, f)
+        let context = || -> crate::blocking::EnterContext {
+            let handle = self.clone();
+            Box::new(move || Box::new(context::set_current(&handle)))
+        };
+        self.blocking.spawn(&self.inner, context, f)
     }
 
     /// Runs `future` to completion on the current thread, with this runtime entered.

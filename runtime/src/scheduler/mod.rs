@@ -23,7 +23,7 @@ mod thread_config;
 
 pub(crate) use intervals::{Countdown, Intervals};
 pub use shutdown_flag::ShutdownFlag;
-pub(crate) use thread_config::ThreadConfig;
+pub(crate) use thread_config::{EnterRuntime, ThreadConfig};
 
 use crate::task::{self, coop, registry::Registry, JoinHandle, Runnable};
 use crossbeam_deque::{Injector, Steal};

@@ -1,13 +1,20 @@
 //! [`ThreadConfig`]: how a scheduler's worker threads are made (name, stack size) and the
 //! hooks that run on them at start and stop. The runtime's `Builder` fills it in; the
 //! multi-thread scheduler spawns its workers (and the threads `block_in_place` hands a
-//! worker to) with it.
+//! worker to) with it; [`EnterRuntime`] is how those threads enter the runtime's context.
 use super::stall::StallMonitor;
+use std::any::Any;
 use std::io;
 use std::sync::Arc;
 
 /// A thread start or stop hook.
 pub(crate) type Callback = Arc<dyn Fn() + Send + Sync>;
+
+/// Enters the runtime's context on a worker thread, for the scheduler given: the
+/// thread-local behind `filch::spawn` and `Handle::current`, which the runtime layer above
+/// defines and so hands in (`runtime::Builder::build`). The thread leaves the context
+/// when the returned guard drops.
+pub(crate) type EnterRuntime = Arc<dyn Fn(&super::Handle) -> Box<dyn Any> + Send + Sync>;
 
 /// How worker threads are made and what runs on them at start and stop.
 #[derive(Clone)]

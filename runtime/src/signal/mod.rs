@@ -9,8 +9,9 @@
 //! driver: a runtime shutting down must not deafen the others.)
 //!
 //! `SIGCHLD` goes through the same machinery for [`crate::process`]: `sigchld()` installs
-//! it on first use, and its signal thread, after publishing each delivery, also runs
-//! [`crate::process`]'s orphan reaper (outside the handler, so it may lock and `waitpid`).
+//! it on first use, and its signal thread, after publishing each delivery, also runs the
+//! hook `process` gives it, its orphan reaper (outside the handler, so it may lock and
+//! `waitpid`).
 use filch_sync::watch;
 use std::io::{self, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -43,14 +44,15 @@ fn register_sigint() -> io::Result<&'static Registration> {
 }
 
 /// The process-wide `SIGCHLD` registration, installed on first use; its signal thread runs
-/// [`crate::process`]'s orphan reaper after every delivery.
+/// `after_each` after every delivery: [`crate::process`]'s orphan reaper, the only caller,
+/// which passes it (so this module, below `process`, does not name it). Only the first
+/// call's `after_each` is installed.
 ///
 /// # Errors
 ///
 /// The OS error (its kind) if the handler or its thread cannot be set up.
-pub(crate) fn sigchld() -> io::Result<&'static Registration> {
-    let state = SIGCHLD
-        .get_or_init(|| install(libc::SIGCHLD, crate::process::reap_orphans).map_err(|e| e.kind()));
+pub(crate) fn sigchld(after_each: fn()) -> io::Result<&'static Registration> {
+    let state = SIGCHLD.get_or_init(|| install(libc::SIGCHLD, after_each).map_err(|e| e.kind()));
     state
         .as_ref()
         .map_err(|&kind| io::Error::new(kind, "registering the SIGCHLD handler failed"))

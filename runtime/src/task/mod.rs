@@ -305,14 +305,14 @@ fn schedule<S: Schedule>(runnable: Runnable, info: ScheduleInfo) {
 /// [`drop_future`](Self::drop_future), which `dropped` records; it is never polled after.
 /// `header.scheduler` is an `S` (made from the `Arc<S>` given to [`create_unchecked`], and
 /// never replaced), so the per-poll shutdown check is a static call.
-struct TaskFuture<'a, F: Future, S> {
+struct TaskFuture<'a, F: Future, S: Schedule> {
     header: &'a Header,
     future: ManuallyDrop<F>,
     dropped: bool,
     _scheduler: PhantomData<fn() -> S>,
 }
 
-impl<'a, F: Future, S> TaskFuture<'a, F, S> {
+impl<'a, F: Future, S: Schedule> TaskFuture<'a, F, S> {
     fn new(header: &'a Header, future: F) -> Self {
         Self {
             header,
@@ -320,6 +320,15 @@ impl<'a, F: Future, S> TaskFuture<'a, F, S> {
             dropped: false,
             _scheduler: PhantomData,
         }
+    }
+
+    /// The task's scheduler, as the `S` it is.
+    #[inline]
+    fn scheduler(&self) -> &'a S {
+        let scheduler: *const dyn Schedule = Arc::as_ptr(&self.header.scheduler);
+        // SAFETY: the header's scheduler is an `S` (the invariant above), so its data
+        // pointer is an `S`'s; the header owns an `Arc` of it for `'a`.
+        unsafe { &*scheduler.cast::<S>() }
     }
 
     /// Drops the user's future in place (once), returning the payload if its destructor
@@ -336,17 +345,6 @@ impl<'a, F: Future, S> TaskFuture<'a, F, S> {
             ManuallyDrop::drop(&mut this.future)
         }))
         .err()
-    }
-}
-
-impl<'a, F: Future, S: Schedule> TaskFuture<'a, F, S> {
-    /// The task's scheduler, as the `S` it is.
-    #[inline]
-    fn scheduler(&self) -> &'a S {
-        let scheduler: *const dyn Schedule = Arc::as_ptr(&self.header.scheduler);
-        // SAFETY: the header's scheduler is an `S` (the invariant above), so its data
-        // pointer is an `S`'s; the header owns an `Arc` of it for `'a`.
-        unsafe { &*scheduler.cast::<S>() }
     }
 }
 
@@ -439,16 +437,16 @@ impl<F: Future, S: Schedule> Drop for DropOnUnwind<'_, F, S> {
     }
 }
 
-impl<F: Future, S> Drop for TaskFuture<'_, F, S> {
+impl<F: Future, S: Schedule> Drop for TaskFuture<'_, F, S> {
     fn drop(&mut self) {
         // A panicking destructor must not skip deregistration.
-        struct Deregister<'h>(&'h Header);
-        impl Drop for Deregister<'_> {
+        struct Deregister<'h, S: Schedule>(&'h Header, &'h S);
+        impl<S: Schedule> Drop for Deregister<'_, S> {
             fn drop(&mut self) {
-                self.0.scheduler.registry().remove(self.0.shard, self.0.key);
+                self.1.registry().remove(self.0.shard, self.0.key);
             }
         }
-        let _deregister = Deregister(self.header);
+        let _deregister = Deregister(self.header, self.scheduler());
         // SAFETY: `self` is being dropped, so it is never used (or moved) after this: it is
         // as pinned as it was.
         let this = unsafe { Pin::new_unchecked(self) };

@@ -6,7 +6,7 @@ use crate::scheduler::{self, multi_thread};
 /// a new thread so the runtime keeps all its workers while `f` runs.
 ///
 /// This is for blocking work that needs to borrow from the current task (which
-/// [`spawn_blocking`](super::spawn_blocking) cannot, since its closure is `'static`). The
+/// [`spawn_blocking`](crate::task::spawn_blocking) cannot, since its closure is `'static`). The
 /// calling task itself does not run anything else until `f` returns; other tasks continue
 /// on the new worker thread. Once the current task's poll ends, this thread leaves the
 /// runtime. Outside a runtime (or on a blocking-pool thread) `f` simply runs.
@@ -17,7 +17,7 @@ use crate::scheduler::{self, multi_thread};
 /// interrupted: shutdown drops every other task meanwhile, and the calling task once its
 /// poll ends (see [the shutdown order](crate::runtime#shutdown)).
 ///
-/// A worker with live [pinned tasks](super::spawn_local) cannot move to another thread
+/// A worker with live [pinned tasks](crate::task::spawn_local) cannot move to another thread
 /// (they may only run on this one), so there `f` runs in place: the worker's queued tasks
 /// go to the other workers meanwhile, its pinned tasks wait for `f`, and a long `f`
 /// counts as a [stall](crate::runtime::Builder::on_stall) of that worker.

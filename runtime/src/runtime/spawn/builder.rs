@@ -72,7 +72,7 @@ impl<'a> Builder<'a> {
         Ok(handle.spawn(future))
     }
 
-    /// [`spawn_local`](super::spawn_local) with this builder's options.
+    /// [`spawn_local`](crate::task::spawn_local) with this builder's options.
     ///
     /// # Errors
     ///
@@ -91,7 +91,7 @@ impl<'a> Builder<'a> {
         Ok(crate::scheduler::local_set::spawn_local(future))
     }
 
-    /// [`spawn_blocking`](super::spawn_blocking) with this builder's options.
+    /// [`spawn_blocking`](crate::task::spawn_blocking) with this builder's options.
     ///
     /// # Errors
     ///

@@ -122,7 +122,7 @@ impl<T: Send + 'static> JoinSet<T> {
     }
 
     /// Runs the blocking closure `f` on the runtime's blocking pool (see
-    /// [`spawn_blocking`](super::spawn_blocking)) and adds it to the set.
+    /// [`spawn_blocking`](crate::task::spawn_blocking)) and adds it to the set.
     ///
     /// # Panics
     ///
@@ -250,7 +250,7 @@ impl<T: 'static> JoinSet<T> {
     }
 
     /// Like [`join_next`](Self::join_next), but also says which task finished: its
-    /// [`Id`](super::Id) comes with the output, or in the [`JoinError`] (see
+    /// [`Id`](crate::task::Id) comes with the output, or in the [`JoinError`] (see
     /// [`JoinError::id`]).
     ///
     /// # Examples
@@ -315,8 +315,8 @@ impl<T: 'static> JoinSet<T> {
         out
     }
 
-    /// Spawns the `!Send` future on the current [`LocalSet`](super::LocalSet) (see
-    /// [`spawn_local`](super::spawn_local)) and adds it to the set; returns an
+    /// Spawns the `!Send` future on the current [`LocalSet`](crate::task::LocalSet) (see
+    /// [`spawn_local`](crate::task::spawn_local)) and adds it to the set; returns an
     /// [`AbortHandle`] for it.
     ///
     /// # Panics

@@ -50,13 +50,12 @@ pub use lifo_slot::LifoSlot;
 pub(crate) use worker::hand_off_core;
 pub use worker_threads::WorkerThreads;
 
-use crate::blocking::BlockingPool;
 use crate::driver::Driver;
 use crate::park::{Parker, Unparker};
 use crate::scheduler::poll_times::PollTimes;
 use crate::scheduler::rand::{FastRand, RngSeed};
 use crate::scheduler::ShutdownFlag;
-use crate::scheduler::ThreadConfig;
+use crate::scheduler::{EnterRuntime, ThreadConfig};
 use crate::task::{self, registry::Registry, JoinHandle, Runnable};
 use crossbeam_deque::{Injector, Stealer};
 use crossbeam_utils::CachePadded;
@@ -159,7 +158,7 @@ pub(crate) fn start(
     num_workers: usize,
     intervals: crate::scheduler::Intervals,
     config: &ThreadConfig,
-    blocking: &Arc<BlockingPool>,
+    enter: &EnterRuntime,
     rng_seed: Option<RngSeed>,
     poll_times: bool,
 ) -> io::Result<(Arc<Shared>, Vec<std::thread::JoinHandle<()>>)> {
@@ -197,8 +196,8 @@ pub(crate) fn start(
         let spawned = config.spawn(index, {
             let shared = shared.clone();
             let config = config.clone();
-            let blocking = blocking.clone();
-            move || worker::run(shared, index, local, parker, &config, blocking)
+            let enter = enter.clone();
+            move || worker::run(shared, index, local, parker, &config, enter)
         });
         match spawned {
             Ok(thread) => threads.push(thread),

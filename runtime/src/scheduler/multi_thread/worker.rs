@@ -23,13 +23,11 @@
 use super::lifo_slot::LifoSlot;
 use super::lifo_watch::LifoWatch;
 use super::Shared;
-use crate::blocking::BlockingPool;
 use crate::park::Parker;
-use crate::runtime::{context, Handle};
 use crate::scheduler::local_set::{self, WorkerSet};
 use crate::scheduler::poll_times::{self, PollTimes};
-use crate::scheduler::ThreadConfig;
 use crate::scheduler::{self, rand::FastRand, steal_one, Countdown};
+use crate::scheduler::{EnterRuntime, ThreadConfig};
 use crate::task::Runnable;
 use crossbeam_deque::Steal;
 use std::cell::Cell;
@@ -60,8 +58,8 @@ thread_local! {
 /// its loop ends at shutdown. `Context` is `!Sync` (`Cell`s, the deque's `Worker`): it is
 /// only ever used by its owner.
 struct Context {
-    /// This runtime's handle, entered by whichever thread drives the core.
-    handle: Handle,
+    /// Enters this runtime's context, on whichever thread drives the core.
+    enter: EnterRuntime,
     /// Thread naming, stack size and hooks, for the thread a hand-off starts.
     config: ThreadConfig,
     /// Where this worker sleeps (condvar, or the driver).
@@ -134,7 +132,7 @@ pub(super) fn run(
     local: crossbeam_deque::Worker<Runnable>,
     parker: Parker,
     config: &ThreadConfig,
-    blocking: Arc<BlockingPool>,
+    enter: EnterRuntime,
 ) {
     let intervals = shared.intervals;
     let rng = match shared.rng_seed {
@@ -144,11 +142,7 @@ pub(super) fn run(
     let workers = shared.stealers.len();
     let lifo = ptr::NonNull::from(&*shared.lifo[index]);
     let core = Box::new(Context {
-        handle: Handle::from_scheduler(
-            scheduler::Handle::MultiThread(shared.clone()),
-            blocking,
-            config.stall.clone(),
-        ),
+        enter,
         config: config.clone(),
         shared,
         index,
@@ -182,18 +176,18 @@ unsafe impl Send for CorePtr {}
 /// core is handed off, its new owner may free it (shutdown) at any moment, so this thread
 /// never reads it again, and no reference to it is alive across a task's poll.
 fn run_thread(core: CorePtr) {
-    let (shared, config, handle, index) = {
+    let (shared, config, enter, index) = {
         // SAFETY: `core` owns a live `Context` (CorePtr invariant) and this thread is its
         // only user until it frees it or hands it off; the borrow ends in this block.
         let cx = unsafe { &*core.0 };
         (
             cx.shared.clone(),
             cx.config.clone(),
-            cx.handle.clone(),
+            cx.enter.clone(),
             cx.index,
         )
     };
-    let _runtime = context::enter_runtime(&handle);
+    let _runtime = enter(&scheduler::Handle::MultiThread(shared.clone()));
     let _stall_slot = crate::scheduler::stall::SlotGuard::enter(config.stall.as_ref(), index);
     THREAD_OF.with(|t| t.set(Arc::as_ptr(&shared)));
     CURRENT.with(|c| c.set(core.0));
