@@ -9,11 +9,7 @@ use crate::chan_waiters::block_on;
 use crate::loom::Arc;
 use crate::runtime_hooks;
 use concurrent_queue::ConcurrentQueue;
-use futures_core::Stream;
 use std::fmt;
-use std::future::poll_fn;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 /// Creates a bounded channel that buffers up to `capacity` messages.
 ///
@@ -467,96 +463,14 @@ impl<T> Drop for Sender<T> {
     }
 }
 
+super::receiver::impl_receiver!(
+    Receiver,
+    "mpsc::Receiver",
+    make = "mpsc::channel::<i32>(8)",
+    send = "try_send"
+);
+
 impl<T> Receiver<T> {
-    /// Receives the next message, or `None` once the channel is closed and drained.
-    ///
-    /// Cancel safe: dropping the future before it completes loses no message.
-    ///
-    /// ```
-    /// use filch_sync::mpsc;
-    ///
-    /// let (tx, mut rx) = mpsc::channel(2);
-    /// tx.try_send(1).unwrap();
-    /// drop(tx);
-    /// futures::executor::block_on(async {
-    ///     assert_eq!(rx.recv().await, Some(1));
-    ///     assert_eq!(rx.recv().await, None);
-    /// });
-    /// ```
-    pub async fn recv(&mut self) -> Option<T> {
-        poll_fn(|cx| self.poll_recv(cx)).await
-    }
-
-    /// Polls for the next message; the poll form of [`Receiver::recv`].
-    ///
-    /// ```
-    /// use filch_sync::mpsc;
-    /// use std::task::{Context, Poll};
-    ///
-    /// let (tx, mut rx) = mpsc::channel(1);
-    /// let waker = futures::task::noop_waker();
-    /// let mut cx = Context::from_waker(&waker);
-    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Pending);
-    /// tx.try_send(5).unwrap();
-    /// assert_eq!(rx.poll_recv(&mut cx), Poll::Ready(Some(5)));
-    /// ```
-    pub fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.chan.poll_recv(cx)
-    }
-
-    /// Receives up to `limit` messages into `buffer` (appended), waiting until at least
-    /// one is there; returns how many were added.
-    ///
-    /// Returns 0 at once if `limit` is 0, and 0 once the channel is closed and drained
-    /// (as `recv` returns `None`); a non-zero `limit` otherwise always yields at least one
-    /// message. Messages keep their order. Cancel safe: dropping the future before it
-    /// completes loses no message. Spends one unit of the runtime's budget per call that
-    /// returns (`runtime_hooks`).
-    ///
-    /// ```
-    /// use filch_sync::mpsc;
-    ///
-    /// let (tx, mut rx) = mpsc::channel(8);
-    /// for i in 0..5 {
-    ///     tx.try_send(i).unwrap();
-    /// }
-    /// drop(tx);
-    /// let mut buffer = Vec::new();
-    /// futures::executor::block_on(async {
-    ///     assert_eq!(rx.recv_many(&mut buffer, 3).await, 3);
-    ///     assert_eq!(rx.recv_many(&mut buffer, 3).await, 2);
-    ///     assert_eq!(rx.recv_many(&mut buffer, 3).await, 0);
-    /// });
-    /// assert_eq!(buffer, [0, 1, 2, 3, 4]);
-    /// ```
-    pub async fn recv_many(&mut self, buffer: &mut Vec<T>, limit: usize) -> usize {
-        poll_fn(|cx| self.chan.poll_recv_many(cx, buffer, limit)).await
-    }
-
-    /// Polls for up to `limit` messages; the poll form of [`Receiver::recv_many`].
-    ///
-    /// ```
-    /// use filch_sync::mpsc;
-    /// use std::task::{Context, Poll};
-    ///
-    /// let (tx, mut rx) = mpsc::channel(8);
-    /// let waker = futures::task::noop_waker();
-    /// let mut cx = Context::from_waker(&waker);
-    /// let mut buffer = Vec::new();
-    /// assert_eq!(rx.poll_recv_many(&mut cx, &mut buffer, 8), Poll::Pending);
-    /// tx.try_send(1).unwrap();
-    /// assert_eq!(rx.poll_recv_many(&mut cx, &mut buffer, 8), Poll::Ready(1));
-    /// assert_eq!(buffer, [1]);
-    /// ```
-    pub fn poll_recv_many(
-        &mut self,
-        cx: &mut Context<'_>,
-        buffer: &mut Vec<T>,
-        limit: usize,
-    ) -> Poll<usize> {
-        self.chan.poll_recv_many(cx, buffer, limit)
-    }
-
     /// Receives a message if one is buffered.
     ///
     /// # Errors
@@ -574,26 +488,6 @@ impl<T> Receiver<T> {
     /// ```
     pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
         self.chan.try_recv()
-    }
-
-    /// Receives from a thread that is not running async code, blocking until a message
-    /// arrives or the channel closes.
-    ///
-    /// # Panics
-    ///
-    /// If the runtime's [hooks](crate::runtime_hooks) say this thread drives async tasks.
-    ///
-    /// ```
-    /// use filch_sync::mpsc;
-    ///
-    /// let (tx, mut rx) = mpsc::channel(1);
-    /// std::thread::spawn(move || tx.blocking_send(3).unwrap());
-    /// assert_eq!(rx.blocking_recv(), Some(3));
-    /// ```
-    #[track_caller]
-    pub fn blocking_recv(&mut self) -> Option<T> {
-        runtime_hooks::assert_may_block("mpsc::Receiver::blocking_recv", ".recv().await");
-        block_on(self.recv())
     }
 
     /// Closes the channel: further sends and reservations fail and waiting senders are
@@ -622,31 +516,6 @@ impl<T> Receiver<T> {
     /// ```
     pub fn close(&mut self) {
         self.chan.close_rx();
-    }
-
-    /// Number of buffered messages.
-    ///
-    /// ```
-    /// use filch_sync::mpsc;
-    ///
-    /// let (tx, rx) = mpsc::channel(4);
-    /// tx.try_send(()).unwrap();
-    /// assert_eq!(rx.len(), 1);
-    /// ```
-    pub fn len(&self) -> usize {
-        self.chan.len()
-    }
-
-    /// Whether no message is buffered.
-    ///
-    /// ```
-    /// use filch_sync::mpsc;
-    ///
-    /// let (_tx, rx) = mpsc::channel::<()>(4);
-    /// assert!(rx.is_empty());
-    /// ```
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Whether the channel is closed (every sender gone, or [`Receiver::close`] called).
@@ -689,34 +558,11 @@ impl<T> Receiver<T> {
     }
 }
 
-impl<T> Drop for Receiver<T> {
-    fn drop(&mut self) {
-        self.chan.close_rx();
-        self.chan.close_and_drain();
-    }
-}
-
-impl<T> Stream for Receiver<T> {
-    type Item = T;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().poll_recv(cx)
-    }
-}
-
 impl<T> fmt::Debug for Sender<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("mpsc::Sender")
             .field("capacity", &self.capacity())
             .field("max_capacity", &self.capacity)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<T> fmt::Debug for Receiver<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("mpsc::Receiver")
-            .field("len", &self.len())
             .finish_non_exhaustive()
     }
 }

@@ -69,6 +69,7 @@ mod capacity;
 mod chan;
 pub mod error;
 mod permit;
+mod receiver;
 mod unbounded;
 mod weak_sender;
 
