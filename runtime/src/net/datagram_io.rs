@@ -1,7 +1,8 @@
-//! The readiness API both datagram sockets share (`UdpSocket`, `UnixDatagram`), written
-//! once: `ready`, `poll_recv_ready`, `poll_send_ready`, `try_io` and `async_io`, over the
-//! socket's `io: PollEvented<_>`. (`readable`, `writable` and the `try_recv*`/`try_send*`
-//! calls are the types' own.) The macro's second argument is the doctest prelude that
+//! The API both datagram sockets share (`UdpSocket`, `UnixDatagram`), written once over
+//! the socket's `io: PollEvented<_>`: readiness (`ready`, `poll_recv_ready`,
+//! `poll_send_ready`, `readable`, `writable`, `try_io`, `async_io`) and the connected
+//! calls (`send`, `recv`, their `poll_`/`try_` forms, `recv_buf`, `try_recv_buf`). What
+//! names an address (`send_to`, `recv_from`, ...; an IP or a path) is the types' own. The macro's second argument is the doctest prelude that
 //! makes a connected pair `a`, `b` of the type inside an async block.
 //!
 //! As with the streams (`stream_io.rs`), `try_io` runs only if the driver last saw the
@@ -135,6 +136,173 @@ macro_rules! impl_datagram_io {
                 f: impl FnMut() -> std::io::Result<R>,
             ) -> std::io::Result<R> {
                 self.io.registration().async_io_interest(interest, f).await
+            }
+
+            /// Sends `buf` to the connected peer; returns the bytes sent.
+            ///
+            /// # Errors
+            ///
+            /// The OS error of `send`: e.g. `NotConnected`/`EDESTADDRREQ` on a socket
+            /// that is not connected, or `ConnectionRefused` once the peer is gone (for
+            /// UDP: after an ICMP port unreachable).
+            pub async fn send(&self, buf: &[u8]) -> std::io::Result<usize> {
+                self.io.write_io(|socket| socket.send(buf)).await
+            }
+
+            /// Receives one datagram from the connected peer into `buf` (the rest of a
+            /// longer datagram is dropped).
+            ///
+            /// # Errors
+            ///
+            /// The OS error of `recv` (e.g. `ConnectionRefused` once the peer is gone).
+            pub async fn recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.io.read_io(|socket| socket.recv(buf)).await
+            }
+
+            /// Polls to send `buf` to the connected peer; see [`send`](Self::send).
+            ///
+            /// `Pending` (with the task's waker stored) while the send buffer is full;
+            /// every task waiting to send is woken when it has room.
+            ///
+            /// # Errors
+            ///
+            /// The OS error of `send`, as for [`send`](Self::send).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// use std::future::poll_fn;
+            ///
+            /// let rt = filch::runtime::Runtime::new().unwrap();
+            /// rt.block_on(async {
+            #[doc = $pair]
+            ///     poll_fn(|cx| a.poll_send(cx, b"polled")).await.unwrap();
+            ///     let mut buf = [0; 16];
+            ///     let n = poll_fn(|cx| b.poll_recv(cx, &mut buf)).await.unwrap();
+            ///     assert_eq!(&buf[..n], b"polled");
+            /// });
+            /// ```
+            pub fn poll_send(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &[u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_write_io(cx, |socket| socket.send(buf))
+            }
+
+            /// Polls for a datagram from the connected peer; see [`recv`](Self::recv).
+            /// Returns the bytes written to the front of `buf` (tokio fills a `ReadBuf`
+            /// instead).
+            ///
+            /// `Pending` (with the task's waker stored) while nothing is queued; every
+            /// task waiting to receive is woken when a datagram arrives.
+            ///
+            /// # Errors
+            ///
+            /// The OS error of `recv`, as for [`recv`](Self::recv).
+            pub fn poll_recv(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<usize>> {
+                self.io.poll_read_io(cx, |socket| socket.recv(buf))
+            }
+
+            /// Sends to the connected peer if there is room: `WouldBlock` otherwise.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error of `send`.
+            pub fn try_send(&self, buf: &[u8]) -> std::io::Result<usize> {
+                let socket = self.io.get_ref();
+                self.io
+                    .registration()
+                    .try_io(crate::driver::io::Direction::Write, || socket.send(buf))
+            }
+
+            /// Receives a datagram from the connected peer if one is queued:
+            /// `WouldBlock` otherwise.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error of `recv`.
+            pub fn try_recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let socket = self.io.get_ref();
+                self.io
+                    .registration()
+                    .try_io(crate::driver::io::Direction::Read, || socket.recv(buf))
+            }
+
+            /// Receives one datagram from the connected peer into the spare capacity of
+            /// `buf`, appending it after the bytes already there; returns its length.
+            ///
+            /// tokio takes any `bytes::BufMut`; filch takes a `Vec<u8>` (the common
+            /// `BufMut`, with no extra dependency). The spare capacity is not zero-filled
+            /// first. A datagram longer than the spare capacity is cut to fit (the rest
+            /// is dropped, as with [`recv`](Self::recv)); a vector with no spare capacity
+            /// first grows by 64 bytes, as a `Vec` passed to tokio's `recv_buf` does. So
+            /// reserve what you expect (65,507 bytes hold any UDP datagram).
+            ///
+            /// # Errors
+            ///
+            /// The OS error of `recv`; `buf` is unchanged.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// let rt = filch::runtime::Runtime::new().unwrap();
+            /// rt.block_on(async {
+            #[doc = $pair]
+            ///     a.send(b"appended").await.unwrap();
+            ///     let mut buf = Vec::with_capacity(256);
+            ///     buf.extend_from_slice(b"> ");
+            ///     assert_eq!(b.recv_buf(&mut buf).await.unwrap(), 8);
+            ///     assert_eq!(buf, b"> appended");
+            /// });
+            /// ```
+            pub async fn recv_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+                self.io
+                    .read_io(|socket| crate::net::socket::recv_spare(socket, buf))
+                    .await
+            }
+
+            /// [`recv_buf`](Self::recv_buf) if a datagram is queued: `WouldBlock`
+            /// otherwise.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error of `recv`; `buf` is unchanged.
+            pub fn try_recv_buf(&self, buf: &mut Vec<u8>) -> std::io::Result<usize> {
+                let socket = self.io.get_ref();
+                self.io
+                    .registration()
+                    .try_io(crate::driver::io::Direction::Read, || {
+                        crate::net::socket::recv_spare(socket, buf)
+                    })
+            }
+
+            /// Waits until a datagram may be queued (then use a `try_recv*` call).
+            ///
+            /// # Errors
+            ///
+            /// An error once the runtime has shut down.
+            pub async fn readable(&self) -> std::io::Result<()> {
+                self.io
+                    .registration()
+                    .ready(crate::driver::io::Direction::Read)
+                    .await
+            }
+
+            /// Waits until a datagram may be sent without waiting.
+            ///
+            /// # Errors
+            ///
+            /// An error once the runtime has shut down.
+            pub async fn writable(&self) -> std::io::Result<()> {
+                self.io
+                    .registration()
+                    .ready(crate::driver::io::Direction::Write)
+                    .await
             }
         }
     };

@@ -6,7 +6,7 @@
 //! [`recv_buf`](UdpSocket::recv_buf)).
 use crate::driver::io::{Direction, PollEvented};
 use crate::net::addr::{each_addr, first_addr, resolution_of, ToSocketAddrs};
-use crate::net::socket::{recv_from_spare, recv_spare};
+use crate::net::socket::recv_from_spare;
 use socket2::{SockAddr, SockRef};
 use std::fmt;
 use std::io;
@@ -97,141 +97,6 @@ impl UdpSocket {
             |addr| async move { socket.connect(addr) },
         )
         .await
-    }
-
-    /// Sends `buf` to the connected peer; returns the bytes sent.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `send` (e.g. `ConnectionRefused` after an ICMP unreachable).
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_io(|socket| socket.send(buf)).await
-    }
-
-    /// Receives one datagram from the connected peer into `buf` (the rest of a longer
-    /// datagram is dropped).
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `recv`.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_io(|socket| socket.recv(buf)).await
-    }
-
-    /// Polls to send `buf` to the connected peer; see [`send`](Self::send).
-    ///
-    /// `Pending` (with the task's waker stored) while the send buffer is full; every task
-    /// waiting to send is woken when it has room.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `send`, e.g. `EDESTADDRREQ` if the socket is not connected.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use filch::net::UdpSocket;
-    /// use std::future::poll_fn;
-    ///
-    /// let rt = filch::runtime::Runtime::new().unwrap();
-    /// rt.block_on(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    ///     a.connect(b.local_addr().unwrap()).await.unwrap();
-    ///     b.connect(a.local_addr().unwrap()).await.unwrap();
-    ///     poll_fn(|cx| a.poll_send(cx, b"polled")).await.unwrap();
-    ///     let mut buf = [0; 16];
-    ///     let n = poll_fn(|cx| b.poll_recv(cx, &mut buf)).await.unwrap();
-    ///     assert_eq!(&buf[..n], b"polled");
-    /// });
-    /// ```
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_write_io(cx, |socket| socket.send(buf))
-    }
-
-    /// Polls for a datagram from the connected peer; see [`recv`](Self::recv). Returns the
-    /// bytes written to the front of `buf` (tokio fills a `ReadBuf` instead).
-    ///
-    /// `Pending` (with the task's waker stored) while nothing is queued; every task waiting
-    /// to receive is woken when a datagram arrives.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `recv` (e.g. `ConnectionRefused` after an ICMP unreachable).
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_read_io(cx, |socket| socket.recv(buf))
-    }
-
-    /// Sends to the connected peer if there is room: `WouldBlock` otherwise.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error of `send`.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        let socket = self.io.get_ref();
-        self.io
-            .registration()
-            .try_io(Direction::Write, || socket.send(buf))
-    }
-
-    /// Receives a datagram from the connected peer if one is queued: `WouldBlock`
-    /// otherwise.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error of `recv`.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let socket = self.io.get_ref();
-        self.io
-            .registration()
-            .try_io(Direction::Read, || socket.recv(buf))
-    }
-
-    /// Receives one datagram from the connected peer into the spare capacity of `buf`,
-    /// appending it after the bytes already there; returns its length.
-    ///
-    /// tokio takes any `bytes::BufMut`; filch takes a `Vec<u8>` (the common `BufMut`, with
-    /// no extra dependency). The spare capacity is not zero-filled first. A datagram longer
-    /// than the spare capacity is cut to fit (the rest is dropped, as with
-    /// [`recv`](Self::recv)); a vector with no spare capacity first grows by 64 bytes, as a
-    /// `Vec` passed to tokio's `recv_buf` does. So reserve what you expect, e.g.
-    /// `Vec::with_capacity(65_507)` for any UDP datagram.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `recv`; `buf` is unchanged.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use filch::net::UdpSocket;
-    ///
-    /// let rt = filch::runtime::Runtime::new().unwrap();
-    /// rt.block_on(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    ///     b.connect(a.local_addr().unwrap()).await.unwrap();
-    ///     a.send_to(b"appended", b.local_addr().unwrap()).await.unwrap();
-    ///     let mut buf = Vec::with_capacity(1500);
-    ///     buf.extend_from_slice(b"> ");
-    ///     assert_eq!(b.recv_buf(&mut buf).await.unwrap(), 8);
-    ///     assert_eq!(buf, b"> appended");
-    /// });
-    /// ```
-    pub async fn recv_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        self.io.read_io(|socket| recv_spare(socket, buf)).await
-    }
-
-    /// [`recv_buf`](Self::recv_buf) if a datagram is queued: `WouldBlock` otherwise.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error of `recv`; `buf` is unchanged.
-    pub fn try_recv_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        let socket = self.io.get_ref();
-        self.io
-            .registration()
-            .try_io(Direction::Read, || recv_spare(socket, buf))
     }
 
     /// Like [`recv`](Self::recv), but leaves the datagram in the queue (`MSG_PEEK`): the
@@ -432,24 +297,6 @@ impl UdpSocket {
         self.io
             .registration()
             .try_io(Direction::Write, || socket.send_to(buf, target))
-    }
-
-    /// Waits until a datagram may be queued (then use `try_recv_from`).
-    ///
-    /// # Errors
-    ///
-    /// An error once the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.registration().ready(Direction::Read).await
-    }
-
-    /// Waits until a datagram may be sent without waiting.
-    ///
-    /// # Errors
-    ///
-    /// An error once the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.registration().ready(Direction::Write).await
     }
 
     /// The address the socket is bound to.

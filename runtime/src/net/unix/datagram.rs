@@ -5,7 +5,7 @@
 //! return the count, and `recv_buf*` take a `&mut Vec<u8>` (see
 //! [`recv_buf`](UnixDatagram::recv_buf)).
 use crate::driver::io::{Direction, PollEvented};
-use crate::net::socket::{recv_from_spare, recv_spare};
+use crate::net::socket::recv_from_spare;
 use socket2::SockAddr;
 use std::fmt;
 use std::io;
@@ -120,24 +120,6 @@ impl UnixDatagram {
         self.io.get_ref().connect(path)
     }
 
-    /// Sends `buf` to the connected peer.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `send`.
-    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.io.write_io(|socket| socket.send(buf)).await
-    }
-
-    /// Receives one datagram from the connected peer.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `recv`.
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io.read_io(|socket| socket.recv(buf)).await
-    }
-
     /// Sends `buf` to the socket bound at `path`.
     ///
     /// # Errors
@@ -155,48 +137,6 @@ impl UnixDatagram {
     /// The OS error of `recvfrom`.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         self.io.read_io(|socket| socket.recv_from(buf)).await
-    }
-
-    /// Polls to send `buf` to the connected peer; see [`send`](Self::send).
-    ///
-    /// `Pending` (with the task's waker stored) while the peer's queue is full; every task
-    /// waiting to send is woken when there is room.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `send`: e.g. `NotConnected` on an unconnected socket, or
-    /// `ConnectionRefused` once the connected peer is closed.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use filch::net::UnixDatagram;
-    /// use std::future::poll_fn;
-    ///
-    /// let rt = filch::runtime::Runtime::new().unwrap();
-    /// rt.block_on(async {
-    ///     let (a, b) = UnixDatagram::pair().unwrap();
-    ///     poll_fn(|cx| a.poll_send(cx, b"polled")).await.unwrap();
-    ///     let mut buf = [0; 16];
-    ///     let n = poll_fn(|cx| b.poll_recv(cx, &mut buf)).await.unwrap();
-    ///     assert_eq!(&buf[..n], b"polled");
-    /// });
-    /// ```
-    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_write_io(cx, |socket| socket.send(buf))
-    }
-
-    /// Polls for a datagram from the connected peer; see [`recv`](Self::recv). Returns the
-    /// bytes written to the front of `buf` (tokio fills a `ReadBuf` instead).
-    ///
-    /// `Pending` (with the task's waker stored) while nothing is queued; every task waiting
-    /// to receive is woken when a datagram arrives.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `recv`.
-    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_read_io(cx, |socket| socket.recv(buf))
     }
 
     /// Polls to send `buf` to the socket bound at `path`; see [`send_to`](Self::send_to).
@@ -229,50 +169,6 @@ impl UnixDatagram {
         self.io.poll_read_io(cx, |socket| socket.recv_from(buf))
     }
 
-    /// Receives one datagram from the connected peer into the spare capacity of `buf`,
-    /// appending it after the bytes already there; returns its length.
-    ///
-    /// tokio takes any `bytes::BufMut`; filch takes a `Vec<u8>` (the common `BufMut`, with
-    /// no extra dependency). The spare capacity is not zero-filled first. A datagram longer
-    /// than the spare capacity is cut to fit (the rest is dropped, as with
-    /// [`recv`](Self::recv)); a vector with no spare capacity first grows by 64 bytes, as a
-    /// `Vec` passed to tokio's `recv_buf` does. So reserve what you expect.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `recv`; `buf` is unchanged.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use filch::net::UnixDatagram;
-    ///
-    /// let rt = filch::runtime::Runtime::new().unwrap();
-    /// rt.block_on(async {
-    ///     let (a, b) = UnixDatagram::pair().unwrap();
-    ///     a.send(b"appended").await.unwrap();
-    ///     let mut buf = Vec::with_capacity(256);
-    ///     buf.extend_from_slice(b"> ");
-    ///     assert_eq!(b.recv_buf(&mut buf).await.unwrap(), 8);
-    ///     assert_eq!(buf, b"> appended");
-    /// });
-    /// ```
-    pub async fn recv_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        self.io.read_io(|socket| recv_spare(socket, buf)).await
-    }
-
-    /// [`recv_buf`](Self::recv_buf) if a datagram is queued: `WouldBlock` otherwise.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error of `recv`; `buf` is unchanged.
-    pub fn try_recv_buf(&self, buf: &mut Vec<u8>) -> io::Result<usize> {
-        let socket = self.io.get_ref();
-        self.io
-            .registration()
-            .try_io(Direction::Read, || recv_spare(socket, buf))
-    }
-
     /// Receives one datagram into the spare capacity of `buf`, as
     /// [`recv_buf`](Self::recv_buf) does; returns its length and the address of its
     /// sender.
@@ -299,30 +195,6 @@ impl UnixDatagram {
         })
     }
 
-    /// Receives a datagram if one is queued: `WouldBlock` otherwise.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error.
-    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        let socket = self.io.get_ref();
-        self.io
-            .registration()
-            .try_io(Direction::Read, || socket.recv(buf))
-    }
-
-    /// Sends a datagram to the connected peer if there is room: `WouldBlock` otherwise.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error.
-    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
-        let socket = self.io.get_ref();
-        self.io
-            .registration()
-            .try_io(Direction::Write, || socket.send(buf))
-    }
-
     /// Receives a datagram and its sender's address if one is queued: `WouldBlock`
     /// otherwise.
     ///
@@ -347,24 +219,6 @@ impl UnixDatagram {
         self.io
             .registration()
             .try_io(Direction::Write, || socket.send_to(buf, path))
-    }
-
-    /// Waits until a datagram may be queued (then use `try_recv`).
-    ///
-    /// # Errors
-    ///
-    /// An error once the runtime has shut down.
-    pub async fn readable(&self) -> io::Result<()> {
-        self.io.registration().ready(Direction::Read).await
-    }
-
-    /// Waits until a datagram may be sent without waiting.
-    ///
-    /// # Errors
-    ///
-    /// An error once the runtime has shut down.
-    pub async fn writable(&self) -> io::Result<()> {
-        self.io.registration().ready(Direction::Write).await
     }
 
     /// The address the socket is bound to.
