@@ -8,10 +8,9 @@ use filch::time::{timeout, Duration};
 use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use support::runtimes;
+use std::task::{Context, Poll};
+use support::{counting_waker, runtimes, until_woken};
 
 #[test]
 fn echo_with_send_to_and_recv_from() {
@@ -156,33 +155,6 @@ fn options_errors_and_std_round_trip() {
     });
 }
 
-/// A waker that counts its wakes, to check what a `poll_*` call stored.
-#[derive(Default)]
-struct Wakes(AtomicUsize);
-
-impl Wake for Wakes {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl Wakes {
-    fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    /// Lets the runtime run (and its driver deliver events) until this waker was woken.
-    async fn woken(&self) {
-        timeout(Duration::from_secs(10), async {
-            while self.count() == 0 {
-                filch::time::sleep(Duration::from_millis(1)).await;
-            }
-        })
-        .await
-        .expect("the stored waker is woken");
-    }
-}
-
 async fn connected_pair() -> (UdpSocket, UdpSocket) {
     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -196,8 +168,7 @@ fn poll_recv_and_poll_peek_are_pending_until_a_datagram_wakes_them() {
     for (name, rt) in runtimes() {
         rt.block_on(async {
             let (a, b) = connected_pair().await;
-            let wakes = Arc::new(Wakes::default());
-            let waker = Waker::from(wakes.clone());
+            let (wakes, waker) = counting_waker();
             let mut cx = Context::from_waker(&waker);
             let mut buf = [0; 16];
             assert!(b.poll_recv(&mut cx, &mut buf).is_pending(), "{name}");
@@ -206,7 +177,7 @@ fn poll_recv_and_poll_peek_are_pending_until_a_datagram_wakes_them() {
             assert_eq!(wakes.count(), 0, "{name}");
 
             a.send(b"arrived").await.unwrap();
-            wakes.woken().await;
+            until_woken(&wakes, Duration::from_secs(10)).await;
             let from = a.local_addr().unwrap();
             match b.poll_peek(&mut cx, &mut buf) {
                 Poll::Ready(Ok(n)) => assert_eq!(&buf[..n], b"arrived", "{name}"),
@@ -236,8 +207,7 @@ fn poll_recv_from_is_pending_until_a_datagram_wakes_it() {
         rt.block_on(async {
             let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
             let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-            let wakes = Arc::new(Wakes::default());
-            let waker = Waker::from(wakes.clone());
+            let (wakes, waker) = counting_waker();
             let mut cx = Context::from_waker(&waker);
             let mut buf = [0; 16];
             assert!(b.poll_recv_from(&mut cx, &mut buf).is_pending(), "{name}");
@@ -246,7 +216,7 @@ fn poll_recv_from_is_pending_until_a_datagram_wakes_it() {
                 .await
                 .unwrap();
             assert_eq!(sent, 4);
-            wakes.woken().await;
+            until_woken(&wakes, Duration::from_secs(10)).await;
             match b.poll_recv_from(&mut cx, &mut buf) {
                 Poll::Ready(Ok((n, from))) => {
                     assert_eq!((&buf[..n], from), (&b"to b"[..], a.local_addr().unwrap()))

@@ -9,10 +9,8 @@ use filch::time::{timeout, Duration};
 use std::future::poll_fn;
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-use support::runtimes;
+use std::task::{Context, Poll};
+use support::{counting_waker, runtimes, until_woken};
 
 /// A fresh directory for socket files, removed on drop.
 struct TempDir(PathBuf);
@@ -239,46 +237,18 @@ fn datagram_pair_bind_and_connect() {
     }
 }
 
-/// A waker that counts its wakes, to check what a `poll_*` call stored.
-#[derive(Default)]
-struct Wakes(AtomicUsize);
-
-impl Wake for Wakes {
-    fn wake(self: Arc<Self>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl Wakes {
-    fn count(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    /// Lets the runtime run (and its driver deliver events) until this waker was woken.
-    async fn woken(&self) {
-        timeout(Duration::from_secs(10), async {
-            while self.count() == 0 {
-                filch::time::sleep(Duration::from_millis(1)).await;
-            }
-        })
-        .await
-        .expect("the stored waker is woken");
-    }
-}
-
 #[test]
 fn datagram_poll_recv_is_pending_until_a_datagram_wakes_it() {
     for (name, rt) in runtimes() {
         rt.block_on(async {
             let (a, b) = UnixDatagram::pair().unwrap();
-            let wakes = Arc::new(Wakes::default());
-            let waker = Waker::from(wakes.clone());
+            let (wakes, waker) = counting_waker();
             let mut cx = Context::from_waker(&waker);
             let mut buf = [0; 16];
             assert!(b.poll_recv(&mut cx, &mut buf).is_pending(), "{name}");
             assert_eq!(wakes.count(), 0);
             assert_eq!(poll_fn(|cx| a.poll_send(cx, b"wake")).await.unwrap(), 4);
-            wakes.woken().await;
+            until_woken(&wakes, Duration::from_secs(10)).await;
             match b.poll_recv(&mut cx, &mut buf) {
                 Poll::Ready(Ok(n)) => assert_eq!(&buf[..n], b"wake", "{name}"),
                 other => panic!("{name}: poll_recv after the wake: {other:?}"),
@@ -297,8 +267,7 @@ fn datagram_poll_send_to_and_poll_recv_from_use_paths() {
             let client_path = dir.path(&format!("{name}-client"));
             let server = UnixDatagram::bind(&server_path).unwrap();
             let client = UnixDatagram::bind(&client_path).unwrap();
-            let wakes = Arc::new(Wakes::default());
-            let waker = Waker::from(wakes.clone());
+            let (wakes, waker) = counting_waker();
             let mut cx = Context::from_waker(&waker);
             let mut buf = [0; 16];
             assert!(
@@ -310,7 +279,7 @@ fn datagram_poll_send_to_and_poll_recv_from_use_paths() {
                 .await
                 .unwrap();
             assert_eq!(sent, 7);
-            wakes.woken().await;
+            until_woken(&wakes, Duration::from_secs(10)).await;
             match server.poll_recv_from(&mut cx, &mut buf) {
                 Poll::Ready(Ok((n, from))) => {
                     assert_eq!(&buf[..n], b"by path", "{name}");
@@ -345,8 +314,7 @@ fn datagram_poll_send_waits_for_room_in_the_peer_queue() {
                 }
                 assert!(queued < 1_000_000, "{name}: the queue never filled");
             }
-            let wakes = Arc::new(Wakes::default());
-            let waker = Waker::from(wakes.clone());
+            let (wakes, waker) = counting_waker();
             let mut cx = Context::from_waker(&waker);
             assert!(a.poll_send(&mut cx, b"last").is_pending(), "{name}");
             assert_eq!(wakes.count(), 0);
@@ -356,7 +324,7 @@ fn datagram_poll_send_waits_for_room_in_the_peer_queue() {
             for _ in 0..queued {
                 b.recv(&mut buf).await.unwrap();
             }
-            wakes.woken().await;
+            until_woken(&wakes, Duration::from_secs(10)).await;
             match a.poll_send(&mut cx, b"last") {
                 Poll::Ready(Ok(4)) => {}
                 other => panic!("{name}: poll_send after the wake: {other:?}"),
