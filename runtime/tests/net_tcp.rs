@@ -9,22 +9,7 @@ use filch::time::{timeout, Duration};
 use futures::StreamExt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr};
-use std::sync::mpsc;
 use support::runtimes;
-
-/// Runs `f` on another thread and fails the test if it does not finish within `limit`:
-/// turns a hang into a failure.
-fn bounded<R: Send + 'static>(limit: Duration, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(value) => value,
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("hung for more than {limit:?}"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => panic!("the bounded closure panicked"),
-    }
-}
 
 /// A port nobody listens on (bound, then closed again).
 fn closed_port() -> SocketAddr {
@@ -236,7 +221,7 @@ fn writing_to_a_closed_peer_fails_instead_of_hanging() {
         .worker_threads(2)
         .build()
         .unwrap();
-    bounded(Duration::from_secs(20), move || {
+    support::within(Duration::from_secs(20), "multi_thread", move || {
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let mut client = TcpStream::connect(listener.local_addr().unwrap())
@@ -433,7 +418,7 @@ fn dropping_the_runtime_drops_tasks_holding_sockets() {
             });
             (addr, peers)
         });
-        bounded(Duration::from_secs(20), move || drop(rt));
+        support::within(Duration::from_secs(20), name, move || drop(rt));
         // Dropping the tasks closed their sockets: each peer reads end-of-file.
         for peer in &mut peers {
             peer.set_read_timeout(Some(Duration::from_secs(10)))
@@ -461,7 +446,7 @@ fn a_socket_kept_outside_a_dropped_runtime_fails_instead_of_hanging() {
             (client, peer)
         });
         drop(rt);
-        let result = bounded(Duration::from_secs(10), move || {
+        let result = support::within(Duration::from_secs(10), name, move || {
             futures::executor::block_on(async {
                 let mut buf = [0; 8];
                 client.read(&mut buf).await
@@ -542,6 +527,12 @@ fn two_tasks_accepting_on_one_listener_both_get_a_connection() {
     });
 }
 
+support::net::stream_readiness_scenario!(
+    ready_with_an_interest_and_the_try_variants,
+    std::net::TcpStream,
+    pair = tcp_pair()
+);
+
 /// A connected pair: (client, server).
 async fn tcp_pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -552,100 +543,10 @@ async fn tcp_pair() -> (TcpStream, TcpStream) {
     (client, server)
 }
 
-/// Retries `op` after `readable()` until it does not return `WouldBlock`.
-async fn read_when_ready<R>(
-    stream: &TcpStream,
-    mut op: impl FnMut(&TcpStream) -> io::Result<R>,
-) -> R {
-    loop {
-        match op(stream) {
-            Ok(value) => return value,
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                stream.readable().await.unwrap();
-            }
-            Err(err) => panic!("{err}"),
-        }
-    }
-}
-
-#[test]
-fn ready_with_an_interest_and_the_try_variants() {
-    use filch::io::Interest;
-    use std::io::{IoSlice, IoSliceMut};
-    for (name, rt) in runtimes() {
-        bounded(Duration::from_secs(20), move || {
-            rt.block_on(async {
-                let (a, b) = tcp_pair().await;
-                // Fresh: writable, not readable.
-                let ready = a
-                    .ready(Interest::READABLE | Interest::WRITABLE)
-                    .await
-                    .unwrap();
-                assert!(
-                    ready.is_writable() && !ready.is_readable(),
-                    "{name}: {ready:?}"
-                );
-                let mut buf = [0; 16];
-                assert_eq!(
-                    a.try_read(&mut buf).unwrap_err().kind(),
-                    io::ErrorKind::WouldBlock,
-                    "{name}"
-                );
-
-                // Vectored both ways.
-                b.writable().await.unwrap();
-                let n = b
-                    .try_write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b"cd")])
-                    .unwrap();
-                assert_eq!(n, 4, "{name}");
-                let (mut x, mut y) = ([0; 1], [0; 8]);
-                let n = read_when_ready(&a, |a| {
-                    a.try_read_vectored(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)])
-                })
-                .await;
-                assert_eq!((n, &x, &y[..3]), (4, b"a", &b"bcd"[..]), "{name}");
-
-                // Into a Vec's spare capacity, after what is there.
-                b.try_write(b"spare").unwrap();
-                let mut vec = b"> ".to_vec();
-                let n = read_when_ready(&a, |a| a.try_read_buf(&mut vec)).await;
-                assert_eq!((n, &vec[..]), (5, &b"> spare"[..]), "{name}");
-
-                // try_io: runs only when ready; WouldBlock from `f` clears.
-                assert_eq!(a.try_io(Interest::WRITABLE, || Ok(9)).unwrap(), 9);
-                let r = a.try_io(Interest::WRITABLE, || -> io::Result<()> {
-                    Err(io::ErrorKind::WouldBlock.into())
-                });
-                assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
-                // (Whether the cleared write readiness then reads as Pending is not asserted:
-                // an ACK of earlier data, or an edge of an earlier read the driver has not
-                // dispatched yet, may mark the socket writable again at any moment, and on
-                // a multi-thread runtime that flaked in CI.)
-
-                // async_io with our own syscall.
-                b.try_write(b"own").unwrap();
-                let view = dup_std(&a);
-                let n = a
-                    .async_io(Interest::READABLE, || (&view).read(&mut buf))
-                    .await
-                    .unwrap();
-                assert_eq!(&buf[..n], b"own", "{name}");
-            });
-        });
-    }
-}
-
-/// A `std::net::TcpStream` on a `dup` of `stream`'s fd (same socket, same non-blocking
-/// mode; dropping it closes only the duplicate).
-fn dup_std(stream: &TcpStream) -> std::net::TcpStream {
-    use std::os::fd::AsFd;
-    std::net::TcpStream::from(stream.as_fd().try_clone_to_owned().unwrap())
-}
-
 #[test]
 fn poll_read_ready_is_pending_then_ready_with_a_wakeup() {
     for (name, rt) in runtimes() {
-        bounded(Duration::from_secs(20), move || {
+        support::within(Duration::from_secs(20), name, move || {
             rt.block_on(async {
                 let (a, b) = tcp_pair().await;
                 let (counter, waker) = support::counting_waker();
@@ -688,7 +589,7 @@ fn owned_halves_have_the_readiness_calls() {
     use filch::io::Interest;
     use std::io::IoSlice;
     for (name, rt) in runtimes() {
-        bounded(Duration::from_secs(20), move || {
+        support::within(Duration::from_secs(20), name, move || {
             rt.block_on(async {
                 let (a, b) = tcp_pair().await;
                 let (read, _write) = a.into_split();

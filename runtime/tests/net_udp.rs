@@ -8,7 +8,6 @@ use filch::time::{timeout, Duration};
 use std::future::poll_fn;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use support::{counting_waker, runtimes, until_woken};
 
@@ -457,62 +456,4 @@ fn multicast_and_tos_options() {
     });
 }
 
-#[test]
-fn ready_poll_ready_and_try_io() {
-    use filch::io::Interest;
-    for (name, rt) in runtimes() {
-        support::within(std::time::Duration::from_secs(20), name, move || {
-            rt.block_on(async {
-                let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-                let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-                a.connect(b.local_addr().unwrap()).await.unwrap();
-                b.connect(a.local_addr().unwrap()).await.unwrap();
-                let ready = a
-                    .ready(Interest::READABLE | Interest::WRITABLE)
-                    .await
-                    .unwrap();
-                assert!(
-                    ready.is_writable() && !ready.is_readable(),
-                    "{name}: {ready:?}"
-                );
-                let mut buf = [0; 16];
-                assert_eq!(
-                    a.try_recv(&mut buf).unwrap_err().kind(),
-                    io::ErrorKind::WouldBlock
-                );
-
-                let (counter, waker) = support::counting_waker();
-                let mut cx = Context::from_waker(&waker);
-                assert!(a.poll_recv_ready(&mut cx).is_pending(), "{name}");
-                b.send(b"dgram").await.unwrap();
-                support::until_woken(&counter, std::time::Duration::from_secs(10)).await;
-                assert!(matches!(a.poll_recv_ready(&mut cx), Poll::Ready(Ok(()))));
-                assert!(matches!(a.poll_send_ready(&mut cx), Poll::Ready(Ok(()))));
-                let mut vec = Vec::with_capacity(64);
-                assert_eq!(a.try_recv_buf(&mut vec).unwrap(), 5, "{name}");
-                assert_eq!(vec, b"dgram");
-
-                let r = a.try_io(Interest::READABLE, || -> io::Result<()> {
-                    Err(io::ErrorKind::WouldBlock.into())
-                });
-                assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
-                assert!(a.poll_recv_ready(&mut cx).is_pending(), "{name}: cleared");
-                let b = Arc::new(b);
-                let sender = {
-                    let b = b.clone();
-                    filch::spawn(async move {
-                        filch::time::sleep(Duration::from_millis(5)).await;
-                        b.send(b"later").await.unwrap();
-                    })
-                };
-                let n = a
-                    .async_io(Interest::READABLE, || a.try_recv(&mut buf))
-                    .await
-                    .unwrap();
-                assert_eq!(&buf[..n], b"later", "{name}");
-                sender.await.unwrap();
-                assert_eq!(a.try_io(Interest::WRITABLE, || Ok(2)).unwrap(), 2);
-            });
-        });
-    }
-}
+support::net::datagram_readiness_scenario!(ready_poll_ready_and_try_io, pair = connected_pair());

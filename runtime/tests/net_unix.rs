@@ -472,153 +472,6 @@ fn datagram_try_send_to_try_recv_from_and_readiness() {
     });
 }
 
-/// Retries `op` after `readable()` until it does not return `WouldBlock`.
-async fn read_when_ready<R>(
-    stream: &UnixStream,
-    mut op: impl FnMut(&UnixStream) -> io::Result<R>,
-) -> R {
-    loop {
-        match op(stream) {
-            Ok(value) => return value,
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                stream.readable().await.unwrap();
-            }
-            Err(err) => panic!("{err}"),
-        }
-    }
-}
-
-#[test]
-fn stream_ready_with_an_interest_and_the_try_variants() {
-    use filch::io::Interest;
-    use std::io::{IoSlice, IoSliceMut};
-    for (name, rt) in runtimes() {
-        support::within(std::time::Duration::from_secs(20), name, move || {
-            rt.block_on(async {
-                let (a, b) = UnixStream::pair().unwrap();
-                let ready = a
-                    .ready(Interest::READABLE | Interest::WRITABLE)
-                    .await
-                    .unwrap();
-                assert!(
-                    ready.is_writable() && !ready.is_readable(),
-                    "{name}: {ready:?}"
-                );
-                let mut buf = [0; 16];
-                assert_eq!(
-                    a.try_read(&mut buf).unwrap_err().kind(),
-                    io::ErrorKind::WouldBlock,
-                    "{name}"
-                );
-
-                // Pending, then Ready after the peer writes, with a wakeup.
-                let (counter, waker) = support::counting_waker();
-                let mut cx = Context::from_waker(&waker);
-                assert!(a.poll_read_ready(&mut cx).is_pending(), "{name}");
-                b.writable().await.unwrap();
-                let n = b
-                    .try_write_vectored(&[IoSlice::new(b"ab"), IoSlice::new(b"cd")])
-                    .unwrap();
-                assert_eq!(n, 4, "{name}");
-                support::until_woken(&counter, std::time::Duration::from_secs(10)).await;
-                assert!(matches!(a.poll_read_ready(&mut cx), Poll::Ready(Ok(()))));
-                assert!(matches!(a.poll_write_ready(&mut cx), Poll::Ready(Ok(()))));
-
-                let (mut x, mut y) = ([0; 1], [0; 8]);
-                let n = read_when_ready(&a, |a| {
-                    a.try_read_vectored(&mut [IoSliceMut::new(&mut x), IoSliceMut::new(&mut y)])
-                })
-                .await;
-                assert_eq!((n, &x, &y[..3]), (4, b"a", &b"bcd"[..]), "{name}");
-
-                b.try_write(b"spare").unwrap();
-                let mut vec = Vec::new(); // no spare capacity: grows by 64
-                let n = read_when_ready(&a, |a| a.try_read_buf(&mut vec)).await;
-                assert_eq!((n, &vec[..]), (5, &b"spare"[..]), "{name}");
-
-                assert_eq!(a.try_io(Interest::WRITABLE, || Ok(9)).unwrap(), 9);
-                let r = a.try_io(Interest::WRITABLE, || -> io::Result<()> {
-                    Err(io::ErrorKind::WouldBlock.into())
-                });
-                assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
-                // (Not asserted that the cleared write readiness now reads as Pending: an
-                // edge of the peer's earlier read, not dispatched yet by the driver on
-                // another worker, may mark it writable again at any moment.)
-
-                b.try_write(b"own").unwrap();
-                let view = std::os::unix::net::UnixStream::from(
-                    std::os::fd::AsFd::as_fd(&a).try_clone_to_owned().unwrap(),
-                );
-                let n = a
-                    .async_io(Interest::READABLE, || {
-                        std::io::Read::read(&mut &view, &mut buf)
-                    })
-                    .await
-                    .unwrap();
-                assert_eq!(&buf[..n], b"own", "{name}");
-
-                // End-of-file reads as 0 and leaves the stream readable.
-                drop(b);
-                let n = read_when_ready(&a, |a| a.try_read(&mut buf)).await;
-                assert_eq!(n, 0, "{name}");
-                assert!(a.ready(Interest::READABLE).await.unwrap().is_readable());
-            });
-        });
-    }
-}
-
-#[test]
-fn datagram_ready_poll_ready_and_try_io() {
-    use filch::io::Interest;
-    for (name, rt) in runtimes() {
-        support::within(std::time::Duration::from_secs(20), name, move || {
-            rt.block_on(async {
-                let (a, b) = UnixDatagram::pair().unwrap();
-                let ready = a
-                    .ready(Interest::READABLE | Interest::WRITABLE)
-                    .await
-                    .unwrap();
-                assert!(
-                    ready.is_writable() && !ready.is_readable(),
-                    "{name}: {ready:?}"
-                );
-                let mut buf = [0; 16];
-                assert_eq!(
-                    a.try_recv(&mut buf).unwrap_err().kind(),
-                    io::ErrorKind::WouldBlock
-                );
-
-                let (counter, waker) = support::counting_waker();
-                let mut cx = Context::from_waker(&waker);
-                assert!(a.poll_recv_ready(&mut cx).is_pending(), "{name}");
-                b.send(b"dgram").await.unwrap();
-                support::until_woken(&counter, std::time::Duration::from_secs(10)).await;
-                assert!(matches!(a.poll_recv_ready(&mut cx), Poll::Ready(Ok(()))));
-                assert!(matches!(a.poll_send_ready(&mut cx), Poll::Ready(Ok(()))));
-                assert_eq!(a.try_recv(&mut buf).unwrap(), 5, "{name}");
-
-                // try_io clears on WouldBlock; async_io waits for the next datagram.
-                let r = a.try_io(Interest::READABLE, || -> io::Result<()> {
-                    Err(io::ErrorKind::WouldBlock.into())
-                });
-                assert_eq!(r.unwrap_err().kind(), io::ErrorKind::WouldBlock);
-                assert!(a.poll_recv_ready(&mut cx).is_pending(), "{name}: cleared");
-                let sender = filch::spawn(async move {
-                    filch::time::sleep(Duration::from_millis(5)).await;
-                    b.send(b"later").await.unwrap();
-                    b
-                });
-                let n = a
-                    .async_io(Interest::READABLE, || a.try_recv(&mut buf))
-                    .await
-                    .unwrap();
-                assert_eq!(&buf[..n], b"later", "{name}");
-                drop(sender.await.unwrap());
-            });
-        });
-    }
-}
-
 #[test]
 fn borrowed_halves_have_the_readiness_calls() {
     use filch::io::Interest;
@@ -671,3 +524,14 @@ fn closing_after_the_peer_went_away_is_ok() {
         });
     }
 }
+
+support::net::stream_readiness_scenario!(
+    stream_ready_with_an_interest_and_the_try_variants,
+    std::os::unix::net::UnixStream,
+    pair = async { UnixStream::pair().unwrap() }
+);
+
+support::net::datagram_readiness_scenario!(
+    datagram_ready_poll_ready_and_try_io,
+    pair = async { UnixDatagram::pair().unwrap() }
+);

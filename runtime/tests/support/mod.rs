@@ -3,6 +3,7 @@
 
 #[cfg(feature = "hyper")]
 pub mod http;
+pub mod net;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
