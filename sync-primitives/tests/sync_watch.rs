@@ -4,14 +4,17 @@
 use filch_sync::watch;
 use futures::executor::block_on;
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::Poll;
 use std::thread;
 
 mod support;
-use support::{counting_waker, finishes_or_deadlocks, poll_pinned, waker_with_drop, CountingWaker};
+use support::{
+    assert_a_send_skips_waiters_queued_during_it, counting_waker, finishes_or_deadlocks,
+    poll_pinned, waker_with_drop, Newcomer,
+};
 
 #[test]
 fn initial_value_is_seen_and_sends_are_not() {
@@ -177,67 +180,28 @@ fn a_panicking_modify_wakes_waiting_receivers_and_leaves_the_lock_usable() {
     assert_eq!(rx.has_changed(), Ok(true));
 }
 
-/// A queued wait kept alive by [`Newcomer`].
-type QueuedWait = Pin<Box<dyn Future<Output = Result<(), watch::RecvError>> + Send>>;
-
-/// A waker that, the first time it is woken, subscribes a new receiver and queues its
-/// `changed()`: a waiter that arrives while a send is still waking the others.
-struct Newcomer {
-    tx: Arc<watch::Sender<u32>>,
-    queued: std::sync::Mutex<Option<QueuedWait>>,
-    wakes: Arc<CountingWaker>,
-}
-
-impl Wake for Newcomer {
-    fn wake(self: Arc<Self>) {
-        let mut queued = self.queued.lock().unwrap();
-        if queued.is_some() {
-            return;
-        }
-        let mut rx = self.tx.subscribe();
-        // The future owns its receiver (nothing leaks: LeakSanitizer runs these tests).
-        let mut changed: Pin<Box<dyn Future<Output = _> + Send>> =
-            Box::pin(async move { rx.changed().await });
-        let waker = Waker::from(self.wakes.clone());
-        assert!(changed
-            .as_mut()
-            .poll(&mut Context::from_waker(&waker))
-            .is_pending());
-        *queued = Some(changed);
-    }
-}
-
 #[test]
 fn a_send_does_not_wake_receivers_that_queued_after_it() {
     const WAITERS: usize = 40; // more than one wake batch
     let (tx, rx) = watch::channel(0);
     let tx = Arc::new(tx);
-    let newcomer = Arc::new(Newcomer {
-        tx: tx.clone(),
-        queued: std::sync::Mutex::new(None),
-        wakes: Arc::new(CountingWaker::default()),
-    });
+    let newcomer = {
+        let tx = tx.clone();
+        Newcomer::new(move || {
+            let mut rx = tx.subscribe();
+            Box::pin(async move {
+                let _ = rx.changed().await;
+            })
+        })
+    };
     let mut receivers: Vec<_> = (0..WAITERS).map(|_| rx.clone()).collect();
-    let (count, waker) = counting_waker();
-    let first_waker = Waker::from(newcomer.clone());
-    let mut futures: Vec<_> = receivers
+    let waits = receivers
         .iter_mut()
         .map(|rx| Box::pin(rx.changed()))
         .collect();
-    for (i, fut) in futures.iter_mut().enumerate() {
-        let waker = if i == 0 { &first_waker } else { &waker };
-        assert!(poll_pinned(fut.as_mut(), waker).is_pending());
-    }
-    tx.send(1).unwrap();
-    assert!(newcomer.queued.lock().unwrap().is_some());
-    assert_eq!(count.0.load(Ordering::SeqCst), WAITERS - 1);
-    assert_eq!(
-        newcomer.wakes.0.load(Ordering::SeqCst),
-        0,
-        "a receiver that queued after the send was woken by it"
-    );
-    tx.send(2).unwrap();
-    assert_eq!(newcomer.wakes.0.load(Ordering::SeqCst), 1);
+    assert_a_send_skips_waiters_queued_during_it(&newcomer, waits, |value| {
+        tx.send(value).unwrap();
+    });
 }
 
 #[test]

@@ -134,3 +134,71 @@ impl Drop for PanicOnDrop {
         }
     }
 }
+
+/// A wait queued by a [`Newcomer`], kept alive by it.
+pub type QueuedWait = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A waker that, the first time it is woken, starts a new wait (`queue` makes it: a new
+/// receiver's `recv`, `changed`, ...) and polls it once: a waiter that arrives while a
+/// send is still waking the others. `wakes` counts the wakes of that wait.
+pub struct Newcomer {
+    queue: Box<dyn Fn() -> QueuedWait + Send + Sync>,
+    queued: Mutex<Option<QueuedWait>>,
+    pub wakes: Arc<CountingWaker>,
+}
+
+impl Newcomer {
+    pub fn new(queue: impl Fn() -> QueuedWait + Send + Sync + 'static) -> Arc<Newcomer> {
+        Arc::new(Newcomer {
+            queue: Box::new(queue),
+            queued: Mutex::new(None),
+            wakes: Arc::new(CountingWaker::default()),
+        })
+    }
+}
+
+impl Wake for Newcomer {
+    fn wake(self: Arc<Self>) {
+        let mut queued = self.queued.lock().unwrap();
+        if queued.is_some() {
+            return;
+        }
+        // The future owns its receiver (nothing leaks: LeakSanitizer runs these tests).
+        let mut wait = (self.queue)();
+        let waker = Waker::from(self.wakes.clone());
+        assert!(wait
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        *queued = Some(wait);
+    }
+}
+
+/// The scenario "a send does not wake receivers that queued after it": polls `waits`
+/// (the first with `newcomer` as its waker, so that the send's wake of it queues a new
+/// waiter mid-send), sends 1, and checks that every earlier waiter was woken and the
+/// newcomer was not; the next send (2) wakes the newcomer.
+pub fn assert_a_send_skips_waiters_queued_during_it<F: Future>(
+    newcomer: &Arc<Newcomer>,
+    mut waits: Vec<Pin<Box<F>>>,
+    mut send: impl FnMut(u32),
+) {
+    let waiters = waits.len();
+    let (count, waker) = counting_waker();
+    let first_waker = Waker::from(newcomer.clone());
+    for (i, fut) in waits.iter_mut().enumerate() {
+        let waker = if i == 0 { &first_waker } else { &waker };
+        assert!(poll_pinned(fut.as_mut(), waker).is_pending());
+    }
+    send(1);
+    assert!(newcomer.queued.lock().unwrap().is_some());
+    assert_eq!(count.0.load(Ordering::SeqCst), waiters - 1);
+    assert_eq!(
+        newcomer.wakes.0.load(Ordering::SeqCst),
+        0,
+        "a receiver that queued after the send was woken by it"
+    );
+    // It is woken by the next send, as it should be.
+    send(2);
+    assert_eq!(newcomer.wakes.0.load(Ordering::SeqCst), 1);
+}
