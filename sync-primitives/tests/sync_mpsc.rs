@@ -278,6 +278,33 @@ fn a_permit_used_after_the_receiver_is_dropped_drops_its_value() {
     assert_eq!(drops.load(Ordering::SeqCst), 1);
 }
 
+/// The receiving side of the close-then-drain stress tests, for either receiver kind
+/// (they share the calls, not a trait): receives a number of messages that grows with
+/// `round`, closes, drains, and checks that it received exactly what the producers
+/// (`handles`, each returning how many of its sends succeeded) delivered.
+macro_rules! close_mid_stream_and_drain {
+    ($rx:ident, $handles:ident, $round:ident) => {
+        let mut received = 0usize;
+        let close_after = 100 + $round * 37;
+        block_on(async {
+            while received < close_after {
+                $rx.recv().await.unwrap();
+                received += 1;
+            }
+            $rx.close();
+            while $rx.recv().await.is_some() {
+                received += 1;
+            }
+        });
+        let delivered: usize = $handles.into_iter().map(|h| h.join().unwrap()).sum();
+        assert_eq!(
+            received, delivered,
+            "round {}: messages lost after close",
+            $round
+        );
+    };
+}
+
 #[test]
 fn stress_close_then_drain_loses_nothing() {
     const PRODUCERS: usize = 4;
@@ -308,23 +335,7 @@ fn stress_close_then_drain_loses_nothing() {
             })
             .collect();
         drop(tx);
-        let mut received = 0usize;
-        let close_after = 100 + round * 37;
-        block_on(async {
-            while received < close_after {
-                rx.recv().await.unwrap();
-                received += 1;
-            }
-            rx.close();
-            while rx.recv().await.is_some() {
-                received += 1;
-            }
-        });
-        let delivered: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
-        assert_eq!(
-            received, delivered,
-            "round {round}: messages lost after close"
-        );
+        close_mid_stream_and_drain!(rx, handles, round);
     }
 }
 
@@ -349,23 +360,7 @@ fn unbounded_close_then_drain_loses_nothing() {
             })
             .collect();
         drop(tx);
-        let mut received = 0usize;
-        let close_after = 100 + round * 37;
-        block_on(async {
-            while received < close_after {
-                rx.recv().await.unwrap();
-                received += 1;
-            }
-            rx.close();
-            while rx.recv().await.is_some() {
-                received += 1;
-            }
-        });
-        let delivered: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
-        assert_eq!(
-            received, delivered,
-            "round {round}: messages lost after close"
-        );
+        close_mid_stream_and_drain!(rx, handles, round);
     }
 }
 

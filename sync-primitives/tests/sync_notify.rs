@@ -5,10 +5,19 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::task::{Context, Waker};
 
-use filch_sync::Notify;
+use filch_sync::{Notified, Notify};
 
 mod support;
 use support::{CountingWaker, Task};
+
+/// `N` waits on `n`, each polled once (and pending), in order: the oldest first.
+fn waiting<const N: usize>(n: &Notify) -> [Task<Notified<'_>>; N] {
+    std::array::from_fn(|_| {
+        let mut wait = Task::new(n.notified());
+        assert!(wait.poll().is_pending());
+        wait
+    })
+}
 
 #[test]
 fn notify_one_stores_a_single_permit() {
@@ -27,10 +36,7 @@ fn notify_one_stores_a_single_permit() {
 #[test]
 fn notify_one_wakes_in_fifo_order() {
     let n = Notify::new();
-    let mut a = Task::new(n.notified());
-    let mut b = Task::new(n.notified());
-    assert!(a.poll().is_pending());
-    assert!(b.poll().is_pending());
+    let [mut a, mut b] = waiting(&n);
     n.notify_one();
     assert_eq!((a.wakes(), b.wakes()), (1, 0));
     assert!(b.poll().is_pending());
@@ -44,10 +50,7 @@ fn notify_one_wakes_in_fifo_order() {
 #[test]
 fn notify_waiters_wakes_all_and_stores_nothing() {
     let n = Notify::new();
-    let mut a = Task::new(n.notified());
-    let mut b = Task::new(n.notified());
-    assert!(a.poll().is_pending());
-    assert!(b.poll().is_pending());
+    let [mut a, mut b] = waiting(&n);
     // Created before the call but never polled: also completes.
     let mut c = Task::new(n.notified());
     n.notify_waiters();
@@ -73,10 +76,7 @@ fn notify_waiters_keeps_a_stored_permit_untouched() {
 #[test]
 fn cancelled_waiter_passes_notify_one_on() {
     let n = Notify::new();
-    let mut a = Task::new(n.notified());
-    let mut b = Task::new(n.notified());
-    assert!(a.poll().is_pending());
-    assert!(b.poll().is_pending());
+    let [a, mut b] = waiting(&n);
     n.notify_one(); // picks a
     drop(a); // never looked: must pass it to b
     assert_eq!(b.wakes(), 1);
@@ -195,12 +195,7 @@ fn notify_waiters_with_condition_check() {
 #[test]
 fn notify_last_wakes_the_most_recent_waiter_first() {
     let n = Notify::new();
-    let mut a = Task::new(n.notified());
-    let mut b = Task::new(n.notified());
-    let mut c = Task::new(n.notified());
-    assert!(a.poll().is_pending());
-    assert!(b.poll().is_pending());
-    assert!(c.poll().is_pending());
+    let [mut a, mut b, mut c] = waiting(&n);
     n.notify_last();
     assert_eq!((a.wakes(), b.wakes(), c.wakes()), (0, 0, 1));
     assert!(c.poll().is_ready());
@@ -231,12 +226,7 @@ fn notify_last_stores_the_single_permit_when_nobody_waits() {
 #[test]
 fn a_cancelled_waiter_picked_by_notify_last_passes_it_to_the_next_most_recent() {
     let n = Notify::new();
-    let mut a = Task::new(n.notified());
-    let mut b = Task::new(n.notified());
-    let mut c = Task::new(n.notified());
-    assert!(a.poll().is_pending());
-    assert!(b.poll().is_pending());
-    assert!(c.poll().is_pending());
+    let [mut a, mut b, c] = waiting(&n);
     n.notify_last(); // picks c
     drop(c); // never looked: passes it on from the back, to b
     assert_eq!((a.wakes(), b.wakes()), (0, 1));
