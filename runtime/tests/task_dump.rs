@@ -74,6 +74,12 @@ fn a_dump_shows_each_task_as_it_is() {
                 TaskState::Blocking,
                 "{flavor}\n{dump}"
             );
+            // Where the job was spawned: here, not inside filch's `spawn_blocking`.
+            assert!(
+                blocking_dump.location().file().ends_with("task_dump.rs"),
+                "{flavor}: {}",
+                blocking_dump.location()
+            );
 
             let queued_dump = find(&dump, "queued one");
             if flavor == "current_thread" {

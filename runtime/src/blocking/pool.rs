@@ -128,13 +128,15 @@ impl BlockingPool {
     }
 
     /// Spawns `f` as a blocking task owned by `scheduler` (its runtime's, whose pool is
-    /// `self`); `context` makes what a thread started for it enters first.
+    /// `self`), spawned at `location`; `context` makes what a thread started for it
+    /// enters first.
     #[track_caller]
     pub(crate) fn spawn<F, R>(
         self: &Arc<Self>,
         scheduler: &scheduler::Handle,
         context: impl FnOnce() -> EnterContext,
         f: F,
+        location: &'static std::panic::Location<'static>,
     ) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -145,11 +147,8 @@ impl BlockingPool {
         // Held by the queued job, not by `f`: it must outlive the wake of the job's
         // `JoinHandle`, or the clock could jump between `f`'s end and that wake.
         let inhibit = scheduler.inhibit_auto_advance();
-        let (runnable, join) = scheduler.create_blocking(
-            shard,
-            super::BlockingTask::new(f),
-            std::panic::Location::caller(),
-        );
+        let (runnable, join) =
+            scheduler.create_blocking(shard, super::BlockingTask::new(f), location);
         if let Some(runnable) = runnable {
             self.push(
                 context,

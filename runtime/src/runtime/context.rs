@@ -26,13 +26,14 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Handle>) -> R) -> R {
 /// Panics outside a filch runtime, saying where to create the object instead.
 #[track_caller]
 pub(crate) fn io_driver() -> Arc<Driver> {
-    with_current(|handle| match handle {
-        Some(handle) => handle.inner.driver().clone(),
+    // The panic is outside the closure, so that `#[track_caller]` reports the caller.
+    match with_current(|handle| handle.map(|handle| handle.inner.driver().clone())) {
+        Some(driver) => driver,
         None => panic!(
             "filch I/O object created outside a runtime; create it inside a task, \
              `Runtime::block_on` or `#[filch::main]`, or after `Runtime::enter()`"
         ),
-    })
+    }
 }
 
 /// As [`with_current`], but `None` instead of a panic where the thread-local cannot be read

@@ -127,11 +127,26 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
+        self.spawn_blocking_at(f, std::panic::Location::caller())
+    }
+
+    /// [`spawn_blocking`](Self::spawn_blocking), recording `location` as where the job was
+    /// spawned (for `filch::task::spawn_blocking`, whose caller a closure would hide).
+    #[track_caller]
+    pub(crate) fn spawn_blocking_at<F, R>(
+        &self,
+        f: F,
+        location: &'static std::panic::Location<'static>,
+    ) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
         let context = || -> crate::blocking::EnterContext {
             let handle = self.clone();
             Box::new(move || Box::new(context::set_current(&handle)))
         };
-        self.blocking.spawn(&self.inner, context, f)
+        self.blocking.spawn(&self.inner, context, f, location)
     }
 
     /// Runs `future` to completion on the current thread, with this runtime entered.

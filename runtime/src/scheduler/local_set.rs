@@ -112,6 +112,10 @@ impl crate::task::Schedule for Shared {
     fn is_shutting_down(&self) -> bool {
         false
     }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync> {
+        self
+    }
 }
 
 impl fmt::Debug for Shared {

@@ -32,6 +32,11 @@ pub(crate) trait Schedule: Any + Send + Sync + fmt::Debug {
     /// Whether the scheduler has begun shutting down: from then on a task is dropped
     /// instead of polled, and a spawn is refused (see [`crate::task`]).
     fn is_shutting_down(&self) -> bool;
+
+    /// `self` as `Any`, for [`Header::scheduler_as`]: every implementation is `{ self }`.
+    /// (A method rather than a cast: casting `dyn Schedule` to `dyn Any` needs Rust 1.86,
+    /// past the crate's `rust-version`.)
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
 impl Header {
@@ -44,7 +49,6 @@ impl Header {
     /// An owned reference to this task's scheduler as its concrete type, or `None` if a
     /// scheduler of another kind owns the task.
     pub(crate) fn scheduler_as<S: Schedule>(&self) -> Option<Arc<S>> {
-        let scheduler: Arc<dyn Any + Send + Sync> = self.scheduler.clone();
-        scheduler.downcast().ok()
+        self.scheduler.clone().into_any().downcast().ok()
     }
 }

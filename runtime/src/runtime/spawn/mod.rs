@@ -84,8 +84,9 @@ where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
+    let location = std::panic::Location::caller();
     super::context::with_current(|handle| match handle {
-        Some(handle) => handle.spawn_blocking(f),
+        Some(handle) => handle.spawn_blocking_at(f, location),
         None => panic!(
             "`filch::task::spawn_blocking` called outside a runtime; call it from a task, \
              `Runtime::block_on` or `#[filch::main]`, or use `Handle::spawn_blocking` \

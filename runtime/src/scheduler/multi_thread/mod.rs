@@ -352,6 +352,10 @@ impl task::Schedule for Shared {
     fn is_shutting_down(&self) -> bool {
         Shared::is_shutting_down(self)
     }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync> {
+        self
+    }
 }
 
 /// Schedules a task of a multi-thread runtime: on one of its workers, into that worker's
