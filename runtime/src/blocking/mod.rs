@@ -16,9 +16,10 @@
 //!   it (the harness checks the abort flag before polling); once the closure runs, abort
 //!   has no effect, since a closure cannot be interrupted;
 //! * **shutdown**: a runnable dropped from the queue drops the closure, and its
-//!   `JoinHandle` resolves to a cancelled `JoinError`. (A blocking task is created with
-//!   [`task::create_blocking`](crate::task), which exempts it from the harness's "no poll
-//!   after shutdown" rule: the pool decides which queued jobs still run.)
+//!   `JoinHandle` resolves to a cancelled `JoinError`. (A blocking task is created by
+//!   [`task::create`](crate::task) as a `Kind::Blocking` task, which exempts it from the
+//!   harness's "no poll after shutdown" rule: the pool decides which queued jobs still
+//!   run.)
 //!
 //! Since `BlockingTask::poll` never returns `Pending`, the task's schedule function (which
 //! would send it to the async scheduler) is never called: the only runnable of a blocking

@@ -257,7 +257,7 @@ impl Shared {
         F::Output: Send + 'static,
     {
         self.counters.spawns.fetch_add(1, Ordering::Relaxed);
-        let (runnable, join) = task::create(self, 0, future, location);
+        let (runnable, join) = task::create(self, 0, future, location, task::Kind::Async);
         if let Some(runnable) = runnable {
             schedule(runnable);
         }

@@ -192,7 +192,7 @@ impl Handle {
     }
 
     /// Allocates a blocking-pool task owned by this scheduler (see
-    /// [`task::create_blocking`](crate::task)).
+    /// [`task::create`](crate::task), as a `Kind::Blocking` task).
     #[track_caller]
     pub(crate) fn create_blocking<F>(
         &self,
@@ -206,10 +206,10 @@ impl Handle {
     {
         match self {
             Handle::CurrentThread(shared) => {
-                task::create_blocking(shared, shard_hint, future, location)
+                task::create(shared, shard_hint, future, location, task::Kind::Blocking)
             }
             Handle::MultiThread(shared) => {
-                task::create_blocking(shared, shard_hint, future, location)
+                task::create(shared, shard_hint, future, location, task::Kind::Blocking)
             }
         }
     }

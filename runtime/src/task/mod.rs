@@ -155,6 +155,14 @@ impl<T> Drop for TaskOutput<T> {
     }
 }
 
+/// What a task runs as: an async task, or a blocking-pool job (a `BlockingTask`), which
+/// shutdown lets run if the pool keeps it (see `blocking::pool`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Async,
+    Blocking,
+}
+
 /// Allocates a task for `future` on `scheduler`, registering it in `shard_hint`'s
 /// shard.
 ///
@@ -167,6 +175,7 @@ pub(crate) fn create<S: Schedule, F>(
     shard_hint: usize,
     future: F,
     location: &'static std::panic::Location<'static>,
+    kind: Kind,
 ) -> (Option<Runnable>, JoinHandle<F::Output>)
 where
     F: Future + Send + 'static,
@@ -174,24 +183,7 @@ where
 {
     // SAFETY: `F` and its output are `Send`, so the task may be run, dropped and joined
     // anywhere.
-    unsafe { create_unchecked(scheduler, shard_hint, future, location, false) }
-}
-
-/// [`create`] for a blocking pool job (a `BlockingTask`): a task that shutdown lets run
-/// if the pool keeps it.
-#[track_caller]
-pub(crate) fn create_blocking<S: Schedule, F>(
-    scheduler: &Arc<S>,
-    shard_hint: usize,
-    future: F,
-    location: &'static std::panic::Location<'static>,
-) -> (Option<Runnable>, JoinHandle<F::Output>)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-{
-    // SAFETY: as in `create`.
-    unsafe { create_unchecked(scheduler, shard_hint, future, location, true) }
+    unsafe { create_unchecked(scheduler, shard_hint, future, location, kind) }
 }
 
 /// [`create`] for a `!Send` future of a [`LocalSet`] (`scheduler` is the set's); must be
@@ -216,7 +208,7 @@ where
             0,
             thread_bound::ThreadBound::new(future),
             location,
-            false,
+            Kind::Async,
         )
     }
 }
@@ -234,7 +226,7 @@ unsafe fn create_unchecked<S: Schedule, F>(
     shard_hint: usize,
     future: F,
     location: &'static std::panic::Location<'static>,
-    blocking: bool,
+    kind: Kind,
 ) -> (Option<Runnable>, JoinHandle<F::Output>)
 where
     F: Future + 'static,
@@ -253,7 +245,7 @@ where
     let header = Header {
         scheduler: scheduler.clone(),
         aborted: AtomicBool::new(false),
-        blocking,
+        blocking: kind == Kind::Blocking,
         shard,
         key: slot.key(),
         id: Id::next(),

@@ -228,7 +228,7 @@ impl Shared {
         F::Output: Send + 'static,
     {
         let shard = worker::spawn_shard(self).unwrap_or_else(remote_shard_hint);
-        let (runnable, join) = task::create(self, shard, future, location);
+        let (runnable, join) = task::create(self, shard, future, location, task::Kind::Async);
         if let Some(runnable) = runnable {
             // From a worker: its LIFO slot. From outside: straight to the injector (we
             // already hold the `Arc`, so no clone of it as in a remote wake).
