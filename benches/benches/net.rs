@@ -327,62 +327,34 @@ fn config() -> Criterion {
         .measurement_time(Duration::from_secs(5))
 }
 
-fn tcp_echo(c: &mut Criterion) {
-    let mut group = c.benchmark_group("tcp_echo");
-    {
-        let rt = Filch::new();
-        group.bench_function("filch", |b| b.iter(|| rt.run(filch_side::tcp_echo())));
-    }
-    {
-        let rt = Tokio::new();
-        group.bench_function("tokio", |b| b.iter(|| rt.run(tokio_side::tcp_echo())));
-    }
-    {
-        let rt = Smol::new();
-        group.bench_function("smol", |b| {
-            b.iter(|| rt.run(smol_side::tcp_echo(rt.ex.clone())))
-        });
-    }
-    group.finish();
+/// The criterion group of one workload: the same body (`<runtime>_side::$workload`) on
+/// filch, tokio and smol, in one run.
+macro_rules! workload_group {
+    ($workload:ident) => {
+        fn $workload(c: &mut Criterion) {
+            let mut group = c.benchmark_group(stringify!($workload));
+            {
+                let rt = Filch::new();
+                group.bench_function("filch", |b| b.iter(|| rt.run(filch_side::$workload())));
+            }
+            {
+                let rt = Tokio::new();
+                group.bench_function("tokio", |b| b.iter(|| rt.run(tokio_side::$workload())));
+            }
+            {
+                let rt = Smol::new();
+                group.bench_function("smol", |b| {
+                    b.iter(|| rt.run(smol_side::$workload(rt.ex.clone())))
+                });
+            }
+            group.finish();
+        }
+    };
 }
 
-fn timers(c: &mut Criterion) {
-    let mut group = c.benchmark_group("timers");
-    {
-        let rt = Filch::new();
-        group.bench_function("filch", |b| b.iter(|| rt.run(filch_side::timers())));
-    }
-    {
-        let rt = Tokio::new();
-        group.bench_function("tokio", |b| b.iter(|| rt.run(tokio_side::timers())));
-    }
-    {
-        let rt = Smol::new();
-        group.bench_function("smol", |b| {
-            b.iter(|| rt.run(smol_side::timers(rt.ex.clone())))
-        });
-    }
-    group.finish();
-}
-
-fn timeouts(c: &mut Criterion) {
-    let mut group = c.benchmark_group("timeouts");
-    {
-        let rt = Filch::new();
-        group.bench_function("filch", |b| b.iter(|| rt.run(filch_side::timeouts())));
-    }
-    {
-        let rt = Tokio::new();
-        group.bench_function("tokio", |b| b.iter(|| rt.run(tokio_side::timeouts())));
-    }
-    {
-        let rt = Smol::new();
-        group.bench_function("smol", |b| {
-            b.iter(|| rt.run(smol_side::timeouts(rt.ex.clone())))
-        });
-    }
-    group.finish();
-}
+workload_group!(tcp_echo);
+workload_group!(timers);
+workload_group!(timeouts);
 
 criterion_group! {
     name = net;
