@@ -7,14 +7,16 @@ mod support;
 use axum::routing::get;
 use axum::Router;
 use filch::hyper::{serve, Executor, Io, PeerAddr, Timer};
-use filch::net::{TcpListener, TcpStream};
+use filch::net::TcpStream;
 use filch::sync::{oneshot, Notify};
 use filch::time::{timeout, Duration};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use std::future::IntoFuture;
 use std::sync::Arc;
-use support::http::{closed, connect, get as http_get, get_on, runtime};
+use support::http::{
+    closed, connect, get as http_get, get_on, local_listener, runtime, server_returns,
+};
 use support::DropCounter;
 
 #[test]
@@ -52,11 +54,12 @@ fn the_contract_as_written() {
         // SAFETY: raise has no preconditions.
         assert_eq!(unsafe { libc::raise(libc::SIGINT) }, 0);
         drop(sender);
-        let result = timeout(Duration::from_secs(20), server).await;
-        result
-            .expect("the server stops on Ctrl-C")
-            .unwrap()
-            .unwrap();
+        server_returns(
+            server,
+            Duration::from_secs(20),
+            "the server stops on Ctrl-C",
+        )
+        .await;
     });
 }
 
@@ -64,8 +67,7 @@ fn the_contract_as_written() {
 fn http1_and_http2_on_one_port_with_the_peer_address() {
     let rt = runtime();
     rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = local_listener().await;
         let app = Router::new().route(
             "/peer",
             get(
@@ -118,8 +120,7 @@ fn http1_and_http2_on_one_port_with_the_peer_address() {
 fn graceful_shutdown_lets_in_flight_requests_finish() {
     let rt = runtime();
     rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = local_listener().await;
         let entered = Arc::new(Notify::new());
         let release = Arc::new(Notify::new());
         let app = Router::new().route(
@@ -166,11 +167,12 @@ fn graceful_shutdown_lets_in_flight_requests_finish() {
         release.notify_one();
         let (status, body) = request.await.unwrap().unwrap();
         assert_eq!((status, &body[..]), (http::StatusCode::OK, &b"done"[..]));
-        let result = timeout(Duration::from_secs(10), server).await;
-        result
-            .expect("the server returns once drained")
-            .unwrap()
-            .unwrap();
+        server_returns(
+            server,
+            Duration::from_secs(10),
+            "the server returns once drained",
+        )
+        .await;
     });
 }
 
@@ -178,8 +180,7 @@ fn graceful_shutdown_lets_in_flight_requests_finish() {
 fn the_drain_deadline_closes_what_is_still_open_and_drops_it() {
     let rt = runtime();
     rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = local_listener().await;
         let dropped = DropCounter::new();
         let entered = Arc::new(Notify::new());
         let app = Router::new().route(
@@ -205,11 +206,12 @@ fn the_drain_deadline_closes_what_is_still_open_and_drops_it() {
         let request = filch::spawn(http_get(addr, "/forever"));
         entered.notified().await;
         stop.send(()).unwrap();
-        let result = timeout(Duration::from_secs(10), server).await;
-        result
-            .expect("the deadline ends the drain")
-            .unwrap()
-            .unwrap();
+        server_returns(
+            server,
+            Duration::from_secs(10),
+            "the deadline ends the drain",
+        )
+        .await;
         assert_eq!(
             dropped.count(),
             1,
@@ -230,8 +232,7 @@ fn the_drain_deadline_closes_what_is_still_open_and_drops_it() {
 fn idle_keep_alive_connections_do_not_hold_up_the_shutdown() {
     let rt = runtime();
     rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = local_listener().await;
         let app = Router::new().route("/", get(|| async { "hi" }));
         let (stop, stopped) = oneshot::channel::<()>();
         let server = filch::spawn(
@@ -248,11 +249,12 @@ fn idle_keep_alive_connections_do_not_hold_up_the_shutdown() {
             idle.push(sender); // kept open, idle
         }
         stop.send(()).unwrap();
-        let result = timeout(Duration::from_secs(10), server).await;
-        result
-            .expect("idle connections are closed at once")
-            .unwrap()
-            .unwrap();
+        server_returns(
+            server,
+            Duration::from_secs(10),
+            "idle connections are closed at once",
+        )
+        .await;
         for sender in idle {
             timeout(Duration::from_secs(10), closed(&sender))
                 .await
@@ -266,8 +268,7 @@ fn a_bad_client_does_not_stop_the_server() {
     let rt = runtime();
     rt.block_on(async {
         use filch::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = local_listener().await;
         let app = Router::new().route("/", get(|| async { "still here" }));
         let server = filch::spawn(serve(listener, app).into_future());
 
@@ -340,8 +341,7 @@ fn serves_on_a_unix_listener() {
 fn dropping_the_server_closes_its_connections() {
     let rt = runtime();
     rt.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let (listener, addr) = local_listener().await;
         let app = Router::new().route("/", get(|| async { "hi" }));
         let server = filch::spawn(serve(listener, app).into_future());
         let mut sender = connect(addr).await;

@@ -53,3 +53,24 @@ pub fn runtime() -> filch::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// A listener on a free loopback port, and its address.
+pub async fn local_listener() -> (filch::net::TcpListener, SocketAddr) {
+    let listener = filch::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    (listener, addr)
+}
+
+/// Waits at most `limit` for the server task to return (failing with `why` if it does
+/// not), and checks that it neither panicked nor returned an error.
+pub async fn server_returns<T, E: std::fmt::Debug>(
+    server: filch::task::JoinHandle<Result<T, E>>,
+    limit: std::time::Duration,
+    why: &str,
+) -> T {
+    filch::time::timeout(limit, server)
+        .await
+        .expect(why)
+        .unwrap()
+        .unwrap()
+}
