@@ -10,6 +10,15 @@ use filch::time::{
 };
 use std::sync::{Arc, Mutex};
 
+/// Awaits the next ticks of `ticks`: each `(tick, now)` is the instant the tick reports
+/// and the time on the clock when it completes, in ms after `start`.
+async fn assert_ticks(ticks: &mut filch::time::Interval, start: Instant, expected: &[(u64, u64)]) {
+    for &(tick, now) in expected {
+        assert_eq!(ticks.tick().await, start + ms(tick), "tick {tick}");
+        assert_eq!(Instant::now(), start + ms(now), "the clock at tick {tick}");
+    }
+}
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
@@ -200,14 +209,8 @@ async fn interval_burst_fires_the_missed_ticks_back_to_back() {
     assert_eq!(ticks.tick().await, start);
     advance(ms(35)).await;
     // Late: 10, 20 and 30 come at once, at 35; then 40 on schedule.
-    for n in [10, 20, 30] {
-        assert_eq!(ticks.tick().await, start + ms(n));
-        assert_eq!(Instant::now(), start + ms(35));
-    }
-    assert_eq!(ticks.tick().await, start + ms(40));
-    assert_eq!(Instant::now(), start + ms(40));
-    assert_eq!(ticks.tick().await, start + ms(50));
-    assert_eq!(Instant::now(), start + ms(50));
+    let expected = [(10, 35), (20, 35), (30, 35), (40, 40), (50, 50)];
+    assert_ticks(&mut ticks, start, &expected).await;
 }
 
 #[filch::test(start_paused = true)]
@@ -217,12 +220,8 @@ async fn interval_delay_restarts_the_schedule_from_the_late_tick() {
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
     assert_eq!(ticks.tick().await, start);
     advance(ms(35)).await;
-    assert_eq!(ticks.tick().await, start + ms(10), "the late tick, at 35");
-    assert_eq!(Instant::now(), start + ms(35));
-    assert_eq!(ticks.tick().await, start + ms(45));
-    assert_eq!(Instant::now(), start + ms(45));
-    assert_eq!(ticks.tick().await, start + ms(55));
-    assert_eq!(Instant::now(), start + ms(55));
+    // The late tick, at 35; then every 10 from there.
+    assert_ticks(&mut ticks, start, &[(10, 35), (45, 45), (55, 55)]).await;
 }
 
 #[filch::test(start_paused = true)]
@@ -232,12 +231,8 @@ async fn interval_skip_drops_the_missed_ticks_and_keeps_the_phase() {
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
     assert_eq!(ticks.tick().await, start);
     advance(ms(35)).await;
-    assert_eq!(ticks.tick().await, start + ms(10), "the late tick, at 35");
-    assert_eq!(Instant::now(), start + ms(35));
-    assert_eq!(ticks.tick().await, start + ms(40));
-    assert_eq!(Instant::now(), start + ms(40));
-    assert_eq!(ticks.tick().await, start + ms(50));
-    assert_eq!(Instant::now(), start + ms(50));
+    // The late tick, at 35; then on the original phase.
+    assert_ticks(&mut ticks, start, &[(10, 35), (40, 40), (50, 50)]).await;
 }
 
 #[filch::test(start_paused = true)]

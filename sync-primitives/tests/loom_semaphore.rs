@@ -166,65 +166,56 @@ fn mutex_lock_cancelled_while_handed_off() {
     });
 }
 
-#[test]
-fn notify_one_is_not_lost() {
-    model(|| {
+/// A notification (`notify`: `notify_one` or `notify_last`) sent from another thread
+/// reaches a waiter that waits for it.
+fn notification_is_not_lost(notify: fn(&Notify)) {
+    model(move || {
         let n = Arc::new(Notify::new());
         let n2 = n.clone();
-        let notifier = thread::spawn(move || n2.notify_one());
+        let notifier = thread::spawn(move || notify(&n2));
         block_on(n.notified());
         notifier.join().unwrap();
     });
 }
 
-#[test]
-fn notify_one_passed_on_by_cancelled_waiter() {
-    model(|| {
+/// A waiter picked by `notify` and then dropped passes the notification on.
+fn notification_passed_on_by_cancelled_waiter(notify: fn(&Notify)) {
+    model(move || {
         let n = Arc::new(Notify::new());
         let n1 = n.clone();
         let quitter = thread::spawn(move || {
             let mut fut = pin!(n1.notified());
             // Ready only if it consumed the notification itself; if it was queued and then
-            // picked by `notify_one`, dropping it must pass the notification on.
+            // picked (from the front by `notify_one`, the back by `notify_last`), dropping
+            // it must pass the notification on.
             poll_once(fut.as_mut()).is_ready()
         });
         let n2 = n.clone();
         let stayer = thread::spawn(move || block_on(n2.notified()));
-        n.notify_one();
+        notify(&n);
         if quitter.join().unwrap() {
-            n.notify_one(); // the quitter legitimately used the first one
+            notify(&n); // the quitter legitimately used the first one
         }
         stayer.join().unwrap(); // hangs (loom: deadlock) if a notification was lost
     });
 }
 
 #[test]
+fn notify_one_is_not_lost() {
+    notification_is_not_lost(Notify::notify_one);
+}
+
+#[test]
+fn notify_one_passed_on_by_cancelled_waiter() {
+    notification_passed_on_by_cancelled_waiter(Notify::notify_one);
+}
+
+#[test]
 fn notify_last_is_not_lost() {
-    model(|| {
-        let n = Arc::new(Notify::new());
-        let n2 = n.clone();
-        let notifier = thread::spawn(move || n2.notify_last());
-        block_on(n.notified());
-        notifier.join().unwrap();
-    });
+    notification_is_not_lost(Notify::notify_last);
 }
 
 #[test]
 fn notify_last_passed_on_by_cancelled_waiter() {
-    model(|| {
-        let n = Arc::new(Notify::new());
-        let n1 = n.clone();
-        let quitter = thread::spawn(move || {
-            let mut fut = pin!(n1.notified());
-            // As with `notify_one`: picked from the back and dropped, it passes it on.
-            poll_once(fut.as_mut()).is_ready()
-        });
-        let n2 = n.clone();
-        let stayer = thread::spawn(move || block_on(n2.notified()));
-        n.notify_last();
-        if quitter.join().unwrap() {
-            n.notify_last();
-        }
-        stayer.join().unwrap();
-    });
+    notification_passed_on_by_cancelled_waiter(Notify::notify_last);
 }
