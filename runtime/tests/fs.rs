@@ -127,19 +127,24 @@ fn read_exact_across_buffer_refills() {
     });
 }
 
+/// `path` created (or truncated) and opened for reading and writing.
+async fn create_read_write(path: &std::path::Path) -> filch::fs::File {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(path)
+        .await
+        .unwrap()
+}
+
 #[test]
 fn seek_after_write_sees_the_written_bytes() {
     let dir = TempDir::new("seek-write");
     let path = dir.join("f");
     rt().block_on(async {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .await
-            .unwrap();
+        let mut file = create_read_write(&path).await;
         file.write_all(b"hello world").await.unwrap();
         // No flush: the seek must write the buffer out first.
         assert_eq!(file.seek(SeekFrom::Start(6)).await.unwrap(), 6);
@@ -190,14 +195,7 @@ fn set_len_metadata_and_into_std() {
     let dir = TempDir::new("set-len");
     let path = dir.join("f");
     rt().block_on(async {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .await
-            .unwrap();
+        let mut file = create_read_write(&path).await;
         file.write_all(b"0123456789").await.unwrap();
         // metadata writes the buffer first.
         assert_eq!(file.metadata().await.unwrap().len(), 10);
