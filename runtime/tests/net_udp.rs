@@ -312,48 +312,6 @@ fn try_send_and_try_recv_on_connected_sockets() {
 }
 
 #[test]
-fn recv_buf_appends_into_spare_capacity() {
-    for (name, rt) in runtimes() {
-        rt.block_on(async {
-            let (a, b) = connected_pair().await;
-            // Appends after what is there, without reallocating when there is room.
-            let mut buf = Vec::with_capacity(64);
-            buf.extend_from_slice(b"head:");
-            let capacity = buf.capacity();
-            a.send(b"tail").await.unwrap();
-            assert_eq!(b.recv_buf(&mut buf).await.unwrap(), 4, "{name}");
-            assert_eq!(buf, b"head:tail", "{name}");
-            assert_eq!(buf.capacity(), capacity, "{name}");
-
-            // A datagram longer than the spare room is cut to it.
-            let mut small = Vec::with_capacity(3);
-            let room = small.capacity();
-            let long: Vec<u8> = (0..200u8).collect();
-            a.send(&long).await.unwrap();
-            let n = b.recv_buf(&mut small).await.unwrap();
-            assert_eq!((n, &small[..]), (room, &long[..room]), "{name}");
-
-            // No spare room: grows by 64 first (as bytes' `BufMut` for `Vec` does).
-            let mut full = Vec::new();
-            a.send(&long).await.unwrap();
-            let n = b.recv_buf(&mut full).await.unwrap();
-            assert!(n >= 64, "{name}: {n}");
-            assert_eq!(&full[..], &long[..n], "{name}");
-
-            assert_eq!(
-                b.try_recv_buf(&mut buf).unwrap_err().kind(),
-                io::ErrorKind::WouldBlock
-            );
-            assert_eq!(buf, b"head:tail", "{name}: unchanged by WouldBlock");
-            a.send(b"!").await.unwrap();
-            b.readable().await.unwrap();
-            assert_eq!(b.try_recv_buf(&mut buf).unwrap(), 1);
-            assert_eq!(buf, b"head:tail!", "{name}");
-        });
-    }
-}
-
-#[test]
 fn recv_buf_from_and_try_recv_buf_from_report_the_sender() {
     let rt = Builder::new_current_thread().build().unwrap();
     rt.block_on(async {
@@ -457,3 +415,8 @@ fn multicast_and_tos_options() {
 }
 
 support::net::datagram_readiness_scenario!(ready_poll_ready_and_try_io, pair = connected_pair());
+
+support::net::datagram_recv_buf_scenario!(
+    recv_buf_appends_into_spare_capacity,
+    pair = connected_pair()
+);

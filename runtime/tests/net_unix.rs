@@ -364,45 +364,6 @@ fn datagram_send_to_a_closed_peer_keeps_the_os_error() {
 }
 
 #[test]
-fn datagram_recv_buf_appends_into_spare_capacity() {
-    for (name, rt) in runtimes() {
-        rt.block_on(async {
-            let (a, b) = UnixDatagram::pair().unwrap();
-            let mut buf = Vec::with_capacity(64);
-            buf.extend_from_slice(b"head:");
-            let capacity = buf.capacity();
-            a.send(b"tail").await.unwrap();
-            assert_eq!(b.recv_buf(&mut buf).await.unwrap(), 4, "{name}");
-            assert_eq!(buf, b"head:tail", "{name}");
-            assert_eq!(buf.capacity(), capacity, "{name}");
-
-            // Cut to the spare room; a full vector first grows by 64.
-            let long: Vec<u8> = (0..200u8).collect();
-            let mut small = Vec::with_capacity(3);
-            let room = small.capacity();
-            a.send(&long).await.unwrap();
-            let n = b.recv_buf(&mut small).await.unwrap();
-            assert_eq!((n, &small[..]), (room, &long[..room]), "{name}");
-            let mut full = Vec::new();
-            a.send(&long).await.unwrap();
-            let n = b.recv_buf(&mut full).await.unwrap();
-            assert!(n >= 64, "{name}: {n}");
-            assert_eq!(&full[..], &long[..n], "{name}");
-
-            assert_eq!(
-                b.try_recv_buf(&mut buf).unwrap_err().kind(),
-                io::ErrorKind::WouldBlock
-            );
-            assert_eq!(buf, b"head:tail");
-            a.send(b"!").await.unwrap();
-            b.readable().await.unwrap();
-            assert_eq!(b.try_recv_buf(&mut buf).unwrap(), 1);
-            assert_eq!(buf, b"head:tail!", "{name}");
-        });
-    }
-}
-
-#[test]
 fn datagram_recv_buf_from_reports_named_unnamed_and_abstract_senders() {
     let dir = TempDir::new("dgram-buf");
     let rt = Builder::new_current_thread().build().unwrap();
@@ -533,5 +494,10 @@ support::net::stream_readiness_scenario!(
 
 support::net::datagram_readiness_scenario!(
     datagram_ready_poll_ready_and_try_io,
+    pair = async { UnixDatagram::pair().unwrap() }
+);
+
+support::net::datagram_recv_buf_scenario!(
+    datagram_recv_buf_appends_into_spare_capacity,
     pair = async { UnixDatagram::pair().unwrap() }
 );
