@@ -1,8 +1,10 @@
 //! The API both datagram sockets share (`UdpSocket`, `UnixDatagram`), written once over
 //! the socket's `io: PollEvented<_>`: readiness (`ready`, `poll_recv_ready`,
 //! `poll_send_ready`, `readable`, `writable`, `try_io`, `async_io`) and the connected
-//! calls (`send`, `recv`, their `poll_`/`try_` forms, `recv_buf`, `try_recv_buf`). What
-//! names an address (`send_to`, `recv_from`, ...; an IP or a path) is the types' own. The macro's second argument is the doctest prelude that
+//! calls (`send`, `recv`, their `poll_`/`try_` forms, `recv_buf`, `try_recv_buf`) and
+//! the receiving calls that report the sender (`recv_from` and its forms; the macro is
+//! given the address type and the function that makes one from a `SockAddr`). Sending to
+//! an address (`send_to`, ...: an IP to resolve, or a path) is the types' own. The macro's second argument is the doctest prelude that
 //! makes a connected pair `a`, `b` of the type inside an async block.
 //!
 //! As with the streams (`stream_io.rs`), `try_io` runs only if the driver last saw the
@@ -10,7 +12,7 @@
 
 /// Implements the shared datagram readiness API for `$socket`; see the module docs.
 macro_rules! impl_datagram_io {
-    ($socket:ident, $pair:literal) => {
+    ($socket:ident, $pair:literal, $addr:ty, $sender:path) => {
         impl $socket {
             /// Waits until the socket is ready in a direction of `interest` and returns
             /// what it was seen ready for (possibly a false positive: follow with the
@@ -278,6 +280,90 @@ macro_rules! impl_datagram_io {
                     .registration()
                     .try_io(crate::driver::io::Direction::Read, || {
                         crate::net::socket::recv_spare(socket, buf)
+                    })
+            }
+
+            /// Receives one datagram and the address of its sender.
+            ///
+            /// # Errors
+            ///
+            /// The OS error of `recvfrom`.
+            pub async fn recv_from(&self, buf: &mut [u8]) -> std::io::Result<(usize, $addr)> {
+                self.io.read_io(|socket| socket.recv_from(buf)).await
+            }
+
+            /// Polls for a datagram and the address of its sender; see
+            /// [`recv_from`](Self::recv_from). Wakes as [`poll_recv`](Self::poll_recv)
+            /// does.
+            ///
+            /// # Errors
+            ///
+            /// The OS error of `recvfrom`.
+            pub fn poll_recv_from(
+                &self,
+                cx: &mut std::task::Context<'_>,
+                buf: &mut [u8],
+            ) -> std::task::Poll<std::io::Result<(usize, $addr)>> {
+                self.io.poll_read_io(cx, |socket| socket.recv_from(buf))
+            }
+
+            /// Receives a datagram and its sender's address if one is queued:
+            /// `WouldBlock` otherwise.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error of `recvfrom`.
+            pub fn try_recv_from(&self, buf: &mut [u8]) -> std::io::Result<(usize, $addr)> {
+                let socket = self.io.get_ref();
+                self.io
+                    .registration()
+                    .try_io(crate::driver::io::Direction::Read, || socket.recv_from(buf))
+            }
+
+            /// Receives one datagram into the spare capacity of `buf`, as
+            /// [`recv_buf`](Self::recv_buf) does (a `Vec<u8>`, not tokio's `BufMut`;
+            /// nothing zero-filled; cut to the spare capacity, which is at least 64
+            /// bytes); returns its length and the address of its sender.
+            ///
+            /// # Errors
+            ///
+            /// The OS error of `recvfrom`; `buf` is unchanged.
+            ///
+            /// # Examples
+            ///
+            /// ```
+            /// let rt = filch::runtime::Runtime::new().unwrap();
+            /// rt.block_on(async {
+            #[doc = $pair]
+            ///     a.send(b"hello").await.unwrap();
+            ///     let mut buf = Vec::with_capacity(1500);
+            ///     let (n, _from) = b.recv_buf_from(&mut buf).await.unwrap();
+            ///     assert_eq!(&buf[..n], b"hello");
+            /// });
+            /// ```
+            pub async fn recv_buf_from(
+                &self,
+                buf: &mut Vec<u8>,
+            ) -> std::io::Result<(usize, $addr)> {
+                self.io
+                    .read_io(|socket| {
+                        crate::net::socket::recv_from_spare(socket, buf).and_then($sender)
+                    })
+                    .await
+            }
+
+            /// [`recv_buf_from`](Self::recv_buf_from) if a datagram is queued:
+            /// `WouldBlock` otherwise.
+            ///
+            /// # Errors
+            ///
+            /// `WouldBlock`, or the OS error of `recvfrom`; `buf` is unchanged.
+            pub fn try_recv_buf_from(&self, buf: &mut Vec<u8>) -> std::io::Result<(usize, $addr)> {
+                let socket = self.io.get_ref();
+                self.io
+                    .registration()
+                    .try_io(crate::driver::io::Direction::Read, || {
+                        crate::net::socket::recv_from_spare(socket, buf).and_then($sender)
                     })
             }
 

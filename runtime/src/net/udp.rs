@@ -6,7 +6,6 @@
 //! [`recv_buf`](UdpSocket::recv_buf)).
 use crate::driver::io::{Direction, PollEvented};
 use crate::net::addr::{each_addr, first_addr, resolution_of, ToSocketAddrs};
-use crate::net::socket::recv_from_spare;
 use socket2::{SockAddr, SockRef};
 use std::fmt;
 use std::io;
@@ -159,15 +158,6 @@ impl UdpSocket {
         self.io.write_io(|socket| socket.send_to(buf, target)).await
     }
 
-    /// Receives one datagram and the address it came from.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `recvfrom`.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_io(|socket| socket.recv_from(buf)).await
-    }
-
     /// Like [`recv_from`](Self::recv_from), but leaves the datagram in the queue.
     ///
     /// # Errors
@@ -204,62 +194,6 @@ impl UdpSocket {
             .try_io(Direction::Read, || socket.peek_from(buf))
     }
 
-    /// Receives one datagram into the spare capacity of `buf`, as
-    /// [`recv_buf`](Self::recv_buf) does (a `Vec<u8>`, not tokio's `BufMut`; nothing
-    /// zero-filled; cut to the spare capacity, which is at least 64 bytes); returns its
-    /// length and sender.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `recvfrom`; `buf` is unchanged.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use filch::net::UdpSocket;
-    ///
-    /// let rt = filch::runtime::Runtime::new().unwrap();
-    /// rt.block_on(async {
-    ///     let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    ///     let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    ///     a.send_to(b"hello", b.local_addr().unwrap()).await.unwrap();
-    ///     let mut buf = Vec::with_capacity(1500);
-    ///     let (n, from) = b.recv_buf_from(&mut buf).await.unwrap();
-    ///     assert_eq!((&buf[..n], from), (&b"hello"[..], a.local_addr().unwrap()));
-    /// });
-    /// ```
-    pub async fn recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .read_io(|socket| recv_from_spare(socket, buf).and_then(inet_addr))
-            .await
-    }
-
-    /// [`recv_buf_from`](Self::recv_buf_from) if a datagram is queued: `WouldBlock`
-    /// otherwise.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error of `recvfrom`; `buf` is unchanged.
-    pub fn try_recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
-        let socket = self.io.get_ref();
-        self.io.registration().try_io(Direction::Read, || {
-            recv_from_spare(socket, buf).and_then(inet_addr)
-        })
-    }
-
-    /// Polls for a datagram; see [`recv_from`](Self::recv_from).
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `recvfrom`.
-    pub fn poll_recv_from(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io.poll_read_io(cx, |socket| socket.recv_from(buf))
-    }
-
     /// Polls to send a datagram; see [`send_to`](Self::send_to).
     ///
     /// # Errors
@@ -273,18 +207,6 @@ impl UdpSocket {
     ) -> Poll<io::Result<usize>> {
         self.io
             .poll_write_io(cx, |socket| socket.send_to(buf, target))
-    }
-
-    /// Receives a datagram if one is queued: `WouldBlock` otherwise.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error of `recvfrom`.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let socket = self.io.get_ref();
-        self.io
-            .registration()
-            .try_io(Direction::Read, || socket.recv_from(buf))
     }
 
     /// Sends a datagram if there is room: `WouldBlock` otherwise.
@@ -531,7 +453,9 @@ impl UdpSocket {
 
 crate::net::datagram_io::impl_datagram_io!(
     UdpSocket,
-    "    let a = filch::net::UdpSocket::bind(\"127.0.0.1:0\").await.unwrap();\n    let b = filch::net::UdpSocket::bind(\"127.0.0.1:0\").await.unwrap();\n    a.connect(b.local_addr().unwrap()).await.unwrap();\n    b.connect(a.local_addr().unwrap()).await.unwrap();"
+    "    let a = filch::net::UdpSocket::bind(\"127.0.0.1:0\").await.unwrap();\n    let b = filch::net::UdpSocket::bind(\"127.0.0.1:0\").await.unwrap();\n    a.connect(b.local_addr().unwrap()).await.unwrap();\n    b.connect(a.local_addr().unwrap()).await.unwrap();",
+    SocketAddr,
+    inet_addr
 );
 
 /// The count and the sender of a `recvfrom` on an IP socket, the sender as a std address.

@@ -5,7 +5,6 @@
 //! return the count, and `recv_buf*` take a `&mut Vec<u8>` (see
 //! [`recv_buf`](UnixDatagram::recv_buf)).
 use crate::driver::io::{Direction, PollEvented};
-use crate::net::socket::recv_from_spare;
 use socket2::SockAddr;
 use std::fmt;
 use std::io;
@@ -130,15 +129,6 @@ impl UnixDatagram {
         self.io.write_io(|socket| socket.send_to(buf, path)).await
     }
 
-    /// Receives one datagram and the address of its sender.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `recvfrom`.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        self.io.read_io(|socket| socket.recv_from(buf)).await
-    }
-
     /// Polls to send `buf` to the socket bound at `path`; see [`send_to`](Self::send_to).
     ///
     /// # Errors
@@ -153,59 +143,6 @@ impl UnixDatagram {
         let path = path.as_ref();
         self.io
             .poll_write_io(cx, |socket| socket.send_to(buf, path))
-    }
-
-    /// Polls for a datagram and the address of its sender; see
-    /// [`recv_from`](Self::recv_from). Wakes as [`poll_recv`](Self::poll_recv) does.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `recvfrom`.
-    pub fn poll_recv_from(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<(usize, SocketAddr)>> {
-        self.io.poll_read_io(cx, |socket| socket.recv_from(buf))
-    }
-
-    /// Receives one datagram into the spare capacity of `buf`, as
-    /// [`recv_buf`](Self::recv_buf) does; returns its length and the address of its
-    /// sender.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `recvfrom`; `buf` is unchanged.
-    pub async fn recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
-        self.io
-            .read_io(|socket| recv_from_spare(socket, buf).and_then(unix_addr))
-            .await
-    }
-
-    /// [`recv_buf_from`](Self::recv_buf_from) if a datagram is queued: `WouldBlock`
-    /// otherwise.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error of `recvfrom`; `buf` is unchanged.
-    pub fn try_recv_buf_from(&self, buf: &mut Vec<u8>) -> io::Result<(usize, SocketAddr)> {
-        let socket = self.io.get_ref();
-        self.io.registration().try_io(Direction::Read, || {
-            recv_from_spare(socket, buf).and_then(unix_addr)
-        })
-    }
-
-    /// Receives a datagram and its sender's address if one is queued: `WouldBlock`
-    /// otherwise.
-    ///
-    /// # Errors
-    ///
-    /// `WouldBlock`, or the OS error.
-    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        let socket = self.io.get_ref();
-        self.io
-            .registration()
-            .try_io(Direction::Read, || socket.recv_from(buf))
     }
 
     /// Sends a datagram to the socket bound at `path` if there is room: `WouldBlock`
@@ -287,7 +224,9 @@ fn unnamed() -> io::Result<SocketAddr> {
 
 crate::net::datagram_io::impl_datagram_io!(
     UnixDatagram,
-    "    let (a, b) = filch::net::UnixDatagram::pair().unwrap();"
+    "    let (a, b) = filch::net::UnixDatagram::pair().unwrap();",
+    SocketAddr,
+    unix_addr
 );
 
 impl AsFd for UnixDatagram {
