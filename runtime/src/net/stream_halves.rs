@@ -281,6 +281,8 @@ macro_rules! half_common {
             }
         }
 
+        $crate::net::stream_io::impl_half_ready!($read, $stream, $field);
+        $crate::net::stream_io::impl_half_ready!($write, $stream, $field);
         $crate::net::stream_io::impl_read_half_io!($read, $stream, $field);
         $crate::net::stream_io::impl_write_half_io!($write, $stream, $field);
     };

@@ -468,10 +468,10 @@ macro_rules! impl_stream_io {
 
 pub(crate) use impl_stream_io;
 
-/// The readiness calls of a read half (`$half`, whose `self.$field` derefs to the
-/// `$stream`) that the halves did not have before: forwarded to the stream, so the halves
-/// share its readiness (one event wakes a task waiting on either).
-macro_rules! impl_read_half_io {
+/// `ready` for a half (`$half`, whose `self.$field` derefs to the `$stream`), read or
+/// write: forwarded to the stream, so the halves share its readiness (one event wakes a
+/// task waiting on either).
+macro_rules! impl_half_ready {
     ($half:ty, $stream:ident, $field:tt) => {
         impl $half {
             #[doc = concat!("See [`", stringify!($stream), "::ready`].")]
@@ -485,7 +485,17 @@ macro_rules! impl_read_half_io {
             ) -> std::io::Result<crate::io::Ready> {
                 self.$field.ready(interest).await
             }
+        }
+    };
+}
 
+pub(crate) use impl_half_ready;
+
+/// The readiness calls of a read half (`$half`, as for [`impl_half_ready`]) that are the
+/// read direction's: forwarded to the stream.
+macro_rules! impl_read_half_io {
+    ($half:ty, $stream:ident, $field:tt) => {
+        impl $half {
             #[doc = concat!("See [`", stringify!($stream), "::poll_read_ready`].")]
             ///
             /// # Errors
@@ -528,18 +538,6 @@ pub(crate) use impl_read_half_io;
 macro_rules! impl_write_half_io {
     ($half:ty, $stream:ident, $field:tt) => {
         impl $half {
-            #[doc = concat!("See [`", stringify!($stream), "::ready`].")]
-            ///
-            /// # Errors
-            ///
-            /// An error once the runtime has shut down.
-            pub async fn ready(
-                &self,
-                interest: crate::io::Interest,
-            ) -> std::io::Result<crate::io::Ready> {
-                self.$field.ready(interest).await
-            }
-
             #[doc = concat!("See [`", stringify!($stream), "::poll_write_ready`].")]
             ///
             /// # Errors
