@@ -4,15 +4,17 @@
 //! calls (`send`, `recv`, their `poll_`/`try_` forms, `recv_buf`, `try_recv_buf`) and
 //! the receiving calls that report the sender (`recv_from` and its forms; the macro is
 //! given the address type and the function that makes one from a `SockAddr`). Sending to
-//! an address (`send_to`, ...: an IP to resolve, or a path) is the types' own. The macro's second argument is the doctest prelude that
-//! makes a connected pair `a`, `b` of the type inside an async block.
+//! an address (`send_to`, ...: an IP to resolve, or a path) is the types' own.
 //!
 //! As with the streams (`stream_io.rs`), `try_io` runs only if the driver last saw the
 //! socket ready and clears that readiness, at the tick it was seen at, on `WouldBlock`.
 
-/// Implements the shared datagram readiness API for `$socket`; see the module docs.
+/// Implements the shared datagram API for `$socket`; see the module docs. `$pair` is the
+/// doctest prelude making a connected pair `a`, `b`; `$addr` and `$sender` the address
+/// type and the function that makes one from a `SockAddr`; `$sender_check` a doctest line
+/// checking the `from` that `b` got from `a`.
 macro_rules! impl_datagram_io {
-    ($socket:ident, $pair:literal, $addr:ty, $sender:path) => {
+    ($socket:ident, $pair:literal, $addr:ty, $sender:path, $sender_check:literal) => {
         impl $socket {
             /// Waits until the socket is ready in a direction of `interest` and returns
             /// what it was seen ready for (possibly a false positive: follow with the
@@ -156,15 +158,17 @@ macro_rules! impl_datagram_io {
             ///
             /// # Errors
             ///
-            /// The OS error of `recv` (e.g. `ConnectionRefused` once the peer is gone).
+            /// The OS error of `recv` (for UDP, e.g. `ConnectionRefused` after an ICMP port
+            /// unreachable; a Unix datagram socket whose peer is gone just waits).
             pub async fn recv(&self, buf: &mut [u8]) -> std::io::Result<usize> {
                 self.io.read_io(|socket| socket.recv(buf)).await
             }
 
             /// Polls to send `buf` to the connected peer; see [`send`](Self::send).
             ///
-            /// `Pending` (with the task's waker stored) while the send buffer is full;
-            /// every task waiting to send is woken when it has room.
+            /// `Pending` (with the task's waker stored) while the datagram cannot be queued
+            /// (UDP: the send buffer is full; Unix: the peer's receive queue is); every
+            /// task waiting to send is woken when there is room.
             ///
             /// # Errors
             ///
@@ -243,7 +247,7 @@ macro_rules! impl_datagram_io {
             /// first. A datagram longer than the spare capacity is cut to fit (the rest
             /// is dropped, as with [`recv`](Self::recv)); a vector with no spare capacity
             /// first grows by 64 bytes, as a `Vec` passed to tokio's `recv_buf` does. So
-            /// reserve what you expect (65,507 bytes hold any UDP datagram).
+            /// reserve what you expect (for UDP, 65,507 bytes hold any datagram).
             ///
             /// # Errors
             ///
@@ -337,8 +341,9 @@ macro_rules! impl_datagram_io {
             #[doc = $pair]
             ///     a.send(b"hello").await.unwrap();
             ///     let mut buf = Vec::with_capacity(1500);
-            ///     let (n, _from) = b.recv_buf_from(&mut buf).await.unwrap();
+            ///     let (n, from) = b.recv_buf_from(&mut buf).await.unwrap();
             ///     assert_eq!(&buf[..n], b"hello");
+            #[doc = $sender_check]
             /// });
             /// ```
             pub async fn recv_buf_from(

@@ -455,7 +455,8 @@ crate::net::datagram_io::impl_datagram_io!(
     UdpSocket,
     "    let a = filch::net::UdpSocket::bind(\"127.0.0.1:0\").await.unwrap();\n    let b = filch::net::UdpSocket::bind(\"127.0.0.1:0\").await.unwrap();\n    a.connect(b.local_addr().unwrap()).await.unwrap();\n    b.connect(a.local_addr().unwrap()).await.unwrap();",
     SocketAddr,
-    inet_addr
+    inet_addr,
+    "    assert_eq!(from, a.local_addr().unwrap());"
 );
 
 /// The count and the sender of a `recvfrom` on an IP socket, the sender as a std address.

@@ -178,6 +178,7 @@ impl Wake for Newcomer {
 /// (the first with `newcomer` as its waker, so that the send's wake of it queues a new
 /// waiter mid-send), sends 1, and checks that every earlier waiter was woken and the
 /// newcomer was not; the next send (2) wakes the newcomer.
+#[track_caller]
 pub fn assert_a_send_skips_waiters_queued_during_it<F: Future>(
     newcomer: &Arc<Newcomer>,
     mut waits: Vec<Pin<Box<F>>>,

@@ -226,7 +226,8 @@ crate::net::datagram_io::impl_datagram_io!(
     UnixDatagram,
     "    let (a, b) = filch::net::UnixDatagram::pair().unwrap();",
     SocketAddr,
-    unix_addr
+    unix_addr,
+    "    assert!(from.is_unnamed(), \"a pair's sockets are unnamed\");"
 );
 
 impl AsFd for UnixDatagram {

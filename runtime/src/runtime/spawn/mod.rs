@@ -38,13 +38,16 @@ where
     F::Output: Send + 'static,
 {
     let location = std::panic::Location::caller();
-    super::context::with_current(|handle| match handle {
-        Some(handle) => handle.inner.spawn(future, location),
+    // The panic is outside the closure, so that it names the caller.
+    match super::context::with_current(|handle| {
+        handle.map(|handle| handle.inner.spawn(future, location))
+    }) {
+        Some(join) => join,
         None => panic!(
             "`filch::spawn` called outside a runtime; use `#[filch::main]`, \
              `Runtime::block_on`, or spawn through a `Handle` (`Runtime::handle`)"
         ),
-    })
+    }
 }
 
 /// Runs `f` on the current runtime's blocking pool and returns a [`JoinHandle`] for its
@@ -85,12 +88,15 @@ where
     R: Send + 'static,
 {
     let location = std::panic::Location::caller();
-    super::context::with_current(|handle| match handle {
-        Some(handle) => handle.spawn_blocking_at(f, location),
+    // The panic is outside the closure, so that it names the caller.
+    match super::context::with_current(|handle| {
+        handle.map(|handle| handle.spawn_blocking_at(f, location))
+    }) {
+        Some(join) => join,
         None => panic!(
             "`filch::task::spawn_blocking` called outside a runtime; call it from a task, \
              `Runtime::block_on` or `#[filch::main]`, or use `Handle::spawn_blocking` \
              (`Runtime::handle`) from other threads"
         ),
-    })
+    }
 }
