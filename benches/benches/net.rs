@@ -362,6 +362,30 @@ criterion_group! {
     targets = tcp_echo, timers, timeouts
 }
 
+/// The `NET_PROFILE` runs: `"<workload>/<runtime>"` runs that workload's body on that
+/// runtime `iterations` times.
+macro_rules! profile_workloads {
+    ($what:expr, $iterations:expr, $($workload:ident),*) => {
+        match $what {
+            $(
+                concat!(stringify!($workload), "/filch") => {
+                    let rt = Filch::new();
+                    (0..$iterations).for_each(|_| rt.run(filch_side::$workload()));
+                }
+                concat!(stringify!($workload), "/tokio") => {
+                    let rt = Tokio::new();
+                    (0..$iterations).for_each(|_| rt.run(tokio_side::$workload()));
+                }
+                concat!(stringify!($workload), "/smol") => {
+                    let rt = Smol::new();
+                    (0..$iterations).for_each(|_| rt.run(smol_side::$workload(rt.ex.clone())));
+                }
+            )*
+            other => panic!("unknown NET_PROFILE workload {other:?}"),
+        }
+    };
+}
+
 /// `NET_PROFILE=<workload>/<runtime>[:<iterations>]` (default 20 iterations).
 fn profile(spec: &str) {
     let (what, iterations) = match spec.split_once(':') {
@@ -369,45 +393,7 @@ fn profile(spec: &str) {
         None => (spec, 20usize),
     };
     let start = std::time::Instant::now();
-    match what {
-        "tcp_echo/filch" => {
-            let rt = Filch::new();
-            (0..iterations).for_each(|_| rt.run(filch_side::tcp_echo()));
-        }
-        "tcp_echo/tokio" => {
-            let rt = Tokio::new();
-            (0..iterations).for_each(|_| rt.run(tokio_side::tcp_echo()));
-        }
-        "tcp_echo/smol" => {
-            let rt = Smol::new();
-            (0..iterations).for_each(|_| rt.run(smol_side::tcp_echo(rt.ex.clone())));
-        }
-        "timers/filch" => {
-            let rt = Filch::new();
-            (0..iterations).for_each(|_| rt.run(filch_side::timers()));
-        }
-        "timers/tokio" => {
-            let rt = Tokio::new();
-            (0..iterations).for_each(|_| rt.run(tokio_side::timers()));
-        }
-        "timers/smol" => {
-            let rt = Smol::new();
-            (0..iterations).for_each(|_| rt.run(smol_side::timers(rt.ex.clone())));
-        }
-        "timeouts/filch" => {
-            let rt = Filch::new();
-            (0..iterations).for_each(|_| rt.run(filch_side::timeouts()));
-        }
-        "timeouts/tokio" => {
-            let rt = Tokio::new();
-            (0..iterations).for_each(|_| rt.run(tokio_side::timeouts()));
-        }
-        "timeouts/smol" => {
-            let rt = Smol::new();
-            (0..iterations).for_each(|_| rt.run(smol_side::timeouts(rt.ex.clone())));
-        }
-        other => panic!("unknown NET_PROFILE workload {other:?}"),
-    }
+    profile_workloads!(what, iterations, tcp_echo, timers, timeouts);
     let per = start.elapsed() / iterations as u32;
     println!("{what}: {iterations} iterations, {per:?} each");
 }
