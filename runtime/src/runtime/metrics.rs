@@ -48,7 +48,8 @@ pub struct RuntimeMetrics {
     /// [`Builder::on_stall`](super::Builder::on_stall)); 0 while detection is off.
     pub stalls: u64,
     /// Per-worker counters (one entry for the current-thread flavor, with only `polls`,
-    /// `spawned`, `parks` and `poll_time_histogram` kept).
+    /// `spawned`, `parks`, `budget_forced_yields` and `poll_time_histogram` kept: its
+    /// local queue is only readable by its own thread, and it does not steal).
     pub workers: Vec<WorkerMetrics>,
 }
 
@@ -216,6 +217,7 @@ impl Handle {
                     polls: load(&c.polls),
                     spawned: load(&c.spawns),
                     parks: load(&c.parks),
+                    budget_forced_yields: load(&c.forced_yields),
                     poll_time_histogram: histogram(c),
                     ..WorkerMetrics::default()
                 };

@@ -411,6 +411,12 @@ impl Shared {
                 scheduler::poll_times::run_timed(task, poll_times, watched, || false);
             }
             busy_rounds += 1;
+            // This thread's budget-forced yields, folded in once a round (a thread-local
+            // read; the store only when there were some).
+            let forced = task::coop::take_forced_yields();
+            if forced > 0 {
+                scheduler::multi_thread::bump(&self.counters.forced_yields, forced);
+            }
             if ran == 0 && !waker.woken.load(Ordering::Acquire) && self.remote.is_empty() {
                 scheduler::multi_thread::bump(&self.counters.parks, 1);
                 if self.driver.time.clock.is_paused() {
