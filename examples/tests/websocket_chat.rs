@@ -3,8 +3,10 @@
 //! HTTP server's ordinary route still answers, bad upgrade requests are refused, and slow
 //! or vanished clients hold no one up.
 //!
-//! Every test runs under a 30 s timeout, so a regression fails instead of hanging; the
-//! tests never sleep to wait for something (they wait for messages or handshakes).
+//! Every test runs on its own runtime under a 30 s watchdog (`support::run_watched`), so a
+//! regression fails, saying where it hung, instead of hanging (a timeout inside the runtime
+//! would not fire if the runtime itself were stuck); the tests never sleep to wait for
+//! something (they wait for messages or handshakes).
 use async_tungstenite::tungstenite::{Message, Utf8Bytes};
 use async_tungstenite::WebSocketStream;
 use filch::hyper::{Connector, Executor, Timer};
@@ -14,17 +16,16 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper::{header, Method, Request, StatusCode};
 use hyper_util::client::legacy::Client;
-use std::future::Future;
 use std::time::Duration;
+use support::run_watched;
+
+mod support;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// Fails the test after 30 s instead of letting a lost wakeup hang it.
-async fn within_30s<T>(test: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
-    filch::time::timeout(Duration::from_secs(30), test)
-        .await
-        .map_err(|_| "the test did not finish within 30 s")?
-}
+/// How long a test (with its runtime's shutdown) may take before the watchdog fails it,
+/// saying where it hung (`support::run_watched`).
+const LIMIT: Duration = Duration::from_secs(30);
 
 /// The next text message, which must come.
 async fn expect_text<S>(websocket: &mut WebSocketStream<S>) -> Result<Utf8Bytes, Error>
@@ -36,74 +37,78 @@ where
         .ok_or_else(|| "the server closed the websocket".into())
 }
 
-#[filch::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_client_gets_every_message_in_one_order_both_ways_in() -> Result<(), Error> {
-    within_30s(async {
-        let chat_room = Chat::new(64);
-        let running = chat::start(chat_room.clone(), "127.0.0.1:0", "127.0.0.1:0").await?;
-        let urls = [
-            running.websocket_url(),
-            running.http_websocket_url(),
-            running.websocket_url(),
-            running.http_websocket_url(),
-        ];
-        let mut clients = Vec::new();
-        for url in &urls {
-            clients.push(chat::connect(url).await?);
-        }
-        // Every handshake has returned, so every client is in the room.
-        assert_eq!(chat_room.clients(), urls.len());
+#[test]
+fn every_client_gets_every_message_in_one_order_both_ways_in() -> Result<(), Error> {
+    run_watched(
+        "every_client_gets_every_message_in_one_order_both_ways_in",
+        LIMIT,
+        |_steps| async {
+            let chat_room = Chat::new(64);
+            let running = chat::start(chat_room.clone(), "127.0.0.1:0", "127.0.0.1:0").await?;
+            let urls = [
+                running.websocket_url(),
+                running.http_websocket_url(),
+                running.websocket_url(),
+                running.http_websocket_url(),
+            ];
+            let mut clients = Vec::new();
+            for url in &urls {
+                clients.push(chat::connect(url).await?);
+            }
+            // Every handshake has returned, so every client is in the room.
+            assert_eq!(chat_room.clients(), urls.len());
 
-        let mut tasks = filch::task::JoinSet::new();
-        for (i, mut client) in clients.into_iter().enumerate() {
-            let count = urls.len();
-            tasks.spawn(async move {
-                client.send(Message::text(format!("message {i}"))).await?;
-                let mut seen = Vec::new();
-                for _ in 0..count {
-                    seen.push(expect_text(&mut client).await?.to_string());
-                }
-                chat::close(client).await?;
-                Ok::<_, Error>((i, seen))
-            });
-        }
-        let mut transcripts = vec![Vec::new(); urls.len()];
-        while let Some(joined) = tasks.join_next().await {
-            let (i, seen) = joined??;
-            transcripts[i] = seen;
-        }
-        let mut expected: Vec<String> = (0..urls.len()).map(|i| format!("message {i}")).collect();
-        expected.sort();
-        for (i, seen) in transcripts.iter().enumerate() {
-            let mut sorted = seen.clone();
-            sorted.sort();
-            assert_eq!(sorted, expected, "client {i} received {seen:?}");
-            assert_eq!(
-                seen, &transcripts[0],
-                "client {i}'s order differs from client 0's"
-            );
-        }
+            let mut tasks = filch::task::JoinSet::new();
+            for (i, mut client) in clients.into_iter().enumerate() {
+                let count = urls.len();
+                tasks.spawn(async move {
+                    client.send(Message::text(format!("message {i}"))).await?;
+                    let mut seen = Vec::new();
+                    for _ in 0..count {
+                        seen.push(expect_text(&mut client).await?.to_string());
+                    }
+                    chat::close(client).await?;
+                    Ok::<_, Error>((i, seen))
+                });
+            }
+            let mut transcripts = vec![Vec::new(); urls.len()];
+            while let Some(joined) = tasks.join_next().await {
+                let (i, seen) = joined??;
+                transcripts[i] = seen;
+            }
+            let mut expected: Vec<String> =
+                (0..urls.len()).map(|i| format!("message {i}")).collect();
+            expected.sort();
+            for (i, seen) in transcripts.iter().enumerate() {
+                let mut sorted = seen.clone();
+                sorted.sort();
+                assert_eq!(sorted, expected, "client {i} received {seen:?}");
+                assert_eq!(
+                    seen, &transcripts[0],
+                    "client {i}'s order differs from client 0's"
+                );
+            }
 
-        // The HTTP server's ordinary route, beside the websocket one.
-        let client: Client<_, Empty<Bytes>> = Client::builder(Executor::new())
-            .timer(Timer::new())
-            .build(Connector::new());
-        let response = client
-            .get(format!("http://{}/", running.http_addr).parse()?)
-            .await?;
-        assert_eq!(response.status(), StatusCode::OK);
-        let body = response.into_body().collect().await?.to_bytes();
-        assert!(body.starts_with(b"filch chat"), "{body:?}");
+            // The HTTP server's ordinary route, beside the websocket one.
+            let client: Client<_, Empty<Bytes>> = Client::builder(Executor::new())
+                .timer(Timer::new())
+                .build(Connector::new());
+            let response = client
+                .get(format!("http://{}/", running.http_addr).parse()?)
+                .await?;
+            assert_eq!(response.status(), StatusCode::OK);
+            let body = response.into_body().collect().await?.to_bytes();
+            assert!(body.starts_with(b"filch chat"), "{body:?}");
 
-        running.shutdown().await?;
-        Ok(())
-    })
-    .await
+            running.shutdown().await?;
+            Ok(())
+        },
+    )
 }
 
-#[filch::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_upgrade_requests_are_refused() -> Result<(), Error> {
-    within_30s(async {
+#[test]
+fn bad_upgrade_requests_are_refused() -> Result<(), Error> {
+    run_watched("bad_upgrade_requests_are_refused", LIMIT, |_steps| async {
         let running = chat::start(Chat::new(4), "127.0.0.1:0", "127.0.0.1:0").await?;
         let client: Client<_, Empty<Bytes>> = Client::builder(Executor::new())
             .timer(Timer::new())
@@ -190,7 +195,6 @@ async fn bad_upgrade_requests_are_refused() -> Result<(), Error> {
         running.shutdown().await?;
         Ok(())
     })
-    .await
 }
 
 /// A connected Unix socket pair with the smallest send and receive buffers the kernel
@@ -208,108 +212,115 @@ fn tiny_pair() -> std::io::Result<(filch::net::UnixStream, filch::net::UnixStrea
     ))
 }
 
-#[filch::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_that_stops_reading_lags_and_holds_no_one_up() -> Result<(), Error> {
+#[test]
+fn a_client_that_stops_reading_lags_and_holds_no_one_up() -> Result<(), Error> {
     const MESSAGES: usize = 64;
-    within_30s(async {
-        // A backlog of 4 messages of 2 KiB; the slow client's socket holds a few KiB. So
-        // its connection task blocks in a write within a few messages, and once the room
-        // is 4 further on, it has lagged.
-        let chat_room = Chat::new(4);
-        let running = chat::start(chat_room.clone(), "127.0.0.1:0", "127.0.0.1:0").await?;
-        let (server_end, client_end) = tiny_pair()?;
-        let slow_server = filch::spawn({
-            let chat_room = chat_room.clone();
-            async move { chat_room.accept(server_end).await }
-        });
-        let (mut slow, _) = async_tungstenite::client_async("ws://localhost/", client_end).await?;
-        let mut talker = chat::connect(&running.websocket_url()).await?;
-        let mut listener = chat::connect(&running.http_websocket_url()).await?;
+    run_watched(
+        "a_client_that_stops_reading_lags_and_holds_no_one_up",
+        LIMIT,
+        |_steps| async {
+            // A backlog of 4 messages of 2 KiB; the slow client's socket holds a few KiB. So
+            // its connection task blocks in a write within a few messages, and once the room
+            // is 4 further on, it has lagged.
+            let chat_room = Chat::new(4);
+            let running = chat::start(chat_room.clone(), "127.0.0.1:0", "127.0.0.1:0").await?;
+            let (server_end, client_end) = tiny_pair()?;
+            let slow_server = filch::spawn({
+                let chat_room = chat_room.clone();
+                async move { chat_room.accept(server_end).await }
+            });
+            let (mut slow, _) =
+                async_tungstenite::client_async("ws://localhost/", client_end).await?;
+            let mut talker = chat::connect(&running.websocket_url()).await?;
+            let mut listener = chat::connect(&running.http_websocket_url()).await?;
 
-        // The talker sends 64 messages, each once both fast clients have the one before
-        // (so they never fall 4 behind), while the slow client reads nothing.
-        let padding = "x".repeat(2048);
-        for n in 0..MESSAGES {
-            talker
-                .send(Message::text(format!("{n:02} {padding}")))
-                .await?;
-            let want = format!("{n:02} ");
-            for client in [&mut talker, &mut listener] {
-                let text = expect_text(client).await?;
-                assert!(
-                    text.starts_with(&want),
-                    "expected message {n}, got {:.10}",
-                    &*text
-                );
+            // The talker sends 64 messages, each once both fast clients have the one before
+            // (so they never fall 4 behind), while the slow client reads nothing.
+            let padding = "x".repeat(2048);
+            for n in 0..MESSAGES {
+                talker
+                    .send(Message::text(format!("{n:02} {padding}")))
+                    .await?;
+                let want = format!("{n:02} ");
+                for client in [&mut talker, &mut listener] {
+                    let text = expect_text(client).await?;
+                    assert!(
+                        text.starts_with(&want),
+                        "expected message {n}, got {:.10}",
+                        &*text
+                    );
+                }
             }
-        }
 
-        // Now the slow client reads: messages in order, with a gap it is told about, up
-        // to the last one; what it got and what it missed add up to everything.
-        let mut received = Vec::new();
-        let mut missed = 0;
-        loop {
-            let text = expect_text(&mut slow).await?;
-            if let Some(n) = parse_missed(&text) {
-                missed += n;
-                continue;
+            // Now the slow client reads: messages in order, with a gap it is told about, up
+            // to the last one; what it got and what it missed add up to everything.
+            let mut received = Vec::new();
+            let mut missed = 0;
+            loop {
+                let text = expect_text(&mut slow).await?;
+                if let Some(n) = parse_missed(&text) {
+                    missed += n;
+                    continue;
+                }
+                let n: usize = text[..2].parse()?;
+                received.push(n);
+                if n == MESSAGES - 1 {
+                    break;
+                }
             }
-            let n: usize = text[..2].parse()?;
-            received.push(n);
-            if n == MESSAGES - 1 {
-                break;
-            }
-        }
-        assert!(missed > 0, "the slow client never lagged: {received:?}");
-        assert!(
-            received.windows(2).all(|w| w[0] < w[1]),
-            "out of order: {received:?}"
-        );
-        assert_eq!(
-            received.len() as u64 + missed,
-            MESSAGES as u64,
-            "received {received:?}, missed {missed}"
-        );
+            assert!(missed > 0, "the slow client never lagged: {received:?}");
+            assert!(
+                received.windows(2).all(|w| w[0] < w[1]),
+                "out of order: {received:?}"
+            );
+            assert_eq!(
+                received.len() as u64 + missed,
+                MESSAGES as u64,
+                "received {received:?}, missed {missed}"
+            );
 
-        chat::close(slow).await?;
-        slow_server.await??;
-        chat::close(talker).await?;
-        chat::close(listener).await?;
-        running.shutdown().await?;
-        Ok(())
-    })
-    .await
+            chat::close(slow).await?;
+            slow_server.await??;
+            chat::close(talker).await?;
+            chat::close(listener).await?;
+            running.shutdown().await?;
+            Ok(())
+        },
+    )
 }
 
-#[filch::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_client_that_vanishes_stops_no_one() -> Result<(), Error> {
-    within_30s(async {
-        let chat_room = Chat::new(16);
-        let running = chat::start(chat_room.clone(), "127.0.0.1:0", "127.0.0.1:0").await?;
-        let mut alice = chat::connect(&running.websocket_url()).await?;
-        let mut bob = chat::connect(&running.http_websocket_url()).await?;
-        let plain_ghost = chat::connect(&running.websocket_url()).await?;
-        let upgraded_ghost = chat::connect(&running.http_websocket_url()).await?;
-        assert_eq!(chat_room.clients(), 4);
+#[test]
+fn a_client_that_vanishes_stops_no_one() -> Result<(), Error> {
+    run_watched(
+        "a_client_that_vanishes_stops_no_one",
+        LIMIT,
+        |_steps| async {
+            let chat_room = Chat::new(16);
+            let running = chat::start(chat_room.clone(), "127.0.0.1:0", "127.0.0.1:0").await?;
+            let mut alice = chat::connect(&running.websocket_url()).await?;
+            let mut bob = chat::connect(&running.http_websocket_url()).await?;
+            let plain_ghost = chat::connect(&running.websocket_url()).await?;
+            let upgraded_ghost = chat::connect(&running.http_websocket_url()).await?;
+            assert_eq!(chat_room.clients(), 4);
 
-        // Two clients drop their connections without a close frame, one of them with a
-        // message still unread.
-        alice.send(Message::text("before")).await?;
-        assert_eq!(expect_text(&mut alice).await?, "before");
-        assert_eq!(expect_text(&mut bob).await?, "before");
-        drop(plain_ghost);
-        drop(upgraded_ghost);
+            // Two clients drop their connections without a close frame, one of them with a
+            // message still unread.
+            alice.send(Message::text("before")).await?;
+            assert_eq!(expect_text(&mut alice).await?, "before");
+            assert_eq!(expect_text(&mut bob).await?, "before");
+            drop(plain_ghost);
+            drop(upgraded_ghost);
 
-        for n in 0..20 {
-            let text = format!("after {n}");
-            bob.send(Message::text(text.clone())).await?;
-            assert_eq!(expect_text(&mut alice).await?, text);
-            assert_eq!(expect_text(&mut bob).await?, text);
-        }
-        chat::close(alice).await?;
-        chat::close(bob).await?;
-        running.shutdown().await?;
-        Ok(())
-    })
-    .await
+            for n in 0..20 {
+                let text = format!("after {n}");
+                bob.send(Message::text(text.clone())).await?;
+                assert_eq!(expect_text(&mut alice).await?, text);
+                assert_eq!(expect_text(&mut bob).await?, text);
+            }
+            chat::close(alice).await?;
+            chat::close(bob).await?;
+            running.shutdown().await?;
+            Ok(())
+        },
+    )
 }
