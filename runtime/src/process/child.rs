@@ -117,7 +117,7 @@ impl Child {
         // Subscribe before checking: an exit after the check is a later delivery, which
         // `changed` sees.
         // (Installed before the spawn, so this only looks it up.)
-        let mut sigchld = crate::signal::sigchld(super::reap_orphans)?.subscribe();
+        let mut sigchld = super::sigchld()?.subscribe();
         loop {
             if let Some(status) = self.try_wait()? {
                 return Ok(status);

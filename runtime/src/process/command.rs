@@ -201,7 +201,7 @@ impl Command {
     #[track_caller]
     pub fn spawn(&mut self) -> io::Result<Child> {
         // Before the child exists, so its exit cannot come before the handler.
-        crate::signal::sigchld(super::reap_orphans)?;
+        super::sigchld()?;
         let mut std_child = self.std.spawn()?;
         let stdin = std_child.stdin.take();
         let stdout = std_child.stdout.take();

@@ -98,7 +98,17 @@ pub use child::Child;
 pub use command::Command;
 pub use pipe::{ChildStderr, ChildStdin, ChildStdout};
 
-pub(crate) use orphan::reap_orphans;
+use orphan::reap_orphans;
+
+/// The process-wide `SIGCHLD` registration, with this module's orphan reaper as the hook
+/// its signal thread runs after every delivery (the one place that names the hook).
+///
+/// # Errors
+///
+/// As [`crate::signal::sigchld`]: the OS error if the handler cannot be set up.
+fn sigchld() -> std::io::Result<&'static crate::signal::Registration> {
+    crate::signal::sigchld(reap_orphans)
+}
 
 // Unwind safety: the pipes are fds plus driver registrations (see `crate::net`); a
 // `Child` is a pid and a cached status, both left consistent by every method.
