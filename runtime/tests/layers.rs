@@ -256,12 +256,10 @@ fn drop_test_modules(code: &str) -> String {
                 }
             }
             rest = &rest[end..];
-        } else if for_tests && item.starts_with("mod ") {
-            // `#[cfg(test)] mod tests;`: a file of its own, under the file's module, which
-            // the walk over the files reads and checks as code (it may only reach down).
-            out.push_str(&rest[..attribute_end]);
-            rest = &rest[attribute_end..];
         } else {
+            // Not an inline test module. (`#[cfg(test)] mod tests;` is a file of its own,
+            // which the walk over the files reads and checks as code: it may only reach
+            // down.)
             out.push_str(&rest[..attribute_end]);
             rest = &rest[attribute_end..];
         }
